@@ -1,0 +1,59 @@
+# grounded — set-up, service, tests. `make serve` and `make test` are the two commands a fresh
+# machine needs (Debian, Python 3.11, package registries only).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+INDEX  ?= var/index
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: install index serve test test-fast lint eval bench reliability clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	# CPU torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+$(INDEX)/CURRENT: | $(STAMP)
+	$(BIN)/grounded ingest data/corpus --index $(INDEX)
+
+index: $(INDEX)/CURRENT
+
+serve: install index
+	$(BIN)/grounded serve --index $(INDEX) --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test: install
+	bash scripts/ensure-chromium.sh
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
+	$(BIN)/python -m pytest -m "slow or browser" -q
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+
+test-fast: install
+	$(BIN)/python -m pytest -m "not slow and not browser" -q
+
+eval: install index
+	$(BIN)/grounded eval --index $(INDEX) --out eval-report
+
+bench: install index
+	$(BIN)/grounded bench --index $(INDEX)
+
+reliability: install
+	$(BIN)/python -m bench.reliability
+
+clean:
+	rm -rf $(VENV) var eval-report artifacts

@@ -1,0 +1,54 @@
+"""Performance benchmarks of grounded (``grounded bench``): query path, ingest, precision, scale.
+
+Benchmarks print and record numbers; nothing here asserts a time. The small helpers below are the
+process-level edges every benchmark shares (progress lines, resident memory).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import sys
+import time
+from pathlib import Path
+
+_STARTED = time.monotonic()
+
+
+def log(message: str) -> None:
+    """One progress line on stderr, stamped with seconds since the benchmark process started."""
+    print(f"[bench {time.monotonic() - _STARTED:8.1f}s] {message}", file=sys.stderr, flush=True)
+
+
+def rss_bytes(pid: int | str = "self") -> int:
+    """Resident set size of a process in bytes, from ``/proc/<pid>/status`` (0 where unreadable)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="ascii")
+    except OSError:
+        return 0
+    for line in status.splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+_M_TRIM_THRESHOLD = -1
+_M_MMAP_THRESHOLD = -3
+
+
+def return_freed_memory_promptly() -> bool:
+    """Make glibc serve every allocation over 128 KiB by ``mmap`` and give it back on free.
+
+    By default glibc raises its mmap threshold after a large block is freed, so later arrays reuse
+    heap pages that never return to the system and resident-memory deltas become meaningless.
+    Fixing both thresholds makes ``rss_bytes`` deltas track what an index really holds. Returns
+    False where the C library is not glibc.
+    """
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return False
+    try:
+        mallopt = ctypes.CDLL(name).mallopt
+    except (OSError, AttributeError):
+        return False
+    return bool(mallopt(_M_MMAP_THRESHOLD, 128 * 1024)) and bool(mallopt(_M_TRIM_THRESHOLD, 128 * 1024))

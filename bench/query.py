@@ -1,0 +1,363 @@
+"""Query-path benchmark: POST /query over loopback against the real service in its own process.
+
+For each mode (hybrid, dense, sparse) and 1, 4 and 16 concurrent clients it records the
+client-observed latency, the server's per-stage timings and the HTTP overhead (client latency
+minus server total), with the result cache off. A second server with the cache on measures a
+repeated question. The bare ``model.encode([question])`` cost on the same questions, with the same
+thread count, is measured in the same run so the two can be compared as a ratio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench import log, rss_bytes
+from bench.stats import concurrency_slowdown, safe_ratio, summarise
+
+MODES = ("hybrid", "dense", "sparse")
+CONCURRENCY = (1, 4, 16)
+STAGES = ("embed", "search", "rescore", "answer", "total")
+READY_LINE = re.compile(r"ready in ([0-9.]+) ?s")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueryBenchConfig:
+    """What to serve and how much load to send."""
+
+    index_dir: Path
+    threads: int = 1
+    requests: int = 128
+    cell_seconds: float = 60.0
+    warm_up_requests: int = 8
+    cached_repeats: int = 200
+    encode_passes: int = 3
+    ready_timeout_seconds: float = 120.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sample:
+    """One answered request: client latency, server stage timings, the middleware's header."""
+
+    client_ms: float
+    server: dict[str, float]
+    process_ms: float
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """The service in a subprocess (``grounded serve`` when it exists, else ``create_app`` here)."""
+
+    def __init__(self, index_dir: Path, *, cache_size: int, threads: int) -> None:
+        self.port = _free_port()
+        self.lines: list[str] = []
+        environment = {
+            **os.environ,
+            "GROUNDED_INDEX_DIR": str(index_dir), "GROUNDED_PORT": str(self.port),
+            "GROUNDED_HOST": "127.0.0.1", "GROUNDED_CACHE_SIZE": str(cache_size),
+            "GROUNDED_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
+            "TOKENIZERS_PARALLELISM": "false",
+            # One intra-op pool per process, sized like the request path (docs/FACTS: threads).
+            "OMP_NUM_THREADS": str(threads),
+        }
+        if importlib.util.find_spec("service.server") is not None:
+            self.launcher = "grounded serve"
+            command = [sys.executable, "-m", "grounded", "serve", "--index", str(index_dir),
+                       "--host", "127.0.0.1", "--port", str(self.port)]
+        else:
+            self.launcher = "bench.query serve (create_app + uvicorn; service.server missing)"
+            command = [sys.executable, "-m", "bench.query", "serve"]
+        self.started = time.perf_counter()
+        self.process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
+                                        stderr=subprocess.STDOUT, text=True)
+        self._reader = threading.Thread(target=self._drain, daemon=True)
+        self._reader.start()
+
+    def _drain(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip())
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def wait_ready(self, timeout: float) -> dict[str, Any]:
+        """Poll ``/ready`` every 20 ms; return the observed and the self-reported ready time."""
+        import httpx
+
+        deadline = self.started + timeout
+        with httpx.Client(timeout=2.0) as client:
+            while time.perf_counter() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError("server exited during start-up:\n" + "\n".join(self.lines[-30:]))
+                with contextlib.suppress(httpx.TransportError):
+                    if client.get(f"{self.url}/ready").status_code == 200:
+                        break
+                time.sleep(0.02)
+            else:
+                raise RuntimeError(f"server not ready after {timeout:.0f}s:\n" + "\n".join(self.lines[-30:]))
+        observed = time.perf_counter() - self.started
+        time.sleep(0.2)  # let the start-up log line arrive
+        reported = next((float(match.group(1)) for line in self.lines
+                         if (match := READY_LINE.search(line))), None)
+        ready_line = next((line for line in self.lines if READY_LINE.search(line)), None)
+        return {"launcher": self.launcher, "process_start_to_ready_s": round(observed, 3),
+                "reported_ready_s": reported, "ready_log_line": ready_line,
+                "rss_bytes": rss_bytes(self.process.pid)}
+
+    def stop(self) -> None:
+        """Terminate the server process (only the one this object started)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+@contextlib.contextmanager
+def running_server(index_dir: Path, *, cache_size: int, threads: int,
+                   timeout: float) -> Iterator[tuple[ServerProcess, dict[str, Any]]]:
+    """A ready server for the duration of the ``with`` block."""
+    server = ServerProcess(index_dir, cache_size=cache_size, threads=threads)
+    try:
+        ready = server.wait_ready(timeout)
+        yield server, ready
+    finally:
+        server.stop()
+
+
+async def _drive(url: str, questions: Sequence[str], mode: str, clients: int, requests: int,
+                 seconds: float) -> tuple[list[Sample], int, float]:
+    """``clients`` workers send ``requests`` queries in total; return samples, errors, wall time."""
+    import httpx
+
+    samples: list[Sample] = []
+    errors = 0
+    counter = iter(range(requests))
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        nonlocal errors
+        for number in counter:
+            if time.perf_counter() > deadline:
+                return
+            body = {"question": questions[number % len(questions)], "mode": mode}
+            started = time.perf_counter()
+            response = await client.post(f"{url}/query", json=body)
+            payload = response.json()
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status_code != 200:
+                errors += 1
+                continue
+            samples.append(Sample(client_ms=elapsed, server=payload["timings_ms"],
+                                  process_ms=float(response.headers.get("x-process-time-ms", "nan"))))
+
+    async with httpx.AsyncClient(timeout=60.0, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(worker(client) for _ in range(clients)))
+        wall = time.perf_counter() - started
+    return samples, errors, wall
+
+
+def _cell(samples: Sequence[Sample], errors: int, wall: float, clients: int) -> dict[str, Any]:
+    """Summaries of one mode x concurrency measurement."""
+    return {
+        "clients": clients, "requests": len(samples), "errors": errors,
+        "wall_seconds": round(wall, 3),
+        "throughput_per_second": round(len(samples) / wall, 2) if wall > 0 else None,
+        "client_ms": summarise([sample.client_ms for sample in samples]).as_dict(),
+        "server_ms": {stage: summarise([sample.server[stage] for sample in samples]).as_dict()
+                      for stage in STAGES},
+        "http_overhead_ms": summarise([sample.client_ms - sample.server["total"]
+                                       for sample in samples]).as_dict(),
+        "outside_engine_in_process_ms": summarise([sample.process_ms - sample.server["total"]
+                                                   for sample in samples]).as_dict(),
+    }
+
+
+def bare_encode_latencies(questions: Sequence[str], *, precision: str, threads: int,
+                          passes: int) -> list[float]:
+    """``model.encode([question])`` milliseconds for every question, ``passes`` times (first is warm-up)."""
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from ingest.embedding import resolve_model
+
+    torch.set_num_threads(threads)
+    path, _ = resolve_model(None)
+    kwargs: dict[str, Any] = {}
+    if precision == "bfloat16":
+        kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
+    model = SentenceTransformer(path, device="cpu", **kwargs)
+    latencies: list[float] = []
+    for number in range(passes):
+        for question in questions:
+            started = time.perf_counter()
+            model.encode([question], convert_to_numpy=True, normalize_embeddings=True)
+            if number > 0:
+                latencies.append((time.perf_counter() - started) * 1000)
+    return latencies
+
+
+def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
+    """The whole query benchmark; returns a JSON-ready dict."""
+    from eval.gold import load_gold
+    from index.store import load_index
+
+    questions = [question.question for question in load_gold()]
+    manifest = load_index(config.index_dir).manifest
+    cores = len(os.sched_getaffinity(0))
+    result: dict[str, Any] = {
+        "index_dir": str(config.index_dir), "index_version": manifest.index_version,
+        "chunks": manifest.chunk_count, "sentences": manifest.sentence_count,
+        "precision": manifest.precision, "faiss_index": manifest.faiss_index,
+        "threads": config.threads, "cores": cores, "questions": len(questions),
+        "requests_per_cell": config.requests, "cache": "disabled (GROUNDED_CACHE_SIZE=0)",
+    }
+    log("query: bare encode (before)")
+    encode_before = bare_encode_latencies(questions, precision=manifest.precision,
+                                          threads=config.threads, passes=config.encode_passes)
+    cells: dict[str, list[dict[str, Any]]] = {}
+    with running_server(config.index_dir, cache_size=0, threads=config.threads,
+                        timeout=config.ready_timeout_seconds) as (server, ready):
+        result["ready"] = ready
+        log(f"query: server ready in {ready['process_start_to_ready_s']}s ({server.launcher})")
+        for mode in MODES:
+            asyncio.run(_drive(server.url, questions, mode, 1, config.warm_up_requests, 30.0))
+            cells[mode] = []
+            for clients in CONCURRENCY:
+                samples, errors, wall = asyncio.run(_drive(
+                    server.url, questions, mode, clients, config.requests, config.cell_seconds))
+                cell = _cell(samples, errors, wall, clients)
+                cells[mode].append(cell)
+                log(f"query: {mode} x{clients}: p50 {cell['client_ms']['p50']:.1f} ms, "
+                    f"{cell['throughput_per_second']} req/s")
+        result["server_rss_bytes_after"] = rss_bytes(server.process.pid)
+    log("query: bare encode (after)")
+    encode_after = bare_encode_latencies(questions, precision=manifest.precision,
+                                         threads=config.threads, passes=config.encode_passes)
+    encode = summarise(encode_before + encode_after)
+    result["bare_encode_ms"] = {"all": encode.as_dict(),
+                                "before": summarise(encode_before).as_dict(),
+                                "after": summarise(encode_after).as_dict()}
+    for mode, mode_cells in cells.items():
+        sequential = mode_cells[0]["client_ms"]["p50"]
+        for cell in mode_cells:
+            cell["slowdown_vs_cores"] = round(concurrency_slowdown(
+                sequential, cell["client_ms"]["p50"], cell["clients"], cores), 3)
+        mode_cells[0]["query_over_encode_p50"] = round(safe_ratio(sequential, encode.p50), 3)
+    result["modes"] = cells
+    result["cached_repeat"] = _cached_repeat(config, questions)
+    return result
+
+
+def _cached_repeat(config: QueryBenchConfig, questions: Sequence[str]) -> dict[str, Any]:
+    """Server time of a repeated question with the bounded result cache on (its default size)."""
+    import httpx
+
+    from service.settings import Settings
+
+    cache_size = Settings.model_fields["cache_size"].default
+    with running_server(config.index_dir, cache_size=cache_size, threads=config.threads,
+                        timeout=config.ready_timeout_seconds) as (server, ready), \
+            httpx.Client(timeout=60.0) as client:
+        first = [client.post(f"{server.url}/query", json={"question": question}).json()
+                 for question in questions]
+        totals: list[float] = []
+        client_ms: list[float] = []
+        for number in range(config.cached_repeats):
+            started = time.perf_counter()
+            response = client.post(f"{server.url}/query",
+                                   json={"question": questions[number % len(questions)]})
+            client_ms.append((time.perf_counter() - started) * 1000)
+            totals.append(float(response.json()["timings_ms"]["total"]))
+    return {"cache_size": cache_size, "ready": ready,
+            "first_server_total_ms": summarise([float(body["timings_ms"]["total"]) for body in first]).as_dict(),
+            "repeat_server_total_ms": summarise(totals).as_dict(),
+            "repeat_client_ms": summarise(client_ms).as_dict()}
+
+
+def query_tables(result: dict[str, Any]) -> str:
+    """Markdown tables of the query benchmark."""
+    from bench.cli import format_table
+
+    encode = result["bare_encode_ms"]["all"]
+    latency_rows, stage_rows = [], []
+    for mode, cells in result["modes"].items():
+        for cell in cells:
+            client = cell["client_ms"]
+            latency_rows.append([mode, cell["clients"], cell["requests"], client["p50"], client["p95"],
+                                 client["p99"], cell["throughput_per_second"],
+                                 cell["slowdown_vs_cores"]])
+        first = cells[0]
+        stage_rows.append([mode, *(first["server_ms"][stage]["p50"] for stage in STAGES),
+                           first["http_overhead_ms"]["p50"], first["client_ms"]["p50"],
+                           encode["p50"], first["query_over_encode_p50"]])
+    ready = result["ready"]
+    cached = result["cached_repeat"]
+    return "\n\n".join([
+        format_table(["mode", "clients", "requests", "p50 ms", "p95 ms", "p99 ms", "req/s",
+                      "slow-down vs cores"], latency_rows),
+        format_table(["mode (sequential)", "embed", "search", "rescore", "answer", "server total",
+                      "HTTP overhead", "client p50", "bare encode p50", "query/encode"], stage_rows),
+        format_table(["measure", "value"], [
+            ["ready (process start to /ready 200), s", ready["process_start_to_ready_s"]],
+            ["ready as logged by the server, s", ready["reported_ready_s"]],
+            ["repeated question, server total p50 ms", cached["repeat_server_total_ms"]["p50"]],
+            ["repeated question, server total p99 ms", cached["repeat_server_total_ms"]["p99"]],
+            ["repeated question, client p50 ms", cached["repeat_client_ms"]["p50"]],
+            ["bare encode p50 before / after, ms",
+             f"{result['bare_encode_ms']['before']['p50']:.2f} / "
+             f"{result['bare_encode_ms']['after']['p50']:.2f}"],
+        ]),
+    ])
+
+
+def _serve_from_environment() -> None:
+    """Run the service with ``create_app`` and uvicorn from ``GROUNDED_*`` (used when there is no
+    ``grounded serve``); prints the app's ``ready in`` log line."""
+    import logging
+
+    import uvicorn
+
+    from index.dense import set_faiss_threads
+    from service.app import create_app
+    from service.engine import EngineConfig, load_engine
+    from service.settings import Settings, load_settings
+
+    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    settings = load_settings()
+
+    def load(current: Settings) -> Any:
+        set_faiss_threads(current.threads)
+        return load_engine(current.index_dir, config=EngineConfig(cache_size=current.cache_size),
+                           threads=current.threads)
+
+    app = create_app(settings, engine_loader=load)
+    uvicorn.run(app, host=settings.host, port=settings.port, workers=1, log_level="warning")
+
+
+if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
+    _serve_from_environment()

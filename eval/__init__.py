@@ -1,0 +1,1 @@
+"""Evaluation of grounded: gold questions, retrieval and span metrics, bootstrap intervals."""

@@ -1,0 +1,23 @@
+"""Errors raised by evaluation.
+
+EvalError
+├── GoldSetError        the gold question file breaks its schema (the message names the line)
+├── BeirFormatError     a BEIR folder lacks a file or has a malformed line (named in the message)
+└── MetricInputError    a metric or bootstrap got input it cannot score (empty sample, bad k, ...)
+"""
+
+
+class EvalError(Exception):
+    """Base class of every evaluation error; the message says what to fix."""
+
+
+class GoldSetError(EvalError):
+    """The gold question file is malformed."""
+
+
+class BeirFormatError(EvalError):
+    """A BEIR-format dataset folder is incomplete or malformed."""
+
+
+class MetricInputError(EvalError, ValueError):
+    """A metric or bootstrap was given input it cannot score."""

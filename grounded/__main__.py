@@ -1,0 +1,5 @@
+"""``python -m grounded`` runs the CLI."""
+
+from grounded.cli import main
+
+raise SystemExit(main())

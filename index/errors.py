@@ -1,0 +1,28 @@
+"""Errors raised when writing or loading an index folder.
+
+IndexFolderError
+├── IndexMissingError     no published version in the folder: run `grounded ingest --index DIR`
+├── IndexCorruptedError   a file fails its checksum or cannot be parsed: re-run ingest
+├── ModelMismatchError    the index was built with another model/dimension than requested
+└── PublishError          a new version could not be written (disk full, fsync failure)
+"""
+
+
+class IndexFolderError(Exception):
+    """Base class of index errors; the message names the file and the fix."""
+
+
+class IndexMissingError(IndexFolderError):
+    """The index folder holds no published version."""
+
+
+class IndexCorruptedError(IndexFolderError):
+    """A file of the published version fails verification."""
+
+
+class ModelMismatchError(IndexFolderError):
+    """The index was built with a different embedding model or dimension."""
+
+
+class PublishError(IndexFolderError):
+    """Writing or publishing a new version failed; the previous version is untouched."""

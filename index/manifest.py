@@ -1,0 +1,338 @@
+"""The JSON files of an index version: ``manifest.json`` and the record lines (``*.jsonl``).
+
+Writing gives canonical bytes (sorted keys, UTF-8); reading validates every field and raises
+``IndexCorruptedError`` naming the file and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from index.errors import IndexCorruptedError
+from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, Manifest
+from ingest.records import Chunk, ChunkingParams, Document, Region, Sentence
+
+MANIFEST_NAME = "manifest.json"
+
+
+def manifest_to_json(manifest: Manifest) -> bytes:
+    """Canonical JSON of a manifest: sorted keys, indent 2, trailing newline, UTF-8."""
+    body = {
+        "format_version": manifest.format_version,
+        "index_version": manifest.index_version,
+        "model_id": manifest.model_id,
+        "dimension": manifest.dimension,
+        "precision": manifest.precision,
+        "chunking": dataclasses.asdict(manifest.chunking),
+        "faiss_index": manifest.faiss_index,
+        "faiss_params": dict(manifest.faiss_params),
+        "bm25_params": dict(manifest.bm25_params),
+        "chunk_count": manifest.chunk_count,
+        "sentence_count": manifest.sentence_count,
+        "documents": [dataclasses.asdict(entry) for entry in manifest.documents],
+        "files": {name: dataclasses.asdict(entry) for name, entry in manifest.files.items()},
+    }
+    text = json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
+    return (text + "\n").encode("utf-8")
+
+
+def compute_index_version(manifest: Manifest) -> str:
+    """The content address of a version: sha256 of the canonical manifest with an empty version.
+
+    The manifest lists every data file's name and sha256 (sorted by name), plus the model,
+    dimension and chunking parameters, so equal content gives an equal version and any change in a
+    file or a setting gives a new one. No clock is involved.
+    """
+    unversioned = dataclasses.replace(manifest, index_version="")
+    return hashlib.sha256(manifest_to_json(unversioned)).hexdigest()
+
+
+def index_folder_of(path: Path) -> Path:
+    """The index folder (``DIR``) that holds ``DIR/versions/<v>/<file>``, for fix-it messages."""
+    for parent in path.parents:
+        if parent.name == "versions":
+            return parent.parent
+    return path.parent
+
+
+class FieldReader:
+    """Typed access to one parsed JSON object; every failure names the file and the fix."""
+
+    def __init__(self, value: object, where: str, path: Path) -> None:
+        self._path = path
+        self._where = where
+        if not isinstance(value, dict):
+            raise self.error(f"{where} is not a JSON object")
+        self._value: dict[str, Any] = value
+
+    @property
+    def path(self) -> Path:
+        """The file these fields were read from."""
+        return self._path
+
+    def error(self, problem: str) -> IndexCorruptedError:
+        """An ``IndexCorruptedError`` naming the file, the problem and the fix."""
+        folder = index_folder_of(self._path)
+        return IndexCorruptedError(
+            f"{self._path} is malformed ({problem}): re-run `grounded ingest --index {folder}`"
+        )
+
+    def keys(self, expected: set[str]) -> None:
+        """Require exactly the ``expected`` field names."""
+        present = set(self._value)
+        if present != expected:
+            missing = sorted(expected - present)
+            unknown = sorted(present - expected)
+            raise self.error(f"{self._where}: missing fields {missing}, unknown fields {unknown}")
+
+    def raw(self, name: str) -> object:
+        """The field's parsed JSON value."""
+        if name not in self._value:
+            raise self.error(f"{self._where}: missing field {name!r}")
+        return self._value[name]
+
+    def text(self, name: str) -> str:
+        """A string field."""
+        value = self.raw(name)
+        if not isinstance(value, str):
+            raise self.error(f"{self._where}.{name} is not a string")
+        return value
+
+    def count(self, name: str) -> int:
+        """A non-negative integer field."""
+        value = self.raw(name)
+        # bool is a subclass of int in Python; a JSON true is not a count.
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            raise self.error(f"{self._where}.{name} is not a non-negative integer")
+        return value
+
+    def child(self, name: str) -> FieldReader:
+        """A nested object field."""
+        return FieldReader(self.raw(name), f"{self._where}.{name}", self._path)
+
+    def items(self) -> dict[str, Any]:
+        """The whole object."""
+        return self._value
+
+
+def _chunking(fields: FieldReader) -> ChunkingParams:
+    names = {field.name for field in dataclasses.fields(ChunkingParams)}
+    fields.keys(names)
+    values: dict[str, str | int] = {}
+    for field in dataclasses.fields(ChunkingParams):
+        is_text = isinstance(field.default, str)
+        values[field.name] = fields.text(field.name) if is_text else fields.count(field.name)
+    return ChunkingParams(**values)  # type: ignore[arg-type]
+
+
+def _faiss_params(fields: FieldReader) -> dict[str, int]:
+    return {name: fields.count(name) for name in fields.items()}
+
+
+def _bm25_params(fields: FieldReader) -> dict[str, str | float]:
+    params: dict[str, str | float] = {}
+    for name, value in fields.items().items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise fields.error(f"bm25_params.{name} is not a string or a number")
+        params[name] = value
+    return params
+
+
+def _documents(value: object, fields: FieldReader) -> tuple[DocumentEntry, ...]:
+    if not isinstance(value, list):
+        raise fields.error("documents is not a list")
+    entries = []
+    for position, item in enumerate(value):
+        entry = FieldReader(item, f"documents[{position}]", fields.path)
+        entry.keys({"doc_id", "source", "content_hash", "chunk_count"})
+        entries.append(
+            DocumentEntry(
+                doc_id=entry.text("doc_id"),
+                source=entry.text("source"),
+                content_hash=entry.text("content_hash"),
+                chunk_count=entry.count("chunk_count"),
+            )
+        )
+    return tuple(entries)
+
+
+def _files(fields: FieldReader) -> dict[str, FileEntry]:
+    files = {}
+    for name in fields.items():
+        entry = fields.child(name)
+        entry.keys({"sha256", "size"})
+        files[name] = FileEntry(sha256=entry.text("sha256"), size=entry.count("size"))
+    return files
+
+
+def manifest_from_json(data: bytes, path: Path) -> Manifest:
+    """Parse ``manifest.json`` bytes read from ``path``.
+
+    Raises ``IndexCorruptedError`` naming ``path`` on invalid UTF-8/JSON, a missing, unknown or
+    mistyped field, or a ``format_version`` this code does not read.
+    """
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise FieldReader({}, "manifest", path).error(f"not valid JSON: {error}") from error
+    fields = FieldReader(value, "manifest", path)
+    if fields.raw("format_version") != FORMAT_VERSION:
+        raise fields.error(
+            f"format_version {fields.raw('format_version')!r} is not {FORMAT_VERSION}, "
+            "the only format this version of grounded reads"
+        )
+    fields.keys({field.name for field in dataclasses.fields(Manifest)})
+    return Manifest(
+        format_version=FORMAT_VERSION,
+        index_version=fields.text("index_version"),
+        model_id=fields.text("model_id"),
+        dimension=fields.count("dimension"),
+        precision=fields.text("precision"),
+        chunking=_chunking(fields.child("chunking")),
+        faiss_index=fields.text("faiss_index"),
+        faiss_params=_faiss_params(fields.child("faiss_params")),
+        bm25_params=_bm25_params(fields.child("bm25_params")),
+        chunk_count=fields.count("chunk_count"),
+        sentence_count=fields.count("sentence_count"),
+        documents=_documents(fields.raw("documents"), fields),
+        files=_files(fields.child("files")),
+    )
+
+
+# Record lines: documents.jsonl, chunks.jsonl, sentences.jsonl. Chunk and sentence texts are not
+# stored; they are re-derived from the document text, which is the single source every offset
+# points into.
+
+def _json_line(value: dict[str, object]) -> bytes:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode(
+        "utf-8"
+    ) + b"\n"
+
+
+def documents_to_jsonl(documents: tuple[Document, ...]) -> bytes:
+    """One JSON object per document: ids, title, hash, full text and excluded regions."""
+    return b"".join(
+        _json_line({
+            "doc_id": document.doc_id,
+            "source": document.source,
+            "title": document.title,
+            "content_hash": document.content_hash,
+            "text": document.text,
+            "excluded": [dataclasses.asdict(region) for region in document.excluded],
+        })
+        for document in documents
+    )
+
+
+def chunks_to_jsonl(chunks: tuple[Chunk, ...]) -> bytes:
+    """One JSON object per chunk: every field except the text."""
+    return b"".join(
+        _json_line({
+            "chunk_id": chunk.chunk_id,
+            "doc_id": chunk.doc_id,
+            "ordinal": chunk.ordinal,
+            "start": chunk.start,
+            "end": chunk.end,
+            "token_count": chunk.token_count,
+            "sentence_start": chunk.sentence_start,
+            "sentence_end": chunk.sentence_end,
+        })
+        for chunk in chunks
+    )
+
+
+def sentences_to_jsonl(sentences: tuple[Sentence, ...]) -> bytes:
+    """One JSON object per sentence: ``doc_id``, ``start``, ``end``."""
+    return b"".join(
+        _json_line({"doc_id": sentence.doc_id, "start": sentence.start, "end": sentence.end})
+        for sentence in sentences
+    )
+
+
+def _jsonl_objects(data: bytes, path: Path) -> list[FieldReader]:
+    """Parse newline-terminated JSON lines (split on ``\\n`` only: texts may hold U+2028)."""
+    lines = data.split(b"\n")
+    if lines[-1] != b"":
+        raise FieldReader({}, path.name, path).error("the last line is not newline-terminated")
+    objects = []
+    for number, line in enumerate(lines[:-1], start=1):
+        try:
+            value = json.loads(line.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as error:
+            raise FieldReader({}, path.name, path).error(f"line {number}: {error}") from error
+        objects.append(FieldReader(value, f"line {number}", path))
+    return objects
+
+
+def documents_from_jsonl(data: bytes, path: Path) -> tuple[Document, ...]:
+    """Parse ``documents.jsonl``; raises ``IndexCorruptedError`` naming ``path``."""
+    documents = []
+    for fields in _jsonl_objects(data, path):
+        fields.keys({"doc_id", "source", "title", "content_hash", "text", "excluded"})
+        excluded = fields.raw("excluded")
+        if not isinstance(excluded, list):
+            raise fields.error("excluded is not a list")
+        regions = []
+        for item in excluded:
+            region = FieldReader(item, "excluded region", path)
+            region.keys({"start", "end", "reason"})
+            regions.append(Region(
+                start=region.count("start"), end=region.count("end"), reason=region.text("reason")
+            ))
+        documents.append(Document(
+            doc_id=fields.text("doc_id"),
+            source=fields.text("source"),
+            title=fields.text("title"),
+            content_hash=fields.text("content_hash"),
+            text=fields.text("text"),
+            excluded=tuple(regions),
+        ))
+    return tuple(documents)
+
+
+def _span(fields: FieldReader, text_of: Mapping[str, str]) -> tuple[str, int, int, str]:
+    """``(doc_id, start, end, text)`` with the offsets checked against the document text."""
+    doc_id = fields.text("doc_id")
+    start, end = fields.count("start"), fields.count("end")
+    if doc_id not in text_of:
+        raise fields.error(f"unknown doc_id {doc_id!r}")
+    if not start <= end <= len(text_of[doc_id]):
+        raise fields.error(f"offsets [{start}, {end}) lie outside document {doc_id!r}")
+    return doc_id, start, end, text_of[doc_id][start:end]
+
+
+def chunks_from_jsonl(data: bytes, path: Path, text_of: Mapping[str, str]) -> tuple[Chunk, ...]:
+    """Parse ``chunks.jsonl``, re-deriving each text from ``text_of[doc_id]``."""
+    chunks = []
+    for fields in _jsonl_objects(data, path):
+        fields.keys({"chunk_id", "doc_id", "ordinal", "start", "end", "token_count",
+                     "sentence_start", "sentence_end"})
+        doc_id, start, end, text = _span(fields, text_of)
+        chunks.append(Chunk(
+            chunk_id=fields.text("chunk_id"),
+            doc_id=doc_id,
+            ordinal=fields.count("ordinal"),
+            start=start,
+            end=end,
+            text=text,
+            token_count=fields.count("token_count"),
+            sentence_start=fields.count("sentence_start"),
+            sentence_end=fields.count("sentence_end"),
+        ))
+    return tuple(chunks)
+
+
+def sentences_from_jsonl(data: bytes, path: Path,
+                         text_of: Mapping[str, str]) -> tuple[Sentence, ...]:
+    """Parse ``sentences.jsonl``, re-deriving each text from ``text_of[doc_id]``."""
+    sentences = []
+    for fields in _jsonl_objects(data, path):
+        fields.keys({"doc_id", "start", "end"})
+        doc_id, start, end, text = _span(fields, text_of)
+        sentences.append(Sentence(doc_id=doc_id, start=start, end=end, text=text))
+    return tuple(sentences)

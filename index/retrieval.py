@@ -1,0 +1,137 @@
+"""Retrieval over a loaded index: first stage (dense / BM25 / fused), sentence-level second stage.
+
+The second stage stands in for a cross-encoder (none installs offline): a passage's fused score is
+combined with the similarity of its best-matching sentence to the question, which rewards a
+passage that contains one sentence answering the question over one that is vaguely on topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from index.fusion import convex_combination, min_max, reciprocal_rank_fusion
+from index.records import Hit
+from ingest.records import Chunk
+
+if TYPE_CHECKING:
+    from index.searcher import Index
+
+Mode = Literal["hybrid", "dense", "sparse"]
+Fusion = Literal["rrf", "convex"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RetrievalConfig:
+    """Knobs of retrieval; the defaults are the ones the evaluation suite chose (docs/evaluation.md)."""
+
+    mode: Mode = "hybrid"
+    fusion: Fusion = "rrf"
+    alpha: float = 0.5
+    rescore: bool = True
+    sentence_weight: float = 0.5
+    candidates: int = 50
+    max_overlap: float = 0.5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoredPassage:
+    """A retrieved chunk row with its final score and the sentence that matched best."""
+
+    row: int
+    score: float
+    best_sentence_row: int | None
+
+
+def first_stage(index: Index, question: str, query_vector: npt.NDArray[np.float32],
+                config: RetrievalConfig, rows: npt.NDArray[np.int64] | None) -> list[Hit]:
+    """Candidates of the first stage, best first."""
+    dense = (index.dense_search(query_vector, config.candidates, rows)
+             if config.mode in ("hybrid", "dense") else [])
+    sparse = (index.sparse_search(question, config.candidates, rows)
+              if config.mode in ("hybrid", "sparse") else [])
+    if config.mode == "dense":
+        return dense
+    if config.mode == "sparse":
+        return sparse
+    if config.fusion == "rrf":
+        return reciprocal_rank_fusion([dense, sparse])
+    return convex_combination(dense, sparse, config.alpha)
+
+
+def best_sentences(index: Index, rows: Sequence[int],
+                   query_vector: npt.NDArray[np.float32]) -> dict[int, tuple[int | None, float]]:
+    """For each chunk row, its best sentence row and that sentence's cosine with the question."""
+    best: dict[int, tuple[int | None, float]] = {}
+    for row in rows:
+        sentence_rows = index.sentence_rows(row)
+        if len(sentence_rows) == 0:
+            best[row] = (None, 0.0)
+            continue
+        # Inner product equals cosine similarity on unit vectors.
+        similarities = index.sentence_vectors[sentence_rows.start : sentence_rows.stop] @ query_vector
+        position = int(np.argmax(similarities))
+        best[row] = (sentence_rows.start + position, float(similarities[position]))
+    return best
+
+
+def rescore(candidates: Sequence[Hit], best: dict[int, tuple[int | None, float]],
+            sentence_weight: float) -> list[ScoredPassage]:
+    """Combine min-max normalised first-stage scores with best-sentence similarity (pure)."""
+    first = min_max(candidates)
+    sentence = min_max([Hit(row=hit.row, score=best[hit.row][1]) for hit in candidates])
+    scored = [
+        ScoredPassage(row=hit.row, best_sentence_row=best[hit.row][0],
+                      score=(1 - sentence_weight) * first[hit.row] + sentence_weight * sentence[hit.row])
+        for hit in candidates
+    ]
+    return sorted(scored, key=lambda passage: (-passage.score, passage.row))
+
+
+def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
+def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
+              top_k: int, max_overlap: float) -> list[ScoredPassage]:
+    """Keep the best ``top_k`` passages, skipping one that mostly repeats a kept passage.
+
+    A passage is skipped when it shares more than ``max_overlap`` of its characters with a kept
+    passage of the same document, or when its best sentence is a kept passage's best sentence
+    (overlapping chunks of one paragraph would otherwise crowd the top).
+    """
+    kept: list[ScoredPassage] = []
+    kept_sentences: set[int] = set()
+    for passage in passages:
+        chunk = chunks[passage.row]
+        crowded = any(
+            chunks[other.row].doc_id == chunk.doc_id
+            and _overlap((chunk.start, chunk.end), (chunks[other.row].start, chunks[other.row].end))
+            > max_overlap * (chunk.end - chunk.start)
+            for other in kept
+        )
+        if crowded or (passage.best_sentence_row is not None and passage.best_sentence_row in kept_sentences):
+            continue
+        kept.append(passage)
+        if passage.best_sentence_row is not None:
+            kept_sentences.add(passage.best_sentence_row)
+        if len(kept) == top_k:
+            break
+    return kept
+
+
+def retrieve(index: Index, question: str, query_vector: npt.NDArray[np.float32], *, top_k: int,
+             config: RetrievalConfig, rows: npt.NDArray[np.int64] | None = None) -> list[ScoredPassage]:
+    """The full retrieval: first stage, optional sentence-level rescoring, de-crowding."""
+    candidates = first_stage(index, question, query_vector, config, rows)
+    best = best_sentences(index, [hit.row for hit in candidates], query_vector)
+    if config.rescore:
+        scored = rescore(candidates, best, config.sentence_weight)
+    else:
+        scored = [ScoredPassage(row=hit.row, score=hit.score, best_sentence_row=best[hit.row][0])
+                  for hit in candidates]
+    return diversify(scored, index.chunks, top_k, config.max_overlap)

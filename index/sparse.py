@@ -1,0 +1,130 @@
+"""Sparse retrieval: BM25 (bm25s, Lucene variant) over chunk texts, saved without pickle.
+
+Terms come from ``index.analysis.content_terms`` (bm25s's word pattern, lower-cased, initialisms
+joined, English stopwords and question words removed, Snowball-stemmed by PyStemmer), the same
+terms answer scoring uses. The vocabulary is numbered in sorted term order rather than bm25s's set
+order, which follows Python's per-process string hashing, so the same texts give the same files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import bm25s
+import numpy as np
+import numpy.typing as npt
+
+from index.analysis import content_terms
+from index.records import Hit
+
+BM25_METHOD = "lucene"
+BM25_K1 = 1.2
+BM25_B = 0.75
+
+BM25_PARAMS: dict[str, str | float] = {
+    "method": BM25_METHOD,
+    "k1": BM25_K1,
+    "b": BM25_B,
+    "analyzer": "index.analysis.content_terms",
+    "stopwords": "bm25s en_plus + question words",
+    "stemmer": "snowball english",
+}
+"""What the manifest records about the sparse index."""
+
+SPARSE_FILES = (
+    "data.csc.index.npy",
+    "indices.csc.index.npy",
+    "indptr.csc.index.npy",
+    "params.index.json",
+    "vocab.index.json",
+)
+"""The files ``BM25.save`` writes for the Lucene method without a corpus: three ``.npy`` arrays
+(``allow_pickle=False``) and two JSON files."""
+
+_PLACEHOLDER_TOKEN = ""
+
+
+def build_sparse(texts: Sequence[str]) -> bm25s.BM25:
+    """Build a BM25 index whose document ``i`` is ``texts[i]``; needs at least one text."""
+    if not texts:
+        raise ValueError("cannot build a BM25 index over zero texts")
+    token_lists = [content_terms(text) for text in texts]
+    vocabulary = {token: number for number, token in enumerate(sorted(
+        {token for tokens in token_lists for token in tokens}
+    ))}
+    if vocabulary:
+        token_ids = [[vocabulary[token] for token in tokens] for tokens in token_lists]
+    else:
+        # Every text is empty or only stopwords. bm25s divides by the mean document length, so give
+        # each document one placeholder token that no query can contain.
+        vocabulary = {_PLACEHOLDER_TOKEN: 0}
+        token_ids = [[0] for _ in token_lists]
+    retriever = bm25s.BM25(method=BM25_METHOD, k1=BM25_K1, b=BM25_B, backend="numpy")
+    retriever.index((token_ids, vocabulary), show_progress=False)
+    return retriever
+
+
+def save_sparse(retriever: bm25s.BM25, folder: Path) -> None:
+    """Write the BM25 arrays and vocabulary into ``folder`` (no corpus, nothing pickled)."""
+    retriever.save(str(folder), corpus=None, allow_pickle=False, show_progress=False)
+
+
+def load_sparse(folder: Path) -> bm25s.BM25:
+    """Load a saved BM25 index fully into memory (not mapped: the folder may be deleted later)."""
+    return bm25s.BM25.load(
+        str(folder),
+        mmap=False,
+        load_corpus=False,
+        allow_pickle=False,
+        show_progress=False,
+        override_params={"backend": "numpy"},
+    )
+
+
+def document_count(retriever: bm25s.BM25) -> int:
+    """Number of documents (rows) the BM25 index scores."""
+    return int(retriever.scores["num_docs"])
+
+
+def top_rows(scores: npt.NDArray[np.float32], k: int) -> list[Hit]:
+    """The ``k`` best positive scores, by score descending then row ascending."""
+    candidates = np.flatnonzero(scores > 0)
+    if len(candidates) > k:
+        # Keep every row tied with the k-th score, so the tie-break below sees all of them.
+        kth_best = np.partition(scores[candidates], len(candidates) - k)[len(candidates) - k]
+        candidates = candidates[scores[candidates] >= kth_best]
+    order = np.lexsort((candidates, -scores[candidates].astype(np.float64)))[:k]
+    return [Hit(row=int(candidates[i]), score=float(scores[candidates[i]])) for i in order]
+
+
+def search_sparse(retriever: bm25s.BM25, query: str, k: int,
+                  rows: npt.ArrayLike | None = None) -> list[Hit]:
+    """Top ``k`` rows by BM25 score for ``query``, optionally only among ``rows``.
+
+    Rows without any query term are never returned, so a query of only stopwords or unknown
+    words gives ``[]``. Out-of-range filter rows are ignored.
+    """
+    vocabulary: dict[str, int] = retriever.vocab_dict
+    token_ids = [
+        vocabulary[token]
+        for token in content_terms(query)
+        if token != _PLACEHOLDER_TOKEN and token in vocabulary
+    ]
+    total = document_count(retriever)
+    k = min(int(k), total)
+    if not token_ids or k <= 0:
+        return []
+    weight_mask = None
+    if rows is not None:
+        row_ids = np.unique(np.asarray(rows, dtype=np.int64).reshape(-1))
+        row_ids = row_ids[(row_ids >= 0) & (row_ids < total)]
+        if len(row_ids) == 0:
+            return []
+        # bm25s multiplies the scores by this mask; excluded rows score 0 and are dropped.
+        weight_mask = np.zeros(total, dtype=np.float32)
+        weight_mask[row_ids] = 1.0
+    scores = np.asarray(
+        retriever.get_scores_from_ids(token_ids, weight_mask=weight_mask), dtype=np.float32
+    )
+    return top_rows(scores, k)

@@ -1,0 +1,1 @@
+"""Ingestion: files -> Document -> Chunk -> vectors. Imports nothing from index/service/eval."""

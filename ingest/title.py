@@ -1,0 +1,138 @@
+"""Display titles for pages without one: the headline line, or a short cut of the first sentence."""
+
+# Typographic quotes and dashes are matched on purpose; word lists read best as text.
+# ruff: noqa: RUF001, SIM905
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator, Sequence
+
+from ingest.furniture import TextLine, split_lines
+from ingest.records import Region
+
+TITLE_LENGTH = 90  # characters, ellipsis included
+_HEADLINE_LENGTH = 160  # characters; a longer first line is a paragraph
+_HEADLINE_WORDS = 25
+_LINES_EXAMINED = 6  # leading non-furniture lines that may hold the headline
+_MIN_CLAUSE = 40  # a title cut at a clause boundary keeps at least this many characters
+_ELLIPSIS = "…"
+
+_BYLINE = re.compile(
+    r"^(?:by|von|por|par|words by|reporting by)\s+\S|^(?:published|updated|posted|last updated"
+    r"|first published)\b|^\d+\s+(?:min(?:ute)?s?|hours?|days?)\s+(?:read|ago)\b",
+    re.IGNORECASE,
+)
+_DATE_LINE = re.compile(
+    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
+    r"(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+    r"(?:\s+\d{1,2})?,?\s+\d{4}\b[\w\s:,.]{0,20}$"
+    r"|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b[\w\s:,.]{0,20}$",
+    re.IGNORECASE,
+)
+# A full stop after one of these words (or after "U.S."-style initials) does not end a sentence.
+_ABBREVIATIONS = frozenset(
+    "mr mrs ms dr prof st jr sr gen gov sen rep lt col capt sgt cmdr adm pres no vs etc inc ltd "
+    "co corp dept est fig jan feb mar apr jun jul aug sep sept oct nov dec mt ft approx".split()
+)
+_SENTENCE_BREAK = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
+_SUBORDINATORS = frozenset(
+    "as while when after although though despite since because if with amid following before "
+    "once unless whereas".split()
+)
+# Places where a long sentence can be cut and still read as a phrase.
+_CLAUSE_BOUNDARY = re.compile(
+    r"[,;:]\s|\s[—–]\s|\s(?=(?:as|while|which|who|after|because|but|amid|despite|although|where"
+    r"|when|since|following|in what|including|with)\s)"
+)
+
+
+def derive_title(text: str, excluded: tuple[Region, ...]) -> str:
+    """The page's headline, or a short phrase cut from its first paragraph.
+
+    The headline is the first headline-shaped line outside ``excluded`` (bylines, dates and
+    one- or two-word labels skipped). Without one, the first sentence of the first paragraph,
+    shortened to at most ``TITLE_LENGTH`` characters at a clause or word boundary with an
+    ellipsis. Whitespace is normalised. Empty only when ``text`` has no visible characters.
+    """
+    for content in _leading_lines(text, excluded):
+        if _BYLINE.match(content) or _DATE_LINE.match(content):
+            continue
+        words = content.split()
+        ends_sentence = content.endswith(".") and not content.endswith("...")
+        if len(content) <= _HEADLINE_LENGTH and len(words) <= _HEADLINE_WORDS:
+            if len(words) < 3 and not ends_sentence:
+                continue  # a kicker or section name such as "World" or "Opinion"
+            if not ends_sentence:
+                return content
+        return _shorten(_first_sentence(content))
+    return _shorten(" ".join(text.split()))
+
+
+def _leading_lines(text: str, excluded: Sequence[Region]) -> Iterator[str]:
+    """Whitespace-normalised contents of the first few non-blank lines outside ``excluded``."""
+    starts = [region.start for region in excluded]
+    yielded = 0
+    for line in split_lines(text):
+        if yielded >= _LINES_EXAMINED:
+            return
+        if line.is_blank or _is_excluded(line, excluded, starts):
+            continue
+        yielded += 1
+        yield " ".join(line.content.split())
+
+
+def _is_excluded(line: TextLine, excluded: Sequence[Region], starts: Sequence[int]) -> bool:
+    """Whether any excluded region overlaps the line's content (regions are sorted)."""
+    position = bisect.bisect_right(starts, line.end) - 1
+    while position >= 0:
+        region = excluded[position]
+        if region.end > line.start and region.start < line.end:
+            return True
+        if region.end <= line.start:
+            return False
+        position -= 1
+    return False
+
+
+def _first_sentence(paragraph: str) -> str:
+    """The paragraph up to its first sentence end, abbreviations and initials not counted."""
+    for match in _SENTENCE_BREAK.finditer(paragraph):
+        words = paragraph[:match.start()].split()
+        last_word = words[-1].lstrip("\"'“‘(").lower() if words else ""
+        if "." in last_word or last_word in _ABBREVIATIONS or len(last_word) == 1:
+            continue
+        return paragraph[:match.end()]
+    return paragraph
+
+
+def _shorten(sentence: str) -> str:
+    """A sentence as a title: no final full stop, at most ``TITLE_LENGTH`` characters."""
+    if sentence.endswith(".") and not sentence.endswith("..."):
+        sentence = sentence[:-1]
+    if len(sentence) <= TITLE_LENGTH:
+        return sentence
+    sentence = _main_clause(sentence)
+    if len(sentence) <= TITLE_LENGTH:
+        return sentence
+    limit = TITLE_LENGTH - len(_ELLIPSIS)
+    cuts = [match.start() for match in _CLAUSE_BOUNDARY.finditer(sentence)
+            if _MIN_CLAUSE <= match.start() <= limit]
+    if cuts:
+        head = sentence[:cuts[-1]]
+    else:
+        head = sentence[:limit + 1].rsplit(" ", 1)[0] if " " in sentence[:limit + 1] else ""
+        head = head or sentence[:limit]
+    return head.rstrip(" ,;:—–-") + _ELLIPSIS
+
+
+def _main_clause(sentence: str) -> str:
+    """Drop a leading subordinate clause ("As X happened, Y did Z" -> "Y did Z")."""
+    first_word = sentence.split(" ", 1)[0].lower()
+    comma = sentence.find(", ")
+    if first_word not in _SUBORDINATORS or comma < 0:
+        return sentence
+    main = sentence[comma + 2:]
+    if len(main) < _MIN_CLAUSE:
+        return sentence
+    return main[0].upper() + main[1:]

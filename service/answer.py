@@ -1,0 +1,103 @@
+"""Extractive answers (pure): pick the sentences of the top passages that best answer the question.
+
+Nothing is paraphrased: an answer is one to three indexed sentences, each cited by document and
+character range. When no sentence is close enough to the question the engine abstains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ingest.records import Sentence
+from service.records import Answer, Citation
+
+TERMINAL = (".", "!", "\"", "”", "’", "'", ")")
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerConfig:
+    """Answer selection knobs; ``min_score`` is the abstention threshold set by calibration."""
+
+    max_sentences: int = 3
+    from_passages: int = 3
+    lexical_weight: float = 0.3
+    min_score: float = 0.35
+    keep_ratio: float = 0.9
+    min_words: int = 5
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CandidateSentence:
+    """A sentence of a top passage with its cosine to the question and its content terms."""
+
+    sentence: Sentence
+    similarity: float
+    terms: frozenset[str]
+    passage_rank: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerDecision:
+    """The answer (or None) with the best sentence score and, when abstaining, why."""
+
+    answer: Answer | None
+    best_score: float
+    abstention_reason: str | None
+
+
+def is_answer_like(text: str, min_words: int) -> bool:
+    """A declarative sentence: not a question, not a heading or label, long enough to say something."""
+    stripped = text.rstrip()
+    if stripped.endswith("?") or len(stripped.split()) < min_words:
+        return False
+    return stripped.endswith(TERMINAL) or len(stripped.split()) >= 12
+
+
+def sentence_score(candidate: CandidateSentence, question_terms: frozenset[str], lexical_weight: float) -> float:
+    """Cosine similarity plus a bonus for the share of the question's content terms it contains."""
+    coverage = len(question_terms & candidate.terms) / len(question_terms) if question_terms else 0.0
+    return candidate.similarity + lexical_weight * coverage
+
+
+def select_answer(question_terms: frozenset[str], candidates: Sequence[CandidateSentence],
+                  config: AnswerConfig) -> AnswerDecision:
+    """Choose up to ``max_sentences`` sentences scoring within ``keep_ratio`` of the best one.
+
+    Abstains (answer None) when the best sentence scores below ``config.min_score``. Chosen
+    sentences are listed in passage-rank then document order, and a sentence repeating an already
+    chosen one is skipped.
+    """
+    eligible = [c for c in candidates
+                if c.passage_rank <= config.from_passages and is_answer_like(c.sentence.text, config.min_words)]
+    scored = sorted(
+        ((sentence_score(c, question_terms, config.lexical_weight), c) for c in eligible),
+        key=lambda item: (-item[0], item[1].passage_rank, item[1].sentence.doc_id, item[1].sentence.start),
+    )
+    if not scored:
+        return AnswerDecision(answer=None, best_score=0.0,
+                              abstention_reason="no retrieved passage contains a sentence to answer from")
+    best_score = scored[0][0]
+    if best_score < config.min_score:
+        return AnswerDecision(
+            answer=None, best_score=best_score,
+            abstention_reason=(f"the corpus does not seem to answer this: the closest sentence scores "
+                               f"{best_score:.2f}, below the answer threshold {config.min_score:.2f}"))
+    chosen: list[CandidateSentence] = []
+    seen_texts: set[str] = set()
+    for score, candidate in scored:
+        if len(chosen) == config.max_sentences or score < config.keep_ratio * best_score:
+            break
+        key = " ".join(candidate.sentence.text.casefold().split())
+        if key in seen_texts:
+            continue
+        seen_texts.add(key)
+        chosen.append(candidate)
+    chosen.sort(key=lambda c: (c.passage_rank, c.sentence.doc_id, c.sentence.start))
+    citations = tuple(
+        Citation(doc_id=c.sentence.doc_id, start=c.sentence.start, end=c.sentence.end,
+                 text=c.sentence.text, passage_rank=c.passage_rank)
+        for c in chosen
+    )
+    return AnswerDecision(answer=Answer(text=" ".join(c.text for c in citations), citations=citations),
+                          best_score=best_score, abstention_reason=None)

@@ -1,0 +1,185 @@
+"""The query engine: embed -> retrieve -> rescore -> answer over one loaded index version.
+
+Ready when constructed. Thread-safe: the index and model are read-only after loading, and the
+result cache takes a lock.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from index.analysis import content_terms
+from index.retrieval import RetrievalConfig, ScoredPassage, retrieve
+from index.searcher import Index
+from index.store import load_index
+from ingest.embedding import Embedder, load_embedder
+from service.answer import AnswerConfig, CandidateSentence, select_answer
+from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
+
+WARM_UP_QUESTION = "What is this collection of documents about?"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class EngineConfig:
+    """Retrieval and answer settings plus the size of the result cache."""
+
+    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
+    answer: AnswerConfig = field(default_factory=AnswerConfig)
+    cache_size: int = 256
+
+
+class _ResultCache:
+    """A bounded LRU of query results, keyed by the normalised query."""
+
+    def __init__(self, capacity: int) -> None:
+        self._capacity = capacity
+        self._items: OrderedDict[Query, QueryResult] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Query) -> QueryResult | None:
+        with self._lock:
+            result = self._items.get(key)
+            if result is not None:
+                self._items.move_to_end(key)
+            return result
+
+    def put(self, key: Query, result: QueryResult) -> None:
+        if self._capacity <= 0:
+            return
+        with self._lock:
+            self._items[key] = result
+            self._items.move_to_end(key)
+            while len(self._items) > self._capacity:
+                self._items.popitem(last=False)
+
+
+def _cache_key(query: Query) -> Query:
+    """Questions that differ only in spacing or case share a cache entry."""
+    doc_ids = tuple(sorted(set(query.doc_ids))) if query.doc_ids is not None else None
+    return Query(question=" ".join(query.question.split()).casefold(), top_k=query.top_k,
+                 mode=query.mode, doc_ids=doc_ids)
+
+
+class QueryEngine:
+    """Answers queries over one loaded index with one embedder (the one the manifest names)."""
+
+    def __init__(self, index: Index, embedder: Embedder, config: EngineConfig | None = None) -> None:
+        self.index = index
+        self.embedder = embedder
+        self.config = config or EngineConfig()
+        self._cache = _ResultCache(self.config.cache_size)
+        sentences = index.sentences
+        # Content terms of a sentence, computed on first use (bounded, so memory stays flat).
+        self._sentence_terms = lru_cache(maxsize=65536)(
+            lambda row: frozenset(content_terms(sentences[row].text)))
+        self._document_infos = tuple(
+            DocumentInfo(doc_id=document.doc_id, title=document.title, source=document.source,
+                         chunk_count=sum(1 for chunk in index.chunks if chunk.doc_id == document.doc_id))
+            for document in sorted(index.documents.values(), key=lambda document: document.doc_id)
+        )
+
+    @property
+    def index_version(self) -> str:
+        return self.index.index_version
+
+    def documents(self) -> tuple[DocumentInfo, ...]:
+        return self._document_infos
+
+    def document_text(self, doc_id: str) -> str | None:
+        document = self.index.documents.get(doc_id)
+        return None if document is None else document.text
+
+    def query(self, query: Query, *, retrieval: RetrievalConfig | None = None,
+              use_cache: bool = True) -> QueryResult:
+        """Answer ``query``; ``retrieval`` overrides the configured retrieval (the eval ablation)."""
+        started = time.perf_counter()
+        key = _cache_key(query)
+        if use_cache and retrieval is None:
+            cached = self._cache.get(key)
+            if cached is not None:
+                total = (time.perf_counter() - started) * 1000
+                return QueryResult(question=query.question, answer=cached.answer,
+                                   abstention_reason=cached.abstention_reason, passages=cached.passages,
+                                   index_version=cached.index_version,
+                                   timings=Timings(total=total), cached=True,
+                                   answer_score=cached.answer_score)
+        config = retrieval or self.config.retrieval
+        if config.mode != query.mode:
+            config = replace(config, mode=query.mode)
+
+        query_vector = self.embedder.encode([query.question])[0]
+        embedded = time.perf_counter()
+        rows = (self.index.rows_for_documents(query.doc_ids) if query.doc_ids is not None else None)
+        if rows is not None and len(rows) == 0:
+            passages_scored: list[ScoredPassage] = []
+        else:
+            passages_scored = retrieve(self.index, query.question, query_vector, top_k=query.top_k,
+                                       config=config, rows=rows)
+        searched = time.perf_counter()
+        passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(passages_scored, 1))
+        rescored = time.perf_counter()
+        decision = select_answer(frozenset(content_terms(query.question)),
+                                 self._candidates(passages_scored, query_vector), self.config.answer)
+        answered = time.perf_counter()
+        result = QueryResult(
+            question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
+            passages=passages, index_version=self.index.index_version, answer_score=decision.best_score,
+            timings=Timings(embed=_ms(started, embedded), search=_ms(embedded, searched),
+                            rescore=_ms(searched, rescored), answer=_ms(rescored, answered),
+                            total=_ms(started, answered)),
+        )
+        if use_cache and retrieval is None:
+            self._cache.put(key, result)
+        return result
+
+    def _passage(self, rank: int, scored: ScoredPassage) -> Passage:
+        chunk = self.index.chunks[scored.row]
+        document = self.index.documents[chunk.doc_id]
+        return Passage(rank=rank, score=round(scored.score, 6), text=chunk.text, doc_id=chunk.doc_id,
+                       title=document.title, source=document.source, chunk_id=chunk.chunk_id,
+                       start=chunk.start, end=chunk.end)
+
+    def _candidates(self, passages: list[ScoredPassage],
+                    query_vector: np.ndarray) -> list[CandidateSentence]:
+        candidates: list[CandidateSentence] = []
+        limit = self.config.answer.from_passages
+        for rank, scored in enumerate(passages[:limit], start=1):
+            sentence_rows = self.index.sentence_rows(scored.row)
+            if len(sentence_rows) == 0:
+                continue
+            similarities = self.index.sentence_vectors[sentence_rows.start : sentence_rows.stop] @ query_vector
+            for offset, row in enumerate(sentence_rows):
+                sentence = self.index.sentences[row]
+                candidates.append(CandidateSentence(
+                    sentence=sentence, similarity=float(similarities[offset]),
+                    terms=self._sentence_terms(row), passage_rank=rank))
+        return candidates
+
+
+def _ms(start: float, end: float) -> float:
+    return round((end - start) * 1000, 3)
+
+
+def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads: int | None = 1,
+                model_path: str | None = None) -> QueryEngine:
+    """Load the index and the model its manifest names (or ``model_path``, which must match)."""
+    index = load_index(index_dir)
+    manifest = index.manifest
+    embedder = load_embedder(model_path or manifest.model_id, precision=manifest.precision, threads=threads)
+    if embedder.model_id != manifest.model_id or embedder.dimension != manifest.dimension:
+        from index.errors import ModelMismatchError
+
+        raise ModelMismatchError(
+            f"index {index_dir} was built with {manifest.model_id} ({manifest.dimension}-d) but the "
+            f"model given is {embedder.model_id} ({embedder.dimension}-d); re-run `grounded ingest` "
+            "with this model or serve with the index's model")
+    engine = QueryEngine(index, embedder, config)
+    engine.query(Query(question=WARM_UP_QUESTION), use_cache=False)
+    return engine

@@ -1,0 +1,28 @@
+"""The interface the HTTP layer needs from the query engine (so the app can be tested with a fake)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from service.records import DocumentInfo, Query, QueryResult
+
+
+class QueryEngineProtocol(Protocol):
+    """Answers queries over one loaded index version."""
+
+    @property
+    def index_version(self) -> str:
+        """The manifest's ``index_version`` of the loaded index."""
+        ...
+
+    def query(self, query: Query) -> QueryResult:
+        """Retrieve, rescore and answer. Blocks the CPU: call from a plain ``def`` route."""
+        ...
+
+    def documents(self) -> tuple[DocumentInfo, ...]:
+        """Every indexed document, sorted by doc_id."""
+        ...
+
+    def document_text(self, doc_id: str) -> str | None:
+        """The document's full text (the one offsets point into), or None if unknown."""
+        ...

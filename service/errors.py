@@ -1,0 +1,172 @@
+"""Errors of the query service; the HTTP layer turns each into a structured 4xx/5xx body.
+
+ServiceError
+├── NotReadyError          a request arrived before start-up finished (503 ``not_ready``)
+├── UnknownDocumentError   a doc_id that is not in the loaded index (404 ``unknown_document``,
+│                          422 ``invalid_request`` when it is named in ``filters.doc_ids``)
+└── QueryTimeoutError      the engine gave up after ``query_timeout_s`` (503 ``query_timeout``)
+
+Every error body on the wire has one shape, ``{"error": {"code": str, "message": str}}``; the codes
+are listed in ``ErrorCode`` so clients and tests share one vocabulary. The pure functions at the end
+turn pydantic/FastAPI validation errors into one such message without ever serialising the raw
+input: a client value appears only as an ASCII-escaped excerpt of at most ``EXCERPT_MAX_CHARS``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+EXCERPT_MAX_CHARS = 80
+FIELD_NAME_MAX_CHARS = 40
+MAX_REPORTED_ERRORS = 5
+
+
+class ErrorCode(StrEnum):
+    """The stable ``error.code`` values of the HTTP API."""
+
+    INVALID_REQUEST = "invalid_request"  # 422: a field breaks the schema
+    INVALID_JSON = "invalid_json"  # 422: the body is not parseable JSON
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # 415: Content-Type is not application/json
+    PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: body over max_body_bytes
+    NOT_FOUND = "not_found"  # 404: no such route
+    UNKNOWN_DOCUMENT = "unknown_document"  # 404: no such doc_id
+    METHOD_NOT_ALLOWED = "method_not_allowed"  # 405
+    NOT_READY = "not_ready"  # 503: engine not loaded or warm-up not answered yet
+    QUERY_TIMEOUT = "query_timeout"  # 503: the engine exceeded query_timeout_s
+    INTERNAL_ERROR = "internal_error"  # 500: a bug; details only in the server log
+
+
+class ServiceError(Exception):
+    """Base class of service errors; the message says what to fix."""
+
+
+class NotReadyError(ServiceError):
+    """The engine is not loaded or has not answered its warm-up query yet."""
+
+
+class UnknownDocumentError(ServiceError):
+    """The requested doc_id is not in the loaded index."""
+
+
+class QueryTimeoutError(ServiceError):
+    """The engine stopped a query that ran over ``query_timeout_s`` (raised by the engine)."""
+
+
+def error_body(code: str, message: str) -> bytes:
+    """The JSON bytes of an error body.
+
+    ``ensure_ascii`` escapes any unpaired surrogate, which would make a UTF-8 encoder raise.
+    """
+    return json.dumps({"error": {"code": code, "message": message}}, ensure_ascii=True).encode()
+
+
+def excerpt(value: object) -> str:
+    """A short ASCII-safe rendering of a client-supplied value, at most ``EXCERPT_MAX_CHARS``."""
+    if isinstance(value, str):
+        rendered = json.dumps(value[:EXCERPT_MAX_CHARS], ensure_ascii=True)
+    elif value is None or isinstance(value, bool | int | float):
+        # str(int) raises beyond 4300 digits and JSON numbers can be that long; cap first.
+        rendered = (
+            json.dumps(value)
+            if not isinstance(value, int) or abs(value) < 10**30
+            else ("a very large integer")
+        )
+    elif isinstance(value, Mapping):
+        return "an object"
+    elif isinstance(value, bytes | bytearray):
+        return f"{len(value)} bytes"
+    elif isinstance(value, Sequence):
+        return "an array"
+    else:
+        return f"a value of type {type(value).__name__}"
+    if len(rendered) > EXCERPT_MAX_CHARS:
+        rendered = rendered[: EXCERPT_MAX_CHARS - 4] + '..."'
+    return rendered
+
+
+def field_path(location: Sequence[str | int]) -> str:
+    """``("body", "filters", "doc_ids", 3)`` -> ``filters.doc_ids[3]``; odd keys are escaped."""
+    source, *rest = location or ("body",)
+    if source == "body":
+        return _dotted(rest) or "body"
+    if source in {"path", "query", "header", "cookie"}:
+        return f"{source} parameter {_dotted(rest)}"
+    return _dotted(location)
+
+
+def _dotted(parts: Sequence[str | int]) -> str:
+    """Join keys with dots and indexes in brackets; client-chosen keys are shortened and escaped."""
+    rendered = ""
+    for part in parts:
+        if isinstance(part, int):
+            rendered += f"[{part}]"
+            continue
+        name = str(part)
+        if not (name.isascii() and name.isidentifier() and len(name) <= FIELD_NAME_MAX_CHARS):
+            name = json.dumps(name[:FIELD_NAME_MAX_CHARS], ensure_ascii=True)
+        rendered += f".{name}" if rendered else name
+    return rendered
+
+
+_RULES_WITHOUT_INPUT = frozenset({"missing", "extra_forbidden", "json_invalid"})
+
+
+def describe_validation_error(error: Mapping[str, Any]) -> str:
+    """One ``field: rule (got excerpt)`` phrase for a pydantic error dict."""
+    kind = str(error.get("type", ""))
+    context: Mapping[str, Any] = error.get("ctx") or {}
+    location = tuple(error.get("loc", ()))
+    rule = _rule_text(kind, context, str(error.get("msg", "")))
+    if location in {("body",), ()} and kind == "missing":
+        rule = 'required; send a JSON object such as {"question": "..."}'
+    phrase = f"{field_path(location)}: {rule}"
+    if kind not in _RULES_WITHOUT_INPUT and "input" in error:
+        phrase += f" (got {excerpt(error['input'])})"
+    return phrase
+
+
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
+    """All errors as one message, the first ``MAX_REPORTED_ERRORS`` spelled out."""
+    phrases = [describe_validation_error(error) for error in errors[:MAX_REPORTED_ERRORS]]
+    if len(errors) > MAX_REPORTED_ERRORS:
+        phrases.append(f"and {len(errors) - MAX_REPORTED_ERRORS} more")
+    return "; ".join(phrases) or "the request is invalid"
+
+
+def _rule_text(kind: str, context: Mapping[str, Any], pydantic_message: str) -> str:
+    """The broken rule in words; pydantic's own message only as an escaped last resort."""
+    simple = {
+        "missing": "required",
+        "extra_forbidden": "unknown field; remove it (the request schema is at /docs)",
+        "string_type": "must be a string",
+        "int_type": "must be an integer",
+        "float_type": "must be a number",
+        "bool_type": "must be true or false",
+        "list_type": "must be an array",
+        "model_type": "must be a JSON object",
+        "model_attributes_type": "must be a JSON object",
+        "dict_type": "must be a JSON object",
+    }
+    if kind in simple:
+        return simple[kind]
+    if kind in {"literal_error", "enum"}:
+        return f"must be one of {context.get('expected', 'the documented values')}"
+    if kind == "value_error":
+        return str(context.get("error", pydantic_message))
+    bounds = {
+        "string_too_short": ("must be at least {} characters", "min_length"),
+        "string_too_long": ("must be at most {} characters", "max_length"),
+        "too_short": ("must have at least {} items", "min_length"),
+        "too_long": ("must have at most {} items", "max_length"),
+        "greater_than_equal": ("must be at least {}", "ge"),
+        "greater_than": ("must be greater than {}", "gt"),
+        "less_than_equal": ("must be at most {}", "le"),
+        "less_than": ("must be less than {}", "lt"),
+    }
+    if kind in bounds and bounds[kind][1] in context:
+        template, key = bounds[kind]
+        return template.format(context[key])
+    return json.dumps(pydantic_message[:120], ensure_ascii=True)[1:-1]

@@ -1,0 +1,102 @@
+"""Pure conversions between the wire schema (``schemas``) and the internal records (``records``)."""
+
+from __future__ import annotations
+
+from service.records import Answer, DocumentInfo, Passage, Query, QueryResult, Timings
+from service.schemas import (
+    Abstention,
+    AnswerBody,
+    AnswerCitation,
+    DocumentDetail,
+    DocumentSummary,
+    PassageBody,
+    PassageCitation,
+    QueryRequest,
+    QueryResponse,
+    TimingsBody,
+)
+
+# Used when an engine abstains without saying why; the wire contract always gives a reason.
+UNSTATED_ABSTENTION_REASON = "the engine found no answer it could support with a citation"
+
+
+def to_query(request: QueryRequest) -> Query:
+    """The engine's query for a validated request body."""
+    doc_ids = tuple(request.filters.doc_ids) if request.filters is not None else None
+    return Query(question=request.question, top_k=request.top_k, mode=request.mode, doc_ids=doc_ids)
+
+
+def to_response(result: QueryResult) -> QueryResponse:
+    """The wire body for an engine result; ``abstention`` is set exactly when ``answer`` is None."""
+    abstention = None
+    if result.answer is None:
+        abstention = Abstention(reason=result.abstention_reason or UNSTATED_ABSTENTION_REASON)
+    return QueryResponse(
+        question=result.question,
+        answer=_answer_body(result.answer) if result.answer is not None else None,
+        abstention=abstention,
+        passages=[_passage_body(passage) for passage in result.passages],
+        index_version=result.index_version,
+        timings_ms=_timings_body(result.timings),
+    )
+
+
+def to_document_summary(info: DocumentInfo) -> DocumentSummary:
+    """One entry of the document list."""
+    return DocumentSummary(
+        doc_id=info.doc_id, title=info.title, source=info.source, chunk_count=info.chunk_count
+    )
+
+
+def to_document_detail(info: DocumentInfo, text: str) -> DocumentDetail:
+    """A document's metadata with the text its offsets point into."""
+    return DocumentDetail(
+        doc_id=info.doc_id,
+        title=info.title,
+        source=info.source,
+        chunk_count=info.chunk_count,
+        text=text,
+    )
+
+
+def _answer_body(answer: Answer) -> AnswerBody:
+    # int()/float() accept numpy scalars, which an engine may hand over from faiss or numpy.
+    return AnswerBody(
+        text=answer.text,
+        citations=[
+            AnswerCitation(
+                doc_id=citation.doc_id,
+                start_char=int(citation.start),
+                end_char=int(citation.end),
+                text=citation.text,
+                passage_rank=int(citation.passage_rank),
+            )
+            for citation in answer.citations
+        ],
+    )
+
+
+def _passage_body(passage: Passage) -> PassageBody:
+    return PassageBody(
+        rank=int(passage.rank),
+        score=float(passage.score),
+        text=passage.text,
+        citation=PassageCitation(
+            doc_id=passage.doc_id,
+            title=passage.title,
+            source=passage.source,
+            chunk_id=passage.chunk_id,
+            start_char=int(passage.start),
+            end_char=int(passage.end),
+        ),
+    )
+
+
+def _timings_body(timings: Timings) -> TimingsBody:
+    return TimingsBody(
+        embed=float(timings.embed),
+        search=float(timings.search),
+        rescore=float(timings.rescore),
+        answer=float(timings.answer),
+        total=float(timings.total),
+    )

@@ -1,0 +1,229 @@
+"""The HTTP wire contract (pydantic v2). Field names here are read by other tools: keep them.
+
+Internal records live in ``service/records.py``; ``service/mapping.py`` converts between the two so
+that renaming an internal field cannot silently change the API.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+
+QUESTION_MAX_CHARS = 2000
+TOP_K_MIN = 1
+TOP_K_MAX = 50
+DOC_ID_MAX_CHARS = 256
+FILTER_MAX_DOC_IDS = 100
+
+# C0 and C1 control characters except tab, line feed and carriage return, which people paste.
+_ALLOWED_CONTROLS = frozenset("\t\n\r")
+_CONTROLS_CLASS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
+_TEXT_PATTERN = rf"^[^{_CONTROLS_CLASS}]*$"
+_QUESTION_PATTERN = rf"^[^{_CONTROLS_CLASS}]*[^\s{_CONTROLS_CLASS}][^{_CONTROLS_CLASS}]*$"
+
+
+def _first_forbidden_character(value: str) -> str | None:
+    """Describe the first control character or unpaired surrogate in ``value``, else None."""
+    for position, character in enumerate(value):
+        code_point = ord(character)
+        if 0xD800 <= code_point <= 0xDFFF:
+            # json.loads joins valid surrogate pairs, so any surrogate left is unpaired.
+            return f"an unpaired surrogate U+{code_point:04X} at position {position}"
+        if unicodedata.category(character) == "Cc" and character not in _ALLOWED_CONTROLS:
+            return f"a control character U+{code_point:04X} at position {position}"
+    return None
+
+
+def _check_question(value: str) -> str:
+    """Reject empty, over-long, whitespace-only and control-character questions; strip the rest."""
+    if not value:
+        raise ValueError("must not be empty; ask a question")
+    if len(value) > QUESTION_MAX_CHARS:
+        raise ValueError(
+            f"must be at most {QUESTION_MAX_CHARS} characters (got {len(value)}); shorten it"
+        )
+    if value.isspace():
+        raise ValueError("must contain more than whitespace; ask a question")
+    forbidden = _first_forbidden_character(value)
+    if forbidden is not None:
+        raise ValueError(f"must be plain text, found {forbidden}; remove it")
+    return value.strip()
+
+
+def _check_top_k(value: int) -> int:
+    """Keep ``top_k`` within the served range."""
+    if not TOP_K_MIN <= value <= TOP_K_MAX:
+        raise ValueError(f"must be between {TOP_K_MIN} and {TOP_K_MAX}")
+    return value
+
+
+def _check_doc_id(value: str) -> str:
+    """Doc ids are short plain text; anything else cannot name a document."""
+    if not 1 <= len(value) <= DOC_ID_MAX_CHARS:
+        raise ValueError(f"each doc_id must be 1 to {DOC_ID_MAX_CHARS} characters")
+    forbidden = _first_forbidden_character(value)
+    if forbidden is not None:
+        raise ValueError(f"each doc_id must be plain text, found {forbidden}")
+    return value
+
+
+# The JSON-schema keywords restate the validators' rules for clients and schema-driven testers;
+# the validators enforce them with messages that say what to fix.
+Question = Annotated[
+    StrictStr,
+    AfterValidator(_check_question),
+    Field(
+        description="The question; 1-2000 characters, not only whitespace, no control characters.",
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": QUESTION_MAX_CHARS,
+            "pattern": _QUESTION_PATTERN,
+        },
+    ),
+]
+TopK = Annotated[
+    StrictInt,
+    AfterValidator(_check_top_k),
+    Field(
+        description="How many passages to return.",
+        json_schema_extra={"minimum": TOP_K_MIN, "maximum": TOP_K_MAX},
+    ),
+]
+DocId = Annotated[
+    StrictStr,
+    AfterValidator(_check_doc_id),
+    Field(
+        json_schema_extra={
+            "minLength": 1,
+            "maxLength": DOC_ID_MAX_CHARS,
+            "pattern": _TEXT_PATTERN,
+        }
+    ),
+]
+Mode = Literal["hybrid", "dense", "sparse"]
+
+
+class QueryFilters(BaseModel):
+    """Restrict retrieval to some documents."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    doc_ids: Annotated[list[DocId], Field(min_length=1, max_length=FILTER_MAX_DOC_IDS)]
+
+
+class QueryRequest(BaseModel):
+    """Body of ``POST /query``. Unknown fields and type coercion are rejected."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    question: Question
+    top_k: TopK = 5
+    mode: Mode = Field(default="hybrid", description="Retrieval: hybrid (fused), dense or sparse.")
+    filters: QueryFilters | None = None
+
+
+class AnswerCitation(BaseModel):
+    """One answer sentence: ``document.text[start_char:end_char] == text``."""
+
+    doc_id: str
+    start_char: int
+    end_char: int
+    text: str
+    passage_rank: int = Field(description="The rank of the passage this sentence came from.")
+
+
+class AnswerBody(BaseModel):
+    """An extractive answer made of cited sentences."""
+
+    text: str
+    citations: list[AnswerCitation]
+
+
+class Abstention(BaseModel):
+    """Why the service gave no answer (``answer`` is null exactly when this is set)."""
+
+    reason: str
+
+
+class PassageCitation(BaseModel):
+    """Where a passage comes from: ``document.text[start_char:end_char] == passage.text``."""
+
+    doc_id: str
+    title: str
+    source: str
+    chunk_id: str
+    start_char: int
+    end_char: int
+
+
+class PassageBody(BaseModel):
+    """A ranked passage; offsets count Unicode code points of the document text."""
+
+    rank: int
+    score: float
+    text: str
+    citation: PassageCitation
+
+
+class TimingsBody(BaseModel):
+    """Per-stage wall time in milliseconds."""
+
+    embed: float
+    search: float
+    rescore: float
+    answer: float
+    total: float
+
+
+class QueryResponse(BaseModel):
+    """Body of a successful ``POST /query``."""
+
+    question: str
+    answer: AnswerBody | None
+    abstention: Abstention | None
+    passages: list[PassageBody]
+    index_version: str
+    timings_ms: TimingsBody
+
+
+class DocumentSummary(BaseModel):
+    """One entry of ``GET /documents``."""
+
+    doc_id: str
+    title: str
+    source: str
+    chunk_count: int
+
+
+class DocumentDetail(DocumentSummary):
+    """Body of ``GET /documents/{doc_id}``: metadata plus the text every offset points into."""
+
+    text: str
+
+
+class HealthResponse(BaseModel):
+    """Liveness: the process answers HTTP."""
+
+    status: Literal["ok"] = "ok"
+
+
+class ReadyResponse(BaseModel):
+    """Readiness: the engine is loaded and answered its warm-up query."""
+
+    status: Literal["ready"] = "ready"
+    index_version: str
+
+
+class ErrorBody(BaseModel):
+    """A stable machine-readable code and a message saying what to fix."""
+
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    """The one shape of every error body."""
+
+    error: ErrorBody

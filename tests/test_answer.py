@@ -1,0 +1,62 @@
+"""Answer selection: verbatim cited sentences, or an abstention with a reason."""
+
+from __future__ import annotations
+
+from index.analysis import content_terms, normalize_initialisms
+from ingest.records import Sentence
+from service.answer import AnswerConfig, CandidateSentence, is_answer_like, select_answer
+
+TEXT = ("Norway mediated the talks between the two sides. What happens next? "
+        "The talks were held in Mexico City in August. Sanctions and Economic Leverage")
+
+
+def candidate(fragment: str, similarity: float, rank: int = 1) -> CandidateSentence:
+    start = TEXT.index(fragment)
+    sentence = Sentence(doc_id="d", start=start, end=start + len(fragment), text=fragment)
+    return CandidateSentence(sentence=sentence, similarity=similarity,
+                             terms=frozenset(content_terms(fragment)), passage_rank=rank)
+
+
+def test_best_sentence_is_cited_verbatim() -> None:
+    decision = select_answer(frozenset(content_terms("Who mediated the talks?")), [
+        candidate("Norway mediated the talks between the two sides.", 0.6),
+        candidate("The talks were held in Mexico City in August.", 0.3),
+    ], AnswerConfig(min_score=0.3))
+    assert decision.answer is not None
+    [citation] = decision.answer.citations
+    assert TEXT[citation.start : citation.end] == citation.text == decision.answer.text
+    assert citation.text.startswith("Norway")
+
+
+def test_questions_and_headings_are_never_answers() -> None:
+    assert not is_answer_like("What happens next?", 5)
+    assert not is_answer_like("Sanctions and Economic Leverage", 5)
+    assert is_answer_like("Norway mediated the talks between the two sides.", 5)
+
+
+def test_abstains_below_threshold_with_a_reason() -> None:
+    decision = select_answer(frozenset(content_terms("What is the boiling point of water?")),
+                             [candidate("The talks were held in Mexico City in August.", 0.05)],
+                             AnswerConfig(min_score=0.35))
+    assert decision.answer is None
+    assert decision.abstention_reason and "threshold" in decision.abstention_reason
+
+
+def test_abstains_when_there_is_nothing_to_answer_from() -> None:
+    decision = select_answer(frozenset({"x"}), [], AnswerConfig())
+    assert decision.answer is None and decision.abstention_reason
+
+
+def test_up_to_three_close_sentences_in_passage_order() -> None:
+    decision = select_answer(frozenset(content_terms("talks")), [
+        candidate("The talks were held in Mexico City in August.", 0.50, rank=2),
+        candidate("Norway mediated the talks between the two sides.", 0.52, rank=1),
+    ], AnswerConfig(min_score=0.3, keep_ratio=0.9))
+    assert decision.answer is not None
+    assert [c.passage_rank for c in decision.answer.citations] == [1, 2]
+    assert decision.answer.text == " ".join(c.text for c in decision.answer.citations)
+
+
+def test_initialisms_match_acronyms() -> None:
+    assert normalize_initialisms("the U.S. and U.N. said") == "the US and UN said"
+    assert set(content_terms("What did the U.S. offer?")) == set(content_terms("US offers"))

@@ -1,0 +1,188 @@
+"""The shipped gold set against the seed corpus, and the loader's and verifier's error paths."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from eval.errors import GoldSetError
+from eval.gold import (
+    KINDS,
+    EvidenceSpan,
+    GoldQuestion,
+    default_gold_path,
+    load_gold,
+    parse_gold,
+    read_document_texts,
+    verify_gold,
+)
+
+CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+MINIMUM_PER_KIND: dict[str, int] = {
+    "direct": 15,
+    "paraphrase": 10,
+    "multi_doc": 6,
+    "unanswerable": 6,
+}
+
+
+@pytest.fixture(scope="module")
+def gold() -> tuple[GoldQuestion, ...]:
+    return load_gold()
+
+
+@pytest.fixture(scope="module")
+def corpus_texts() -> dict[str, str]:
+    return read_document_texts(CORPUS)
+
+
+# ---- the shipped set ----------------------------------------------------------------------------
+
+
+def test_default_path_is_package_data() -> None:
+    assert default_gold_path().is_file()
+    assert default_gold_path().parent.name == "data"
+
+
+def test_every_span_matches_the_corpus_text(
+    gold: tuple[GoldQuestion, ...], corpus_texts: dict[str, str]
+) -> None:
+    assert len(corpus_texts) == 5
+    assert verify_gold(gold, corpus_texts) == []
+    for question in gold:
+        for span in question.evidence:
+            assert corpus_texts[span.doc_id][span.start : span.end] == span.text
+
+
+def test_size_and_kind_counts(gold: tuple[GoldQuestion, ...]) -> None:
+    assert len(gold) >= 45
+    counts: Counter[str] = Counter(question.kind for question in gold)
+    for kind, minimum in MINIMUM_PER_KIND.items():
+        assert counts[kind] >= minimum, (kind, counts[kind])
+
+
+def test_every_seed_document_has_five_questions(
+    gold: tuple[GoldQuestion, ...], corpus_texts: dict[str, str]
+) -> None:
+    per_document = Counter(doc_id for question in gold for doc_id in question.doc_ids)
+    assert set(per_document) == set(corpus_texts)
+    assert min(per_document.values()) >= 5, per_document
+
+
+def test_query_ids_are_unique(gold: tuple[GoldQuestion, ...]) -> None:
+    assert len({question.query_id for question in gold}) == len(gold)
+
+
+def test_kinds_agree_with_evidence(gold: tuple[GoldQuestion, ...]) -> None:
+    for question in gold:
+        assert question.answerable == (question.kind != "unanswerable"), question.query_id
+        documents = len(question.doc_ids)
+        if question.kind == "multi_doc":
+            assert documents >= 2, question.query_id
+        elif question.kind in ("direct", "paraphrase"):
+            assert documents == 1, question.query_id
+
+
+def test_spans_stay_within_one_paragraph(gold: tuple[GoldQuestion, ...]) -> None:
+    for question in gold:
+        for span in question.evidence:
+            assert "\n" not in span.text, question.query_id
+            assert span.text == span.text.strip(), question.query_id
+
+
+def test_questions_are_not_repeated(gold: tuple[GoldQuestion, ...]) -> None:
+    normalized = [question.question.strip().lower() for question in gold]
+    assert len(set(normalized)) == len(normalized)
+
+
+# ---- loader errors ------------------------------------------------------------------------------
+
+
+def _line(**overrides: object) -> str:
+    record: dict[str, object] = {
+        "query_id": "q1",
+        "question": "Who mediated?",
+        "kind": "direct",
+        "evidence": [{"doc_id": "d", "start": 0, "end": 6, "text": "Norway"}],
+    }
+    record.update(overrides)
+    return json.dumps(record)
+
+
+def test_parses_a_valid_line() -> None:
+    (question,) = parse_gold([_line(), ""])
+    assert question == GoldQuestion(
+        query_id="q1",
+        question="Who mediated?",
+        kind="direct",
+        evidence=(EvidenceSpan(doc_id="d", start=0, end=6, text="Norway"),),
+    )
+    assert question.answerable
+    assert set(KINDS) == set(MINIMUM_PER_KIND)
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        (_line(kind="trivia"), "kind 'trivia'"),
+        (_line(query_id=""), "query_id must be"),
+        (_line(extra=1), "unknown keys"),
+        (_line(evidence=[{"doc_id": "d", "start": 0, "end": 6}]), "missing keys"),
+        (_line(evidence=[{"doc_id": "d", "start": 6, "end": 6, "text": ""}]), "start < end"),
+        (_line(evidence=[{"doc_id": "d", "start": 0, "end": 6, "text": "Norw"}]), "length"),
+        (_line(evidence=[{"doc_id": "d", "start": True, "end": 6, "text": "Norway"}]), "integers"),
+        (_line(evidence=[]), "unanswerable"),
+        (_line(kind="unanswerable"), "unanswerable"),
+        (_line(kind="multi_doc"), "two or more documents"),
+    ],
+)
+def test_schema_violations_name_the_line(line: str, message: str) -> None:
+    with pytest.raises(GoldSetError, match=message) as raised:
+        parse_gold(["", line], source="gold.jsonl")
+    assert "gold.jsonl:2" in str(raised.value)
+
+
+def test_duplicate_query_id_names_both_lines() -> None:
+    with pytest.raises(GoldSetError, match=r"gold\.jsonl:3: query_id 'q1' already used on line 1"):
+        parse_gold([_line(), _line(query_id="q2"), _line()], source="gold.jsonl")
+
+
+def test_load_gold_reads_a_file_and_reports_missing_ones(tmp_path: Path) -> None:
+    path = tmp_path / "gold.jsonl"
+    path.write_text(_line() + "\n", encoding="utf-8")
+    assert len(load_gold(path)) == 1
+    with pytest.raises(GoldSetError, match="cannot read"):
+        load_gold(tmp_path / "absent.jsonl")
+
+
+def test_verify_reports_each_kind_of_problem() -> None:
+    texts = {"d": "Norway mediated."}
+    questions = [
+        GoldQuestion(
+            query_id="q1",
+            question="?",
+            kind="direct",
+            evidence=(
+                EvidenceSpan(doc_id="d", start=0, end=6, text="Norway"),  # fine
+                EvidenceSpan(doc_id="e", start=0, end=6, text="Norway"),  # unknown document
+                EvidenceSpan(doc_id="d", start=10, end=40, text="x" * 30),  # past the end
+                EvidenceSpan(doc_id="d", start=1, end=7, text="Norway"),  # shifted by one
+            ),
+        )
+    ]
+    problems = verify_gold(questions, texts)
+    assert len(problems) == 3
+    assert "unknown doc_id 'e'" in problems[0]
+    assert "out of range" in problems[1]
+    assert "text mismatch" in problems[2]
+
+
+def test_read_document_texts_keeps_carriage_returns(tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_bytes(b"one\r\ntwo")
+    (tmp_path / "b.md").write_text("ignored", encoding="utf-8")
+    assert read_document_texts(tmp_path) == {"a": "one\r\ntwo"}
