@@ -181,6 +181,38 @@ async def _drive(url: str, questions: Sequence[str], mode: str, clients: int, re
     return samples, errors, wall
 
 
+def _drive_plain(url: str, questions: Sequence[str], mode: str,
+                 requests: int) -> tuple[list[Sample], int, float]:
+    """Sequential queries over one keep-alive ``http.client`` connection: the leanest client,
+    to separate the client library's share of the HTTP overhead from the server's."""
+    import http.client
+    import json
+    from urllib.parse import urlsplit
+
+    address = urlsplit(url)
+    connection = http.client.HTTPConnection(address.hostname or "127.0.0.1", address.port, timeout=60)
+    samples: list[Sample] = []
+    errors = 0
+    started_all = time.perf_counter()
+    try:
+        for number in range(requests):
+            body = json.dumps({"question": questions[number % len(questions)], "mode": mode})
+            started = time.perf_counter()
+            connection.request("POST", "/query", body=body,
+                               headers={"Content-Type": "application/json"})
+            response = connection.getresponse()
+            payload = json.loads(response.read())
+            elapsed = (time.perf_counter() - started) * 1000
+            if response.status != 200:
+                errors += 1
+                continue
+            samples.append(Sample(client_ms=elapsed, server=payload["timings_ms"],
+                                  process_ms=float(response.getheader("x-process-time-ms", "nan"))))
+    finally:
+        connection.close()
+    return samples, errors, time.perf_counter() - started_all
+
+
 def _cell(samples: Sequence[Sample], errors: int, wall: float, clients: int) -> dict[str, Any]:
     """Summaries of one mode x concurrency measurement."""
     return {
@@ -254,6 +286,8 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
                 cells[mode].append(cell)
                 log(f"query: {mode} x{clients}: p50 {cell['client_ms']['p50']:.1f} ms, "
                     f"{cell['throughput_per_second']} req/s")
+        samples, errors, wall = _drive_plain(server.url, questions, "hybrid", config.requests)
+        result["hybrid_sequential_plain_client"] = _cell(samples, errors, wall, 1)
         result["server_rss_bytes_after"] = rss_bytes(server.process.pid)
     log("query: bare encode (after)")
     encode_after = bare_encode_latencies(questions, precision=manifest.precision,
@@ -268,6 +302,8 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
             cell["slowdown_vs_cores"] = round(concurrency_slowdown(
                 sequential, cell["client_ms"]["p50"], cell["clients"], cores), 3)
         mode_cells[0]["query_over_encode_p50"] = round(safe_ratio(sequential, encode.p50), 3)
+    plain = result["hybrid_sequential_plain_client"]
+    plain["query_over_encode_p50"] = round(safe_ratio(plain["client_ms"]["p50"], encode.p50), 3)
     result["modes"] = cells
     result["cached_repeat"] = _cached_repeat(config, questions)
     return result
@@ -312,16 +348,21 @@ def query_tables(result: dict[str, Any]) -> str:
                                  client["p99"], cell["throughput_per_second"],
                                  cell["slowdown_vs_cores"]])
         first = cells[0]
-        stage_rows.append([mode, *(first["server_ms"][stage]["p50"] for stage in STAGES),
-                           first["http_overhead_ms"]["p50"], first["client_ms"]["p50"],
-                           encode["p50"], first["query_over_encode_p50"]])
+        stage_rows.append([f"{mode} (httpx)", *(first["server_ms"][stage]["p50"] for stage in STAGES),
+                           first["outside_engine_in_process_ms"]["p50"], first["http_overhead_ms"]["p50"],
+                           first["client_ms"]["p50"], encode["p50"], first["query_over_encode_p50"]])
+    plain = result["hybrid_sequential_plain_client"]
+    stage_rows.append(["hybrid (http.client)", *(plain["server_ms"][stage]["p50"] for stage in STAGES),
+                       plain["outside_engine_in_process_ms"]["p50"], plain["http_overhead_ms"]["p50"],
+                       plain["client_ms"]["p50"], encode["p50"], plain["query_over_encode_p50"]])
     ready = result["ready"]
     cached = result["cached_repeat"]
     return "\n\n".join([
         format_table(["mode", "clients", "requests", "p50 ms", "p95 ms", "p99 ms", "req/s",
                       "slow-down vs cores"], latency_rows),
-        format_table(["mode (sequential)", "embed", "search", "rescore", "answer", "server total",
-                      "HTTP overhead", "client p50", "bare encode p50", "query/encode"], stage_rows),
+        format_table(["sequential, client", "embed", "search", "rescore", "answer", "engine total",
+                      "app outside engine", "HTTP overhead", "client p50", "bare encode p50",
+                      "query/encode"], stage_rows),
         format_table(["measure", "value"], [
             ["ready (process start to /ready 200), s", ready["process_start_to_ready_s"]],
             ["ready as logged by the server, s", ready["reported_ready_s"]],

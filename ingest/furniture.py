@@ -13,8 +13,8 @@ and its neighbour; two range rules look further:
   about the article again.
 """
 
-# Typographic quotes, dashes and guillemets are matched on purpose; word lists read best as text.
-# ruff: noqa: RUF001, SIM905
+# Word lists read best as text.
+# ruff: noqa: SIM905
 from __future__ import annotations
 
 import re
@@ -25,6 +25,7 @@ from ingest.records import Region
 
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 _WORD = re.compile(r"[^\W\d_]{3,}")
+_NAME_WORD = re.compile(r"[^\W\d_]+")
 _CAMEL_JOIN = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 _TRAILING_PUNCTUATION = re.compile(r"[\s:;.,!…»›>→|·•*-]+$")
 _LEADING_BULLET = re.compile(r"^[\s\-–—•·*>»|]+")
@@ -49,6 +50,18 @@ _CREDIT_LINE = re.compile(
     r"|^\(?(?:AP|AFP|Reuters|EPA) (?:Photo|Foto|Images?)\s*/"
     r"|^(?:[Pp]hoto(?:graph)?s?|[Ii]mages?|[Pp]ictures?)\s+(?:by|courtesy of)\s+\S"
     r"|^(?:[Cc]redits?|[Pp]hoto courtesy(?: of)?|[Cc]ourtesy(?: of)?|[Ss]ource)\s*:"
+)
+# Reporting credits at the foot of wire copy ("Reporting by X; Editing by Y").
+_CONTRIBUTED = re.compile(
+    r"\b(?:contributed|contributing)(?: reporting)? to this (?:report|story|article)\.?$"
+)
+_REPORTING_BY = re.compile(
+    r"^\(?(?:[Aa]dditional )?(?:[Rr]eporting|[Ww]riting|[Ee]diting|[Cc]ompiled|[Rr]esearch)"
+    r"(?: and (?:writing|editing))? by (.+?)\)?\.?$"
+)
+# The only lower-case words a list of names and places in a reporting credit contains.
+_CREDIT_CONNECTORS = frozenset(
+    "in and from at with by editing writing reporting additional de da del la le van von".split()
 )
 _CREDIT_WORDS = 12  # a credit line is a name list, not a sentence ("Reuters/Ipsos poll shows ...")
 _COPYRIGHT_LINE = re.compile(
@@ -83,6 +96,7 @@ _SHARE_ITEM = (
     r"|share(?: this)?(?: (?:article|story|post|page|video))?(?: (?:on|via|with) [\w.]{1,20})?"
     r"|sign up(?: (?:now|today|here))?"
     r"(?: (?:for|to) (?:our |the |a |free )?[\w' -]{0,40}(?:newsletter|updates|alerts|emails?))?"
+    r"|follow .{1,100}\b(?:at|on) (?:https?://|www\.)\S+|reuse this content|republish(?: this \w+)?"
     rf"|click to (?:share|print|email)(?: on [\w.]+)?|{_SOCIAL})"
 )
 _SHARE_BAR = re.compile(rf"^{_SHARE_ITEM}(?:\s*[|·•,/]?\s*{_SHARE_ITEM})*$")
@@ -120,11 +134,12 @@ _METADATA = re.compile(
     r"\s*:\s*\S.{0,80}$",
     re.IGNORECASE,
 )
-_TAIL_CUE = (
+# Headings of recirculation modules: after the article they usually open the page's tail.
+_HEADING_CUE = (
     r"(?:more (?:from|on|in|about) .{1,40}"
     r"|more (?:stories|news|articles|headlines|coverage|videos|reading|to read|to explore"
-    r"|like this)"
-    r"|related(?: \w+){0,2}|read (?:more|next|also|this next)|recommended(?: \w+){0,2}"
+    r"|like this)|explore more(?: .{1,40})?|(?:related )?topics|tags"
+    r"|related(?: \w+){0,2}|read (?:next|also|this next)|recommended(?: \w+){0,2}"
     r"|you (?:may|might|will|could) (?:also )?(?:like|enjoy|be interested in|have missed)"
     r"|(?:most|top) (?:popular|read|viewed|shared|emailed|commented|watched|stories|headlines)"
     r"(?: \w+){0,2}"
@@ -132,10 +147,19 @@ _TAIL_CUE = (
     r"|trending(?: now| stories| news| topics)?|editor'?s'? picks?|popular (?:now|stories|posts)"
     r"|what to read next|further reading|don'?t miss|(?:also|elsewhere) (?:on|in|from) .{1,30}"
     r"|(?:from )?around the web|(?:sponsored|promoted|partner) (?:stories|content|links|posts)"
-    r"|newsletters?|sign up(?: .{0,40})?|subscribe(?: .{0,40})?"
+    r"|newsletters?)"
+)
+# Link texts ("Read more", "Show less", "Subscribe"): as often inside an article as after it.
+_LINK_CUE = (
+    r"(?:read more|sign up(?: .{0,40})?|subscribe(?: .{0,40})?"
     rf"|join the (?:conversation|discussion)|leave a (?:comment|reply)|comments?|{_NAV})"
 )
-_TAIL_CUE_LINE = re.compile(rf"^{_TAIL_CUE}(?:\s*[|·•/,]?\s*{_TAIL_CUE})*$")
+_TAIL_CUE = rf"(?:{_HEADING_CUE}|{_LINK_CUE})"
+_CUE_JOIN = r"\s*[|·•/,]?\s*"
+_TAIL_CUE_LINE = re.compile(rf"^{_TAIL_CUE}(?:{_CUE_JOIN}{_TAIL_CUE})*$")
+_HEADING_CUE_LINE = re.compile(
+    rf"^(?:{_TAIL_CUE}{_CUE_JOIN})*{_HEADING_CUE}(?:{_CUE_JOIN}{_TAIL_CUE})*$"
+)
 _BIO_HEADING = re.compile(
     r"^(?:about (?:the |this )?(?:authors?|writers?|contributors?|reporters?)"
     r"|(?:the )?authors? (?:bio(?:graphy)?|information)|contributors?)$"
@@ -159,6 +183,7 @@ _STOPWORDS = frozenset(
     "day days today yesterday".split()
 )
 _STEM_LENGTH = 6  # a crude prefix stem: "negotiations" and "negotiating" share "negoti"
+_PROSE_TERMS = 6  # content words; fewer and a line is a headline or label, too short to judge
 _SHORT_LINE = 120  # characters; teaser headlines, kickers, bylines and dates are shorter
 _LONG_BODY_LINE = 150  # characters; a line this long is an article paragraph, not a label
 _MAX_TAIL_CUES = 25  # cue candidates examined, which keeps pathological inputs linear
@@ -228,13 +253,15 @@ def _line_rule(content: str) -> str | None:
         return None
     if _CREDIT_PREFIX.match(content) and len(content) <= 400:
         return "credit"
-    if len(content) <= 160 and (
-            _COPYRIGHT_LINE.match(content)
-            or (_CREDIT_LINE.search(content) and len(content.split()) <= _CREDIT_WORDS
-                and not _SENTENCE_END.search(content))):
+    if (len(content) <= 160 and _CREDIT_LINE.search(content)
+            and len(content.split()) <= _CREDIT_WORDS and not _SENTENCE_END.search(content)):
         return "credit"
     if _INLINE_CREDIT.search(content):
         return "caption"
+    if len(content) <= 160 and _COPYRIGHT_LINE.match(content):
+        return "copyright"
+    if len(content) <= 250 and _is_reporting_credit(content):
+        return "reporting-credit"
     if len(content) > _SHORT_LINE:
         return None
     keys = _cue_keys(content)
@@ -253,6 +280,17 @@ def _line_rule(content: str) -> str | None:
     if _METADATA.match(content) and len(content.split()) <= 10:
         return "metadata"
     return None
+
+
+def _is_reporting_credit(content: str) -> bool:
+    """"X contributed to this report." or "Reporting by Name in Place; Editing by Name"."""
+    if _CONTRIBUTED.search(content):
+        return True
+    match = _REPORTING_BY.match(content)
+    if match is None:
+        return False
+    words = _NAME_WORD.findall(match.group(1))
+    return all(word[0].isupper() or word in _CREDIT_CONNECTORS for word in words)
 
 
 def _cue_keys(content: str) -> tuple[str, ...]:
@@ -345,11 +383,11 @@ def _cohesion(lines: Sequence[TextLine], terms: Sequence[tuple[str, ...]],
 
 def _weighted_cohesion(cohesion: _Cohesion, lines: Sequence[TextLine],
                        terms: Sequence[tuple[str, ...]], indexes: Sequence[int]) -> float | None:
-    """Character-weighted mean cohesion of the paragraph-sized lines among ``indexes``."""
+    """Character-weighted mean cohesion of the lines among ``indexes`` that are prose."""
     weighted = 0.0
     weight = 0
     for index in indexes:
-        if len(terms[index]) >= 8:
+        if len(terms[index]) >= _PROSE_TERMS:
             weighted += cohesion.of(terms[index]) * len(lines[index].content)
             weight += len(lines[index].content)
     return weighted / weight if weight else None
@@ -374,7 +412,8 @@ def _teaser_tail_start(lines: Sequence[TextLine], reasons: list[str | None],
             return None
         segment = _segment(lines, cues, position)
         cohesion = _cohesion(lines, terms, _body_lines(lines, reasons, cue))
-        if _is_teaser_segment(lines, reasons, terms, cohesion, segment):
+        heading = _matches(_HEADING_CUE_LINE, _cue_keys(lines[cue].content))
+        if _is_teaser_segment(lines, reasons, terms, cohesion, segment, heading=heading):
             return _extend_tail_back(lines, reasons, terms, cohesion, cue)
         _mark_teaser_box(lines, reasons, cue)
     return None
@@ -413,22 +452,29 @@ def _segment(lines: Sequence[TextLine], cues: Sequence[int], position: int) -> l
 
 def _is_teaser_segment(lines: Sequence[TextLine], reasons: Sequence[str | None],
                        terms: Sequence[tuple[str, ...]], cohesion: _Cohesion,
-                       segment: Sequence[int]) -> bool:
-    """Whether the lines after a cue are teaser cards or about other topics than the article."""
+                       segment: Sequence[int], *, heading: bool) -> bool:
+    """Whether the lines after a cue are teaser cards or about other topics than the article.
+
+    ``heading`` is True for a module heading ("Related", "More from X"); a bare link text
+    ("Read more") needs stronger evidence, as it is common inside articles too.
+    """
     if not segment:
         return True
-    short = sum(1 for i in segment if reasons[i] is not None or len(lines[i].content) < _SHORT_LINE)
-    short_share = short / len(segment)
-    paragraphs = [i for i in segment if reasons[i] is None and len(lines[i].content) >= _SHORT_LINE]
-    level = _weighted_cohesion(cohesion, lines, terms, paragraphs)
+    # Headlines, kickers, dates, bylines and furniture: short lines that are not sentences.
+    card_lines = sum(1 for i in segment if reasons[i] is not None or (
+        len(lines[i].content) < _SHORT_LINE and not _SENTENCE_END.search(lines[i].content)))
+    card_share = card_lines / len(segment)
+    prose = [i for i in segment if reasons[i] is None and len(terms[i]) >= _PROSE_TERMS]
+    level = _weighted_cohesion(cohesion, lines, terms, prose)
     if level is None:
-        # No paragraph follows: a handful of short lines is a teaser list or a sign-up box.
-        return sum(len(lines[i].content) for i in segment) <= 1500
+        # No prose follows: a handful of short lines is a teaser list or a sign-up box.
+        small = sum(len(lines[i].content) for i in segment) <= 1500
+        return small and (heading or card_share >= 0.75)
     if level < 0.6 * cohesion.body_level:
         return True
-    # Teaser cards (headline, kicker, credit, blurb) are mostly short lines; their blurbs may
-    # touch the article's topic, but an article that goes on is at least as cohesive as before.
-    return short_share >= 0.5 and level < cohesion.body_level
+    # Teaser cards are mostly short lines and their blurbs may touch the article's topic, but an
+    # article that goes on is at least as cohesive as its earlier paragraphs.
+    return heading and card_share >= 0.5 and level < cohesion.body_level
 
 
 def _mark_teaser_box(lines: Sequence[TextLine], reasons: list[str | None], cue: int) -> None:

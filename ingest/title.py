@@ -1,7 +1,7 @@
 """Display titles for pages without one: the headline line, or a short cut of the first sentence."""
 
-# Typographic quotes and dashes are matched on purpose; word lists read best as text.
-# ruff: noqa: RUF001, SIM905
+# Word lists read best as text.
+# ruff: noqa: SIM905
 from __future__ import annotations
 
 import bisect
@@ -108,8 +108,8 @@ def _first_sentence(paragraph: str) -> str:
 
 def _shorten(sentence: str) -> str:
     """A sentence as a title: no final full stop, at most ``TITLE_LENGTH`` characters."""
-    if sentence.endswith(".") and not sentence.endswith("..."):
-        sentence = sentence[:-1]
+    if sentence.endswith(".") and not sentence.endswith("...") and sentence[:-1].strip():
+        sentence = sentence[:-1].rstrip()
     if len(sentence) <= TITLE_LENGTH:
         return sentence
     sentence = _main_clause(sentence)

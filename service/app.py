@@ -67,6 +67,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": ErrorResponse, "description": description}
     for status, description in {
         400: "The body is not valid JSON (code invalid_json).",
+        404: "filters.doc_ids names a document that is not indexed (code unknown_document).",
         413: "The body is larger than max_body_bytes (code payload_too_large).",
         415: "Content-Type is not application/json (code unsupported_media_type).",
         422: "A field breaks the schema (code invalid_request).",
@@ -229,20 +230,15 @@ def _router(page: str) -> APIRouter:
 
 
 def _check_known_documents(doc_ids: list[str], known: Mapping[str, DocumentInfo]) -> None:
-    """Reject a filter naming a document that is not indexed: it would silently match nothing."""
-    errors = [
-        {
-            "type": "value_error",
-            "loc": ("body", "filters", "doc_ids", position),
-            "msg": "unknown doc_id",
-            "input": doc_id,
-            "ctx": {"error": "no such document; GET /documents lists the indexed doc_ids"},
-        }
-        for position, doc_id in enumerate(doc_ids)
-        if doc_id not in known
-    ]
-    if errors:
-        raise RequestValidationError(errors)
+    """Refuse a filter naming a document that is not indexed: it would silently match nothing."""
+    unknown = [(position, doc_id) for position, doc_id in enumerate(doc_ids) if doc_id not in known]
+    if unknown:
+        named = ", ".join(f"[{position}] {excerpt(doc_id)}" for position, doc_id in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        raise UnknownDocumentError(
+            f"filters.doc_ids names documents that are not indexed: {named}{more}; "
+            "GET /documents lists the indexed doc_ids"
+        )
 
 
 def _error_response(

@@ -2,8 +2,8 @@
 
 ServiceError
 ├── NotReadyError          a request arrived before start-up finished (503 ``not_ready``)
-├── UnknownDocumentError   a doc_id that is not in the loaded index (404 ``unknown_document``,
-│                          422 ``invalid_request`` when it is named in ``filters.doc_ids``)
+├── UnknownDocumentError   a doc_id (in the path or in ``filters.doc_ids``) that is not in the
+│                          loaded index (404 ``unknown_document``)
 └── QueryTimeoutError      the engine gave up after ``query_timeout_s`` (503 ``query_timeout``)
 
 Every error body on the wire has one shape, ``{"error": {"code": str, "message": str}}``; the codes

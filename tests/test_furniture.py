@@ -1,6 +1,5 @@
 """Page-furniture detection on the seed corpus, hand-written pages and generated text."""
 
-# ruff: noqa: RUF001 -- the seed articles use typographic apostrophes and guillemets
 from __future__ import annotations
 
 from pathlib import Path
@@ -16,7 +15,8 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "data" / "corpus"
 PAGES = REPO / "tests" / "fixtures" / "pages"
 RULES = {"teaser-tail", "teaser-box", "credit", "caption", "share-bar", "section-label",
-         "author-bio", "file-name", "language-link", "nav-link", "inline-teaser", "metadata"}
+         "author-bio", "file-name", "language-link", "nav-link", "inline-teaser", "metadata",
+         "copyright", "reporting-credit"}
 
 
 def read(path: Path) -> str:
@@ -245,7 +245,10 @@ def test_in_article_teaser_box_is_excluded_and_article_continues() -> None:
     ("Kofi Mensah/AFP via Getty Images", "credit"),
     ("Photo by Lena Ortiz", "credit"),
     ("Image credit: city archive", "credit"),
-    ("Copyright 2023 Harbour Media. All rights reserved.", "credit"),
+    ("Copyright 2023 Harbour Media. All rights reserved.", "copyright"),
+    ("Reporting by Jane Holm in Oslo; Editing by Tom Hay", "reporting-credit"),
+    ("Lena Ortiz in Lisbon contributed to this report.", "reporting-credit"),
+    ("Follow our coverage of the harbour at https://example.com/harbour", "share-bar"),
     ("Protesters gather outside parliament. (AP Photo/Ian Doyle)", "caption"),
     ("The harbour at dusk. (Photo: Ana Ruiz/Coast Weekly)", "caption"),
     ("DSC_0042.JPG", "file-name"),
@@ -276,6 +279,7 @@ def test_single_line_rules(line: str, reason: str) -> None:
     "COVID-19",
     "Humanitarian Concerns at the Forefront",
     "He said the images were sent via Reuters.",
+    "Reporting by state media has been sparse, and officials declined to comment on the delay.",
 ])
 def test_article_lines_that_resemble_furniture_are_kept(line: str) -> None:
     body = ("The regional council approved a new harbour plan on Monday after a long debate about "
@@ -332,3 +336,44 @@ def test_generated_text_gives_valid_regions(pieces: list[str]) -> None:
     for region in regions:
         assert previous_end <= region.start < region.end <= len(text)
         previous_end = region.end
+
+
+def test_read_more_inside_a_list_of_short_paragraphs_cuts_nothing() -> None:
+    text = read(PAGES / "talks_explainer.txt")
+    regions = detect_furniture(text)
+    start = text.index("Read more\n")
+    assert regions == (Region(start=start, end=start + len("Read more\n"),
+                              reason="furniture:nav-link"),)
+
+
+def test_wire_copy_caption_and_sign_off() -> None:
+    text = read(PAGES / "wire_signoff.txt")
+    regions = detect_furniture(text)
+    assert_valid(text, regions)
+    assert_excluded(text, regions, "(AP Photo/Matias Delacroix)", "caption")
+    assert_excluded(text, regions, "contributed to this report.", "reporting-credit")
+    assert_excluded(text, regions, "Follow AP's coverage of Latin America", "share-bar")
+    assert_kept(text, regions, "The United States has said it will review sanctions relief")
+    assert_kept(text, regions, "CARACAS, Venezuela (AP) — Venezuela's main opposition coalition")
+
+
+def test_topic_tags_after_the_article_are_a_tail() -> None:
+    text = read(PAGES / "topic_tags.txt")
+    regions = detect_furniture(text)
+    assert_valid(text, regions)
+    assert_excluded(text, regions, "Photograph: Gaby Oraa/Reuters", "credit")
+    assert_excluded(text, regions, "Relatives of detained journalists hold a vigil", "caption")
+    assert_excluded(text, regions, "Related: Venezuela’s opposition vows", "inline-teaser")
+    assert regions[-1].start == text.index("Explore more on these topics")
+    assert regions[-1].reason == "furniture:teaser-tail"
+    assert_kept(text, regions, "state television broadcast images of the journalists")
+
+
+def test_copyright_line_under_the_last_paragraph_is_not_a_caption_trigger() -> None:
+    last = "The ferry will run twice a day until the summer timetable starts in May."
+    text = ("Ferry returns\n" + "The ferry link reopened on Friday after six weeks of repairs to "
+            "the pier, and the first sailing carried post and fuel to the island. " * 3 + "\n"
+            + last + "\n© 2024 Coastal Herald\n")
+    regions = detect_furniture(text)
+    assert_kept(text, regions, last)
+    assert_excluded(text, regions, "© 2024 Coastal Herald", "copyright")

@@ -99,8 +99,8 @@ BAD_BODIES: list[tuple[Any, int, str]] = [
     ({"question": "ok", "k" * 5000: 3}, 422, "unknown field"),
     ({"question": "ok", "filters": {"doc_ids": []}}, 422, "doc_ids"),
     ({"question": "ok", "filters": {"doc_ids": "harbour-light"}}, 422, "doc_ids"),
-    ({"question": "ok", "filters": {"doc_ids": ["no-such-doc"]}}, 422, "doc_ids"),
     ({"question": "ok", "filters": {"doc_ids": ["d" * 5000]}}, 422, "doc_ids"),
+    ({"question": "ok", "filters": {"doc_ids": ["d"] * 101}}, 422, "doc_ids"),
     ({"question": "ok", "filters": {"doc_id": ["harbour-light"]}}, 422, "filters"),
     ({"question": "ok", "filters": "harbour-light"}, 422, "filters"),
     ([{"question": "ok"}], 422, "body"),
@@ -120,6 +120,16 @@ def test_bad_bodies_are_rejected_in_error_shape(
     assert field in message
     assert len(response.content) < 2000
     assert_no_echo(response.text, raw)
+
+
+def test_unknown_filter_doc_ids_are_404(client: TestClient) -> None:
+    doc_ids = ["harbour-light", "no-such-doc", "u" * 250, *[f"missing-{n}" for n in range(5)]]
+    response = client.post("/query", json={"question": "ok", "filters": {"doc_ids": doc_ids}})
+    message = assert_error(response, 404, "unknown_document")
+    assert '[1] "no-such-doc"' in message
+    assert "and 4 more" in message
+    assert "harbour-light" not in message
+    assert_no_echo(response.text, json.dumps(doc_ids))
 
 
 def test_top_k_message_says_the_range(client: TestClient) -> None:

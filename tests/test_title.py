@@ -1,6 +1,5 @@
 """Title derivation: headline lines, furniture skipped, short titles cut from a first paragraph."""
 
-# ruff: noqa: RUF001 -- the seed articles use typographic apostrophes and guillemets
 from __future__ import annotations
 
 from pathlib import Path
@@ -115,3 +114,7 @@ def test_title_is_one_line_and_never_empty_for_visible_text(text: str) -> None:
     assert len(title) <= 160
     if text.split():
         assert title
+
+
+def test_punctuation_only_text_keeps_its_characters() -> None:
+    assert derive_title(".", ()) == "."
