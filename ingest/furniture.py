@@ -1,14 +1,21 @@
 """Page-furniture detection: which character ranges of a news page are not article text.
 
-Pure and linear in the text. The text is never rewritten; the result is a tuple of ``Region``s
-with reasons ``furniture:<rule>``. Line rules (credits, captions, share bars, section labels,
-file names, language links, navigation links, inline teasers, metadata labels) look at one line
-and its neighbour; two range rules look further:
+Pure, deterministic and linear in the text; the text is never rewritten. The result is a tuple of
+``Region``s covering whole lines, with reasons ``furniture:<rule>``.
 
-- ``teaser-tail``: a recirculation cue line ("More from ...", "Related ...", "Newsletter", ...)
-  after the article body starts a tail that runs to the end of the text, but only when what
-  follows is shaped like teaser cards (mostly short lines) or shares little vocabulary with the
-  article's lead (lexical cohesion), so a stray "Read more" inside an article cuts nothing.
+Line rules look at one line (and, for captions, the credit under it): ``credit``, ``caption``,
+``copyright``, ``reporting-credit``, ``share-bar``, ``section-label``, ``file-name``,
+``language-link``, ``nav-link``, ``inline-teaser``, ``metadata``. Range rules look further:
+
+- ``teaser-tail``: a recirculation cue line after the article has started (a module heading such
+  as "More from X", "Related ...", "Most read", or a link text such as "Read more", "Show less")
+  starts a tail that runs to the end of the text when the lines up to the next cue are teaser
+  cards (mostly short non-sentence lines) or share little vocabulary with the article's lead
+  (lexical cohesion). A bare link text needs the stronger, cohesion-only evidence, so a stray
+  "Read more" inside an article cuts nothing. The tail may grow back over the credit, caption and
+  headline of the teaser card its cue closes.
+- ``teaser-box``: a rejected cue followed by two or more headline-shaped lines (a related-links box
+  inside the article).
 - ``author-bio``: an "About the author(s)" heading up to the end or the next paragraph that is
   about the article again.
 """

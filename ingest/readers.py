@@ -13,7 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ingest.errors import CorpusError
+from ingest.furniture import detect_furniture
+from ingest.html import extract_html
 from ingest.records import Document, Rejection
+from ingest.title import derive_title
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -101,10 +104,6 @@ def decode_text(data: bytes) -> str | tuple[str, str]:
 
 def to_document(source: SourceFile) -> Document | Rejection:
     """Decode one file, extract HTML, find furniture and the title (the cleaning is pure)."""
-    from ingest.furniture import detect_furniture
-    from ingest.html import extract_html
-    from ingest.title import derive_title
-
     decoded = decode_text(source.data)
     if isinstance(decoded, tuple):
         code, reason = decoded
