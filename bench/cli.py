@@ -23,8 +23,8 @@ DEFAULT_CORPUS = Path("data/corpus")
 def _sizes(text: str) -> tuple[int, ...]:
     """Parse ``10000,100000`` or ``10k,1m`` into sizes."""
     sizes = []
-    for part in text.split(","):
-        part = part.strip().lower()
+    for raw in text.split(","):
+        part = raw.strip().lower()
         multiplier = {"k": 1_000, "m": 1_000_000}.get(part[-1:], 1)
         sizes.append(int(float(part.rstrip("km")) * multiplier))
     return tuple(sizes)

@@ -76,7 +76,7 @@ def run_precision_bench(index_dir: Path, *, threads: int, query_threads: int) ->
     torch.set_num_threads(threads)
     reference, candidate = (_rankings(encoded[name]["passage_vectors"], encoded[name]["question_vectors"])
                             for name in PRECISIONS)
-    per_question = [
+    per_question: list[dict[str, Any]] = [
         {"query_id": item.query_id, "identical_top10": first == second,
          "overlap_at_10": overlap_at_k(first, second, TOP_K), "same_top1": first[:1] == second[:1]}
         for item, first, second in zip(gold, reference, candidate, strict=True)

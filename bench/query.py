@@ -147,7 +147,7 @@ def running_server(index_dir: Path, *, cache_size: int, threads: int,
         server.stop()
 
 
-async def _drive(url: str, questions: Sequence[str], mode: str, clients: int, requests: int,
+async def _drive(url: str, questions: Sequence[str], mode: str, *, clients: int, requests: int,
                  seconds: float) -> tuple[list[Sample], int, float]:
     """``clients`` workers send ``requests`` queries in total; return samples, errors, wall time."""
     import httpx
@@ -277,11 +277,13 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
         result["ready"] = ready
         log(f"query: server ready in {ready['process_start_to_ready_s']}s ({server.launcher})")
         for mode in MODES:
-            asyncio.run(_drive(server.url, questions, mode, 1, config.warm_up_requests, 30.0))
+            asyncio.run(_drive(server.url, questions, mode, clients=1,
+                               requests=config.warm_up_requests, seconds=30.0))
             cells[mode] = []
             for clients in CONCURRENCY:
                 samples, errors, wall = asyncio.run(_drive(
-                    server.url, questions, mode, clients, config.requests, config.cell_seconds))
+                    server.url, questions, mode, clients=clients, requests=config.requests,
+                    seconds=config.cell_seconds))
                 cell = _cell(samples, errors, wall, clients)
                 cells[mode].append(cell)
                 log(f"query: {mode} x{clients}: p50 {cell['client_ms']['p50']:.1f} ms, "
@@ -296,7 +298,7 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     result["bare_encode_ms"] = {"all": encode.as_dict(),
                                 "before": summarise(encode_before).as_dict(),
                                 "after": summarise(encode_after).as_dict()}
-    for mode, mode_cells in cells.items():
+    for mode_cells in cells.values():
         sequential = mode_cells[0]["client_ms"]["p50"]
         for cell in mode_cells:
             cell["slowdown_vs_cores"] = round(concurrency_slowdown(

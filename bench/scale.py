@@ -141,10 +141,10 @@ def structure_bytes(index: Any) -> int:
     """Bytes FAISS holds for the index's arrays: stored vectors plus, for HNSW, the graph."""
     import faiss
 
-    concrete = faiss.downcast_index(index)
+    concrete: Any = faiss.downcast_index(index)
     if isinstance(concrete, faiss.IndexHNSW):
-        graph = concrete.hnsw
-        storage = faiss.downcast_index(concrete.storage)
+        graph: Any = concrete.hnsw
+        storage: Any = faiss.downcast_index(concrete.storage)
         return int(storage.codes.size() + graph.neighbors.size() * 4 + graph.levels.size() * 4
                    + graph.offsets.size() * 8 + graph.assign_probas.size() * 8
                    + graph.cum_nneighbor_per_level.size() * 4)
@@ -286,7 +286,8 @@ def measure_dense_size(size: int, generator: StructuredVectors, queries: Matrix,
         "build_seconds": round(build_seconds, 2), "disk_bytes": disk,
         "disk_bytes_per_chunk": round(disk / size, 1), "read_seconds": round(read_seconds, 3),
         "rss_delta_bytes": resident, "rss_bytes_per_chunk": round(resident / size, 1),
-        "structure_bytes_per_chunk": round(structure_bytes(graph) / size, 1), "ef_curve": curve, "chosen": choose_ef(curve),
+        "structure_bytes_per_chunk": round(structure_bytes(graph) / size, 1),
+        "ef_curve": curve, "chosen": choose_ef(curve),
     }
     del graph, vectors
     gc.collect()

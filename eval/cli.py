@@ -167,8 +167,10 @@ def _run_beir(args: argparse.Namespace) -> EvalResult:
 def _run_with_progress(engine: QueryEngine, questions: Sequence[Question],
                        configs: Sequence[NamedConfig]) -> list[QueryOutcome]:
     """``run_queries`` with a tqdm bar on stderr."""
+    # Off a terminal (CI logs) a redraw every few seconds is enough.
+    interval = 0.1 if sys.stderr.isatty() else 5.0
     with tqdm(total=len(configs) * len(questions), desc="eval", unit="query", file=sys.stderr,
-              dynamic_ncols=True) as bar:
+              dynamic_ncols=True, mininterval=interval) as bar:
         return run_queries(engine, questions, configs, on_query=bar.update)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib
@@ -22,6 +23,7 @@ def plot_hit_curves(result: EvalResult, path: Path) -> None:
     figure = Figure(figsize=(10, 6), dpi=120, layout="tight")
     axes = figure.add_subplot()
     ks = list(range(1, len(HIT_CURVE) + 1))
+    lowest = 1.0
     stages = list(dict.fromkeys(config.config.name.removesuffix("+rescore")
                                 for config in result.configs))
     colours = matplotlib.colormaps["tab10" if len(stages) <= 10 else "tab20"]
@@ -30,6 +32,7 @@ def plot_hit_curves(result: EvalResult, path: Path) -> None:
                   if name in config_result.aggregates]
         if not values:
             continue
+        lowest = min(lowest, *values)
         config = config_result.config
         stage = stages.index(config.name.removesuffix("+rescore"))
         served = config.is_default
@@ -44,7 +47,8 @@ def plot_hit_curves(result: EvalResult, path: Path) -> None:
     axes.set_title("Gold evidence in the top k passages (dashed: + sentence-level rescoring)")
     axes.set_xticks(ks)
     axes.set_xlim(1, ks[-1])
-    axes.set_ylim(0.0, 1.02)
+    # Start the axis a little below the lowest curve (on a 0.1 grid) so differences stay visible.
+    axes.set_ylim(max(0.0, math.floor((lowest - 0.05) * 10) / 10), 1.02)
     axes.grid(visible=True, alpha=0.3)
     axes.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, frameon=False)
     figure.savefig(path)

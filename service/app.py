@@ -12,7 +12,7 @@ from http import HTTPStatus
 from importlib import resources
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, Path, Request, Response
+from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
@@ -80,7 +80,8 @@ def create_app(settings: Settings, *, engine_loader: EngineLoader) -> FastAPI:
     """A new app; its lifespan calls ``engine_loader(settings)`` once, warms up, then serves.
 
     If the loader or the warm-up query raises, the lifespan fails with that exception (uvicorn
-    then exits; ``TestClient`` raises it).
+    then exits; ``TestClient`` raises it). ``app.state`` holds ``settings``, ``metrics``,
+    ``engine``, ``documents`` (doc_id -> DocumentInfo) and ``ready``.
     """
     page = resources.files("service").joinpath("web/index.html").read_text(encoding="utf-8")
     metrics = Metrics()
@@ -96,7 +97,7 @@ def create_app(settings: Settings, *, engine_loader: EngineLoader) -> FastAPI:
     app.state.documents = {}
     app.state.ready = False
     _add_error_handlers(app)
-    app.include_router(_router(page))
+    _add_routes(app, page)
     # add_middleware wraps what is there, so the last added runs first (outermost).
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
     if settings.cors_origins:
@@ -165,35 +166,36 @@ MetricsDep = Annotated[Metrics, Depends(_metrics)]
 DocId = Annotated[str, Path(min_length=1, max_length=DOC_ID_MAX_CHARS)]
 
 
-def _router(page: str) -> APIRouter:
-    """Every route; built per app so no route state is shared between apps."""
-    router = APIRouter()
+def _add_routes(app: FastAPI, page: str) -> None:
+    """Every route, registered on the app itself.
 
-    @router.get("/", include_in_schema=False)
+    Not through ``include_router``: FastAPI 0.165 nests included routers as one opaque entry,
+    and the metrics middleware needs the route templates in ``app.router.routes``.
+    """
+
+    @app.get("/", include_in_schema=False)
     async def product_page() -> HTMLResponse:
         """The single-page question box."""
         return HTMLResponse(page, headers=PAGE_HEADERS)
 
-    @router.get("/health", tags=["operations"])
+    @app.get("/health", tags=["operations"])
     async def health() -> HealthResponse:
         """Liveness: answers as soon as the process serves HTTP."""
         return HealthResponse()
 
-    @router.get("/ready", tags=["operations"], responses={503: ERROR_RESPONSES[503]})
+    @app.get("/ready", tags=["operations"], responses={503: ERROR_RESPONSES[503]})
     async def ready(engine: EngineDep) -> ReadyResponse:
         """Readiness: 200 once the engine is loaded and answered its warm-up query, else 503."""
         return ReadyResponse(index_version=engine.index_version)
 
-    @router.get("/metrics", include_in_schema=False)
+    @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(metrics: MetricsDep) -> Response:
         """Prometheus exposition text."""
         content, media_type = metrics.render()
         return Response(content, media_type=media_type)
 
-    @router.post("/query", tags=["query"], responses=ERROR_RESPONSES)
-    def query(
-        body: QueryRequest, engine: EngineDep, documents: DocumentsDep, metrics: MetricsDep
-    ) -> QueryResponse:
+    @app.post("/query", tags=["query"], responses=ERROR_RESPONSES)
+    def query(body: QueryRequest, engine: EngineDep, documents: DocumentsDep, metrics: MetricsDep) -> QueryResponse:
         """Retrieve passages and answer with cited sentences, or abstain with a reason."""
         # Plain def: embedding and search hold the CPU, so FastAPI runs this in its thread pool.
         if body.filters is not None:
@@ -202,12 +204,12 @@ def _router(page: str) -> APIRouter:
         metrics.observe_result(result)
         return to_response(result)
 
-    @router.get("/documents", tags=["documents"], responses={503: ERROR_RESPONSES[503]})
+    @app.get("/documents", tags=["documents"], responses={503: ERROR_RESPONSES[503]})
     def list_documents(documents: DocumentsDep) -> list[DocumentSummary]:
         """Every indexed document, sorted by doc_id."""
         return [to_document_summary(documents[doc_id]) for doc_id in sorted(documents)]
 
-    @router.get(
+    @app.get(
         "/documents/{doc_id}",
         tags=["documents"],
         responses={
@@ -221,12 +223,8 @@ def _router(page: str) -> APIRouter:
         info = documents.get(doc_id)
         text = engine.document_text(doc_id) if info is not None else None
         if info is None or text is None:
-            raise UnknownDocumentError(
-                f"no document has doc_id {excerpt(doc_id)}; GET /documents lists them"
-            )
+            raise UnknownDocumentError(f"no document has doc_id {excerpt(doc_id)}; GET /documents lists them")
         return to_document_detail(info, text)
-
-    return router
 
 
 def _check_known_documents(doc_ids: list[str], known: Mapping[str, DocumentInfo]) -> None:
@@ -241,9 +239,7 @@ def _check_known_documents(doc_ids: list[str], known: Mapping[str, DocumentInfo]
         )
 
 
-def _error_response(
-    status: int, code: str, message: str, headers: Mapping[str, str] | None = None
-) -> Response:
+def _error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
     """The one error shape; built from escaped JSON so no client input can break encoding."""
     return Response(
         error_body(code, message),
@@ -269,9 +265,7 @@ def _is_json_content_type(value: str | None) -> bool:
     message = Message()
     message["content-type"] = value
     subtype = message.get_content_subtype()
-    return message.get_content_maintype() == "application" and (
-        subtype == "json" or subtype.endswith("+json")
-    )
+    return message.get_content_maintype() == "application" and (subtype == "json" or subtype.endswith("+json"))
 
 
 def _add_error_handlers(app: FastAPI) -> None:
@@ -281,14 +275,11 @@ def _add_error_handlers(app: FastAPI) -> None:
         assert isinstance(error, RequestValidationError)
         errors = error.errors()
         content_type = request.headers.get("content-type")
-        if any(item["loc"][:1] == ("body",) for item in errors) and not _is_json_content_type(
-            content_type
-        ):
+        if any(item["loc"][:1] == ("body",) for item in errors) and not _is_json_content_type(content_type):
             return _error_response(
                 415,
                 ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-                f"Content-Type must be application/json (got {excerpt(content_type)}); "
-                + JSON_EXAMPLE,
+                f"Content-Type must be application/json (got {excerpt(content_type)}); " + JSON_EXAMPLE,
             )
         for item in errors:
             if item["type"] == "json_invalid":
@@ -297,8 +288,7 @@ def _add_error_handlers(app: FastAPI) -> None:
                 return _error_response(
                     400,
                     ErrorCode.INVALID_JSON,
-                    f"the body is not valid JSON ({excerpt(reason)[1:-1]} at character "
-                    f"{position}); {JSON_EXAMPLE}",
+                    f"the body is not valid JSON ({excerpt(reason)[1:-1]} at character {position}); {JSON_EXAMPLE}",
                 )
         return _error_response(422, ErrorCode.INVALID_REQUEST, describe_validation_errors(errors))
 

@@ -18,7 +18,7 @@ import numpy as np
 from index.analysis import content_terms
 from index.retrieval import RetrievalConfig, ScoredPassage, retrieve
 from index.searcher import Index
-from index.store import load_index
+from index.store import current_version, load_index
 from ingest.embedding import Embedder, load_embedder
 from service.answer import AnswerConfig, CandidateSentence, select_answer
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
@@ -183,3 +183,19 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
     engine = QueryEngine(index, embedder, config)
     engine.query(Query(question=WARM_UP_QUESTION), use_cache=False)
     return engine
+
+
+def reload_engine(engine: QueryEngine) -> QueryEngine:
+    """An engine over the newest published version of the same folder, sharing the loaded model.
+
+    Returns ``engine`` itself when the published version has not changed. The new engine is warmed
+    up before it is returned, so swapping it in never slows the first query. Raises the index
+    errors of ``load_index`` (corrupted, other model) and leaves ``engine`` untouched.
+    """
+    if current_version(engine.index.root) == engine.index_version:
+        return engine
+    index = load_index(engine.index.root, expected_model_id=engine.embedder.model_id,
+                       expected_dimension=engine.embedder.dimension)
+    fresh = QueryEngine(index, engine.embedder, engine.config)
+    fresh.query(Query(question=WARM_UP_QUESTION), use_cache=False)
+    return fresh

@@ -69,11 +69,8 @@ def excerpt(value: object) -> str:
         rendered = json.dumps(value[:EXCERPT_MAX_CHARS], ensure_ascii=True)
     elif value is None or isinstance(value, bool | int | float):
         # str(int) raises beyond 4300 digits and JSON numbers can be that long; cap first.
-        rendered = (
-            json.dumps(value)
-            if not isinstance(value, int) or abs(value) < 10**30
-            else ("a very large integer")
-        )
+        too_long = isinstance(value, int) and abs(value) >= 10**30
+        rendered = "a very large integer" if too_long else json.dumps(value)
     elif isinstance(value, Mapping):
         return "an object"
     elif isinstance(value, bytes | bytearray):

@@ -43,9 +43,7 @@ def to_response(result: QueryResult) -> QueryResponse:
 
 def to_document_summary(info: DocumentInfo) -> DocumentSummary:
     """One entry of the document list."""
-    return DocumentSummary(
-        doc_id=info.doc_id, title=info.title, source=info.source, chunk_count=info.chunk_count
-    )
+    return DocumentSummary(doc_id=info.doc_id, title=info.title, source=info.source, chunk_count=info.chunk_count)
 
 
 def to_document_detail(info: DocumentInfo, text: str) -> DocumentDetail:

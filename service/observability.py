@@ -79,9 +79,7 @@ class Metrics:
             ("index_version",),
             registry=self.registry,
         )
-        self.ready = Gauge(
-            "grounded_ready", "1 once the engine is loaded and warmed up.", registry=self.registry
-        )
+        self.ready = Gauge("grounded_ready", "1 once the engine is loaded and warmed up.", registry=self.registry)
         self.startup_seconds = Gauge(
             "grounded_startup_duration_seconds",
             "Seconds from start-up to ready (engine load and warm-up).",

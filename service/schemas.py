@@ -41,9 +41,7 @@ def _check_question(value: str) -> str:
     if not value:
         raise ValueError("must not be empty; ask a question")
     if len(value) > QUESTION_MAX_CHARS:
-        raise ValueError(
-            f"must be at most {QUESTION_MAX_CHARS} characters (got {len(value)}); shorten it"
-        )
+        raise ValueError(f"must be at most {QUESTION_MAX_CHARS} characters (got {len(value)}); shorten it")
     if value.isspace():
         raise ValueError("must contain more than whitespace; ask a question")
     forbidden = _first_forbidden_character(value)

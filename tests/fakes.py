@@ -112,9 +112,7 @@ def _chunks(document: FakeDocument) -> list[_Chunk]:
         group = tuple(sentences[first : first + SENTENCES_PER_CHUNK])
         start, end = group[0].start, group[-1].end
         span = _Span(doc_id=document.doc_id, start=start, end=end, text=document.text[start:end])
-        chunks.append(
-            _Chunk(chunk_id=f"{document.doc_id}#{ordinal:04d}", span=span, sentences=group)
-        )
+        chunks.append(_Chunk(chunk_id=f"{document.doc_id}#{ordinal:04d}", span=span, sentences=group))
     return chunks
 
 
@@ -146,9 +144,7 @@ class FakeEngine:
                 doc_id=document.doc_id,
                 title=document.title,
                 source=document.source,
-                chunk_count=sum(
-                    1 for chunk in self._chunks if chunk.span.doc_id == document.doc_id
-                ),
+                chunk_count=sum(1 for chunk in self._chunks if chunk.span.doc_id == document.doc_id),
             )
             for document in sorted(self._documents.values(), key=lambda document: document.doc_id)
         )
@@ -174,10 +170,7 @@ class FakeEngine:
         scored.sort(key=lambda item: (-item[0], item[1]))
         ranked = scored[: query.top_k]
         searched = time.perf_counter()
-        passages = tuple(
-            self._passage(rank, score, chunk)
-            for rank, (score, _, chunk) in enumerate(ranked, start=1)
-        )
+        passages = tuple(self._passage(rank, score, chunk) for rank, (score, _, chunk) in enumerate(ranked, start=1))
         answer, reason = _answer(terms, [chunk for _, _, chunk in ranked])
         answered = time.perf_counter()
         return QueryResult(
@@ -234,9 +227,7 @@ def _answer(terms: frozenset[str], ranked: list[_Chunk]) -> tuple[Answer | None,
         key=lambda item: (-item[0], item[1], item[2].start),
     )[:MAX_ANSWER_SENTENCES]
     if not chosen:
-        return None, (
-            f"no retrieved sentence shares {MIN_ANSWER_OVERLAP} content words with the question"
-        )
+        return None, (f"no retrieved sentence shares {MIN_ANSWER_OVERLAP} content words with the question")
     citations = tuple(
         Citation(
             doc_id=sentence.doc_id,

@@ -69,10 +69,7 @@ def browser() -> Iterator[Any]:
 
 
 def _texts(browser: Any, selector: str) -> list[str]:
-    return [
-        str(element.get_attribute("textContent"))
-        for element in browser.find_elements(By.CSS_SELECTOR, selector)
-    ]
+    return [str(element.get_attribute("textContent")) for element in browser.find_elements(By.CSS_SELECTOR, selector)]
 
 
 def test_question_shows_cited_sentences_highlighted_in_context(base_url: str, browser: Any) -> None:
@@ -86,9 +83,7 @@ def test_question_shows_cited_sentences_highlighted_in_context(base_url: str, br
     browser.find_element(By.ID, "submit").click()
 
     # A cited sentence highlighted inside a passage shown in its document context.
-    wait.until(
-        expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".context mark.cited"))
-    )
+    wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".context mark.cited")))
     highlighted = _texts(browser, ".context mark.cited")
     # Cited sentences are marked only inside passage highlights.
     assert len(highlighted) == len(_texts(browser, ".context mark.passage mark.cited"))

@@ -215,3 +215,28 @@ def test_beir_mode_refuses_evidence_gates(tmp_path: Path,
     err = capsys.readouterr().err
     assert "'evidence_hit@5' is not a metric of this run" in err
     assert "METRIC one of nDCG@10, R@5, R@10, R@100, RR@10, citation_exactness" in err
+
+
+@pytest.mark.slow
+def test_seed_benchmark_with_the_real_model(real_embedder: Any, seed_corpus: Path,
+                                            tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    """``grounded eval`` on the seed corpus and shipped gold set: exact citations, sane metrics."""
+    ingest([seed_corpus], tmp_path / "index", real_embedder)
+    args = build_parser().parse_args(["eval", "--index", str(tmp_path / "index"),
+                                      "--out", str(tmp_path / "report"),
+                                      "--fail-under", "citation_exactness=1.0"])
+    assert run_eval(args) == 0, capsys.readouterr().err
+    data = json.loads((tmp_path / "report" / "report.json").read_text(encoding="utf-8"))
+    summary = {name: value["mean"] for name, value in data["summary"].items()}
+    assert summary["citation_exactness"] == 1.0
+    assert data["citation_exactness_all_configs"] == 1.0
+    assert summary["answer_grounding"] == 1.0
+    # Loose floors: far below the measured values (docs/evaluation.md), far above chance.
+    assert 0.4 <= summary["nDCG@10"] <= 1.0
+    assert 0.6 <= summary["evidence_hit@10"] <= 1.0
+    assert summary["R@5"] <= summary["R@10"] <= summary["R@100"]
+    assert summary["evidence_hit@1"] <= summary["evidence_hit@5"] <= summary["evidence_hit@10"]
+    assert 0.0 <= summary["false_abstention_rate"] <= 1.0
+    assert len(data["configs"]) >= 10
+    assert (tmp_path / "report" / "evidence_hit_at_k.png").stat().st_size > 10_000

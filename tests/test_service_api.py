@@ -83,9 +83,7 @@ def assert_grounded(client: TestClient, body: dict[str, Any]) -> None:
 
 
 @pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
-@pytest.mark.parametrize(
-    "question", [ANSWERED, "Who chairs the orchard cooperative?", UNANSWERABLE]
-)
+@pytest.mark.parametrize("question", [ANSWERED, "Who chairs the orchard cooperative?", UNANSWERABLE])
 def test_query_contract_holds(client: TestClient, mode: str, question: str) -> None:
     response = client.post("/query", json={"question": question, "mode": mode, "top_k": 3})
     assert response.status_code == 200
@@ -143,9 +141,7 @@ def test_request_fields_reach_the_engine(client: TestClient, engine: FakeEngine)
         },
     )
     assert response.status_code == 200
-    assert engine.queries[-1] == Query(
-        question="lighthouse lens", top_k=2, mode="sparse", doc_ids=(LIGHTHOUSE.doc_id,)
-    )
+    assert engine.queries[-1] == Query(question="lighthouse lens", top_k=2, mode="sparse", doc_ids=(LIGHTHOUSE.doc_id,))
     assert {p["citation"]["doc_id"] for p in response.json()["passages"]} == {LIGHTHOUSE.doc_id}
 
 
@@ -289,9 +285,7 @@ def test_product_page_is_self_contained(client: TestClient) -> None:
 
 def test_openapi_and_docs(client: TestClient) -> None:
     schema = client.get("/openapi.json").json()
-    assert {"/query", "/health", "/ready", "/documents", "/documents/{doc_id}"} <= set(
-        schema["paths"]
-    )
+    assert {"/query", "/health", "/ready", "/documents", "/documents/{doc_id}"} <= set(schema["paths"])
     request_schema = schema["components"]["schemas"]["QueryRequest"]
     assert set(request_schema["properties"]) == CONTRACT_KEYS["request"]
     assert request_schema["additionalProperties"] is False

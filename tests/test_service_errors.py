@@ -111,9 +111,7 @@ BAD_BODIES: list[tuple[Any, int, str]] = [
 
 
 @pytest.mark.parametrize(("body", "status", "field"), BAD_BODIES)
-def test_bad_bodies_are_rejected_in_error_shape(
-    client: TestClient, body: Any, status: int, field: str
-) -> None:
+def test_bad_bodies_are_rejected_in_error_shape(client: TestClient, body: Any, status: int, field: str) -> None:
     raw = json.dumps(body).encode()
     response = post_raw(client, raw)
     message = assert_error(response, status, "invalid_request")
@@ -138,9 +136,7 @@ def test_top_k_message_says_the_range(client: TestClient) -> None:
 
 
 def test_several_errors_are_reported_together(client: TestClient) -> None:
-    message = assert_error(
-        client.post("/query", json={"question": "", "top_k": 0, "mode": "x", "extra": 1}), 422
-    )
+    message = assert_error(client.post("/query", json={"question": "", "top_k": 0, "mode": "x", "extra": 1}), 422)
     for field in ("question", "top_k", "mode", "extra"):
         assert field in message
 
@@ -212,9 +208,7 @@ def test_wrong_content_type_is_415(client: TestClient, content_type: str | None)
     assert "application/json" in message
 
 
-@pytest.mark.parametrize(
-    "content_type", ["application/json; charset=utf-8", "application/problem+json"]
-)
+@pytest.mark.parametrize("content_type", ["application/json; charset=utf-8", "application/problem+json"])
 def test_json_content_type_variants_are_accepted(client: TestClient, content_type: str) -> None:
     response = post_raw(client, b'{"question": "lighthouse beam"}', content_type)
     assert response.status_code == 200
@@ -232,6 +226,9 @@ def test_body_over_limit_with_content_length_is_413(client: TestClient) -> None:
     response = post_raw(client, raw)
     assert_error(response, 413, "payload_too_large")
     assert_no_echo(response.text, raw)
+    assert float(response.headers["x-process-time-ms"]) >= 0
+    # Refused before routing, yet counted under the route template.
+    assert 'route="/query",status="413"' in client.get("/metrics").text
 
 
 def test_body_at_limit_is_read(client: TestClient) -> None:
@@ -242,9 +239,7 @@ def test_body_at_limit_is_read(client: TestClient) -> None:
     assert_error(post_raw(client, raw), 422, "invalid_request")
 
 
-def _asgi_post(
-    app: Any, chunks: list[bytes], headers: list[tuple[bytes, bytes]]
-) -> tuple[int, bytes, int]:
+def _asgi_post(app: Any, chunks: list[bytes], headers: list[tuple[bytes, bytes]]) -> tuple[int, bytes, int]:
     """POST ``chunks`` as a streamed body straight into the ASGI app; returns the status, the
     response body and how many chunks the app pulled."""
     pulled = 0
@@ -303,9 +298,7 @@ def test_chunked_body_over_limit_is_413_and_reading_stops_early(tmp_path: Path) 
 def test_chunked_body_within_limit_reaches_the_route(tmp_path: Path) -> None:
     app = create_app(load_settings(index_dir=tmp_path), engine_loader=lambda s: FakeEngine())
     # The lifespan has not run, so the route answers not_ready: the body got through intact.
-    status, body, _ = _asgi_post(
-        app, [b'{"question": ', b'"lighthouse"}'], [(b"content-type", b"application/json")]
-    )
+    status, body, _ = _asgi_post(app, [b'{"question": ', b'"lighthouse"}'], [(b"content-type", b"application/json")])
     assert status == 503
     assert json.loads(body)["error"]["code"] == "not_ready"
 
@@ -329,8 +322,7 @@ def test_413_over_a_real_server_with_and_without_content_length(tmp_path: Path) 
         # Declared too large: answered before a single body byte is sent.
         declared = _raw_http(
             base_url,
-            b"POST /query HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 10000000\r\n\r\n",
+            b"POST /query HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 10000000\r\n\r\n",
             [],
         )
         # Chunked: send just past the limit and no terminating chunk; the server must answer
@@ -379,9 +371,7 @@ def test_unknown_doc_id_message_is_short(client: TestClient) -> None:
     assert_no_echo(response.text, doc_id)
 
 
-def test_engine_crash_is_500_without_internals(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_engine_crash_is_500_without_internals(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     engine = FakeEngine()
     with make_client(tmp_path, engine) as test_client:
         engine.fail_with = RuntimeError("secret detail /srv/index/chunks.jsonl row 17")
@@ -415,17 +405,11 @@ def test_excerpt_is_short_and_ascii() -> None:
 
 # Letters, digits, punctuation, spaces and symbols, plus controls and lone surrogates (which
 # hypothesis leaves out by default).
-_hostile_text = st.text(
-    alphabet=st.characters(categories=["L", "N", "P", "Z", "S", "Cc", "Cs"]), max_size=50
-)
-_json_scalars = (
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _hostile_text
-)
+_hostile_text = st.text(alphabet=st.characters(categories=["L", "N", "P", "Z", "S", "Cc", "Cs"]), max_size=50)
+_json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | _hostile_text
 _json_values = st.recursive(
     _json_scalars,
-    lambda children: (
-        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3)
-    ),
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=10), children, max_size=3),
     max_leaves=8,
 )
 _bodies = st.fixed_dictionaries(
