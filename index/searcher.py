@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from index.dense import search_dense
 from index.records import Hit, Manifest, Vectors
-from index.sparse import search_sparse
+from index.sparse import term_idf, search_sparse
 from ingest.records import Chunk, Document, Sentence
 
 RowIds = npt.NDArray[np.int64]
@@ -101,6 +101,10 @@ class Index:
                       rows: npt.ArrayLike | None = None) -> list[Hit]:
         """Top ``k`` chunk rows by BM25 score; ``[]`` when no query word is in the vocabulary."""
         return search_sparse(self._sparse, question, k, rows)
+
+    def term_weights(self, terms: Iterable[str]) -> dict[str, float]:
+        """BM25 idf of analysed query terms over this index's chunks (rarer terms weigh more)."""
+        return term_idf(self._sparse, list(terms))
 
     def rows_for_documents(self, doc_ids: Iterable[str]) -> RowIds:
         """Sorted int64 chunk rows of the given documents; unknown ids match nothing."""

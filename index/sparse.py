@@ -128,3 +128,19 @@ def search_sparse(retriever: bm25s.BM25, query: str, k: int,
         retriever.get_scores_from_ids(token_ids, weight_mask=weight_mask), dtype=np.float32
     )
     return top_rows(scores, k)
+
+
+def term_idf(retriever: bm25s.BM25, terms: Sequence[str]) -> dict[str, float]:
+    """Lucene BM25 idf of each analysed term; a term absent from the corpus gets the largest idf.
+
+    Document frequency is the length of the term's column in bm25s's CSC score matrix.
+    """
+    vocabulary: dict[str, int] = retriever.vocab_dict
+    indptr = retriever.scores["indptr"]
+    total = document_count(retriever)
+    weights: dict[str, float] = {}
+    for term in terms:
+        number = vocabulary.get(term)
+        frequency = 0 if number is None else int(indptr[number + 1] - indptr[number])
+        weights[term] = float(np.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5)))
+    return weights

@@ -6,7 +6,7 @@ character range. When no sentence is close enough to the question the engine abs
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ingest.records import Sentence
@@ -54,13 +54,21 @@ def is_answer_like(text: str, min_words: int) -> bool:
     return stripped.endswith(TERMINAL) or len(stripped.split()) >= 12
 
 
-def sentence_score(candidate: CandidateSentence, question_terms: frozenset[str], lexical_weight: float) -> float:
-    """Cosine similarity plus a bonus for the share of the question's content terms it contains."""
-    coverage = len(question_terms & candidate.terms) / len(question_terms) if question_terms else 0.0
-    return candidate.similarity + lexical_weight * coverage
+def term_coverage(question_terms: Mapping[str, float], terms: frozenset[str]) -> float:
+    """Share of the question's term weight (idf) that a sentence contains, in [0, 1]."""
+    total = sum(question_terms.values())
+    if total <= 0:
+        return 0.0
+    return sum(weight for term, weight in question_terms.items() if term in terms) / total
 
 
-def select_answer(question_terms: frozenset[str], candidates: Sequence[CandidateSentence],
+def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, float],
+                   lexical_weight: float) -> float:
+    """Cosine similarity plus a bonus for the idf-weighted share of the question's terms it contains."""
+    return candidate.similarity + lexical_weight * term_coverage(question_terms, candidate.terms)
+
+
+def select_answer(question_terms: Mapping[str, float], candidates: Sequence[CandidateSentence],
                   config: AnswerConfig) -> AnswerDecision:
     """Choose up to ``max_sentences`` sentences scoring within ``keep_ratio`` of the best one.
 

@@ -125,7 +125,8 @@ class QueryEngine:
         searched = time.perf_counter()
         passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(passages_scored, 1))
         rescored = time.perf_counter()
-        decision = select_answer(frozenset(content_terms(query.question)),
+        question_terms = self.index.term_weights(dict.fromkeys(content_terms(query.question)))
+        decision = select_answer(question_terms,
                                  self._candidates(passages_scored, query_vector), self.config.answer)
         answered = time.perf_counter()
         result = QueryResult(

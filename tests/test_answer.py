@@ -10,6 +10,10 @@ TEXT = ("Norway mediated the talks between the two sides. What happens next? "
         "The talks were held in Mexico City in August. Sanctions and Economic Leverage")
 
 
+def weights(question: str) -> dict[str, float]:
+    return dict.fromkeys(content_terms(question), 1.0)
+
+
 def candidate(fragment: str, similarity: float, rank: int = 1) -> CandidateSentence:
     start = TEXT.index(fragment)
     sentence = Sentence(doc_id="d", start=start, end=start + len(fragment), text=fragment)
@@ -18,7 +22,7 @@ def candidate(fragment: str, similarity: float, rank: int = 1) -> CandidateSente
 
 
 def test_best_sentence_is_cited_verbatim() -> None:
-    decision = select_answer(frozenset(content_terms("Who mediated the talks?")), [
+    decision = select_answer(weights("Who mediated the talks?"), [
         candidate("Norway mediated the talks between the two sides.", 0.6),
         candidate("The talks were held in Mexico City in August.", 0.3),
     ], AnswerConfig(min_score=0.3))
@@ -35,7 +39,7 @@ def test_questions_and_headings_are_never_answers() -> None:
 
 
 def test_abstains_below_threshold_with_a_reason() -> None:
-    decision = select_answer(frozenset(content_terms("What is the boiling point of water?")),
+    decision = select_answer(weights("What is the boiling point of water?"),
                              [candidate("The talks were held in Mexico City in August.", 0.05)],
                              AnswerConfig(min_score=0.35))
     assert decision.answer is None
@@ -43,12 +47,12 @@ def test_abstains_below_threshold_with_a_reason() -> None:
 
 
 def test_abstains_when_there_is_nothing_to_answer_from() -> None:
-    decision = select_answer(frozenset({"x"}), [], AnswerConfig())
+    decision = select_answer({"x": 1.0}, [], AnswerConfig())
     assert decision.answer is None and decision.abstention_reason
 
 
 def test_up_to_three_close_sentences_in_passage_order() -> None:
-    decision = select_answer(frozenset(content_terms("talks")), [
+    decision = select_answer(weights("talks"), [
         candidate("The talks were held in Mexico City in August.", 0.50, rank=2),
         candidate("Norway mediated the talks between the two sides.", 0.52, rank=1),
     ], AnswerConfig(min_score=0.3, keep_ratio=0.9))
@@ -60,3 +64,12 @@ def test_up_to_three_close_sentences_in_passage_order() -> None:
 def test_initialisms_match_acronyms() -> None:
     assert normalize_initialisms("the U.S. and U.N. said") == "the US and UN said"
     assert set(content_terms("What did the U.S. offer?")) == set(content_terms("US offers"))
+
+
+def test_rare_question_terms_weigh_more() -> None:
+    rare = candidate("Norway mediated the talks between the two sides.", 0.3)
+    common = candidate("The talks were held in Mexico City in August.", 0.3)
+    question = {"mediat": 5.0, "talk": 0.5}
+    decision = select_answer(question, [common, rare], AnswerConfig(min_score=0.3, lexical_weight=0.3,
+                                                                    keep_ratio=0.99))
+    assert decision.answer is not None and decision.answer.citations[0].text.startswith("Norway")
