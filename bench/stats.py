@@ -102,3 +102,21 @@ def mean(values: Sequence[float]) -> float:
     """Arithmetic mean ignoring NaN values; NaN when nothing is left."""
     kept = [value for value in values if not math.isnan(value)]
     return math.fsum(kept) / len(kept) if kept else math.nan
+
+
+def local_intrinsic_dimension(neighbour_distances: Sequence[Sequence[float]]) -> float:
+    """Mean maximum-likelihood local intrinsic dimension (Levina and Bickel) over queries.
+
+    Each row holds one query's distances to its ``k`` nearest neighbours in ascending order; the
+    estimate is ``1 / mean(log(d_k / d_i))`` over ``i < k``. Higher means harder for ANN graphs
+    (isotropic 384-d vectors are far above real embeddings). Rows with a zero distance are skipped.
+    """
+    estimates = []
+    for row in neighbour_distances:
+        if len(row) < 2 or row[0] <= 0:
+            continue
+        logs = [math.log(row[-1] / distance) for distance in row[:-1]]
+        total = math.fsum(logs)
+        if total > 0:
+            estimates.append(len(logs) / total)
+    return mean(estimates)

@@ -30,9 +30,9 @@ class RetrievalConfig:
     """Knobs of retrieval; the defaults are the ones the evaluation suite chose (docs/evaluation.md)."""
 
     mode: Mode = "hybrid"
-    fusion: Fusion = "rrf"
-    alpha: float = 0.5
-    rescore: bool = True
+    fusion: Fusion = "convex"
+    alpha: float = 0.7
+    rescore: bool = False
     sentence_weight: float = 0.5
     candidates: int = 50
     max_overlap: float = 0.5
@@ -98,13 +98,16 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
               top_k: int, max_overlap: float) -> list[ScoredPassage]:
-    """Keep the best ``top_k`` passages, skipping one that mostly repeats a kept passage.
+    """The best ``top_k`` passages, demoting one that mostly repeats a passage ranked above it.
 
-    A passage is skipped when it shares more than ``max_overlap`` of its characters with a kept
-    passage of the same document, or when its best sentence is a kept passage's best sentence
-    (overlapping chunks of one paragraph would otherwise crowd the top).
+    A passage is demoted (moved below every passage that is not) when it shares more than
+    ``max_overlap`` of its characters with a kept passage of the same document, or when its best
+    sentence is a kept passage's best sentence: overlapping chunks of one paragraph would
+    otherwise crowd the top. Demoted passages keep their relative order, so deep rankings still
+    hold every candidate.
     """
     kept: list[ScoredPassage] = []
+    demoted: list[ScoredPassage] = []
     kept_sentences: set[int] = set()
     for passage in passages:
         chunk = chunks[passage.row]
@@ -115,13 +118,14 @@ def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
             for other in kept
         )
         if crowded or (passage.best_sentence_row is not None and passage.best_sentence_row in kept_sentences):
+            demoted.append(passage)
             continue
         kept.append(passage)
         if passage.best_sentence_row is not None:
             kept_sentences.add(passage.best_sentence_row)
         if len(kept) == top_k:
             break
-    return kept
+    return (kept + demoted)[:top_k]
 
 
 def retrieve(index: Index, question: str, query_vector: npt.NDArray[np.float32], *, top_k: int,

@@ -7,12 +7,14 @@ character range. When no sentence is close enough to the question the engine abs
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+import re
 from dataclasses import dataclass
 
 from ingest.records import Sentence
 from service.records import Answer, Citation
 
 TERMINAL = (".", "!", "\"", "”", "’", "'", ")")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -20,8 +22,8 @@ class AnswerConfig:
     """Answer selection knobs; ``min_score`` is the abstention threshold set by calibration."""
 
     max_sentences: int = 3
-    from_passages: int = 3
-    lexical_weight: float = 0.3
+    from_passages: int = 5
+    lexical_weight: float = 0.6
     min_score: float = 0.35
     keep_ratio: float = 0.9
     min_words: int = 5
@@ -54,6 +56,11 @@ def is_answer_like(text: str, min_words: int) -> bool:
     return stripped.endswith(TERMINAL) or len(stripped.split()) >= 12
 
 
+def numbers_in(text: str) -> frozenset[str]:
+    """The numbers written in ``text`` (years, counts, amounts), as they are written."""
+    return frozenset(_NUMBER.findall(text))
+
+
 def term_coverage(question_terms: Mapping[str, float], terms: frozenset[str]) -> float:
     """Share of the question's term weight (idf) that a sentence contains, in [0, 1]."""
     total = sum(question_terms.values())
@@ -69,15 +76,21 @@ def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, fl
 
 
 def select_answer(question_terms: Mapping[str, float], candidates: Sequence[CandidateSentence],
-                  config: AnswerConfig) -> AnswerDecision:
+                  config: AnswerConfig, *, required_numbers: frozenset[str] = frozenset()) -> AnswerDecision:
     """Choose up to ``max_sentences`` sentences scoring within ``keep_ratio`` of the best one.
 
-    Abstains (answer None) when the best sentence scores below ``config.min_score``. Chosen
-    sentences are listed in passage-rank then document order, and a sentence repeating an already
-    chosen one is skipped.
+    Only declarative sentences that contain every number the question names are eligible (a
+    sentence without "2024" cannot say what happened in 2024). Abstains (answer None) when no
+    sentence is eligible or the best scores below ``config.min_score``. Chosen sentences are
+    listed in passage-rank then document order; a sentence repeating a chosen one is skipped.
     """
     eligible = [c for c in candidates
-                if c.passage_rank <= config.from_passages and is_answer_like(c.sentence.text, config.min_words)]
+                if c.passage_rank <= config.from_passages and is_answer_like(c.sentence.text, config.min_words)
+                and required_numbers <= numbers_in(c.sentence.text)]
+    if not eligible and required_numbers and candidates:
+        return AnswerDecision(answer=None, best_score=0.0, abstention_reason=(
+            "no retrieved sentence mentions " + ", ".join(sorted(required_numbers))
+            + ", which the question asks about"))
     scored = sorted(
         ((sentence_score(c, question_terms, config.lexical_weight), c) for c in eligible),
         key=lambda item: (-item[0], item[1].passage_rank, item[1].sentence.doc_id, item[1].sentence.start),

@@ -1,4 +1,11 @@
-"""The FastAPI app factory: lifespan (load, warm up), routes, error handlers, middleware."""
+"""The FastAPI app factory: lifespan (load, warm up), routes, error handlers, middleware.
+
+The request path, outermost first: metrics -> process time -> CORS (only with an allowlist) ->
+API keys (``service.auth``) -> body limit -> routing. ``POST /query`` then takes the served engine
+once (``service.reload``) and computes on a query thread under admission control
+(``service.admission``): at most ``query_slots`` at once, a short queue, 503 ``overloaded`` beyond
+it and 504 ``query_timeout`` at the deadline.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +15,31 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from email.message import Message
+from functools import partial
 from http import HTTPStatus
 from importlib import resources
 from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import BaseRoute
+from starlette.types import Scope
 
+from service.admission import RETRY_AFTER_SECONDS as OVERLOADED_RETRY_AFTER_SECONDS
+from service.admission import Admission
+from service.auth import Access, AuthMiddleware
+from service.cors import AllowlistCORSMiddleware
 from service.engine_protocol import QueryEngineProtocol
 from service.errors import (
     ErrorCode,
     NotReadyError,
+    OverloadedError,
     QueryTimeoutError,
+    ReloadFailedError,
+    ReloadUnsupportedError,
     ServiceError,
     UnknownDocumentError,
     describe_validation_errors,
@@ -31,8 +48,9 @@ from service.errors import (
 )
 from service.mapping import to_document_detail, to_document_summary, to_query, to_response
 from service.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
-from service.observability import Metrics, MetricsMiddleware
+from service.observability import Metrics, MetricsMiddleware, route_template
 from service.records import DocumentInfo, Query, QueryResult
+from service.reload import EngineHolder, EngineReloader, ReloadResponse, Served, reload_query_engine
 from service.schemas import (
     DOC_ID_MAX_CHARS,
     DocumentDetail,
@@ -63,54 +81,137 @@ PAGE_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
 }
+# Routes anyone may call; every other path (including ones no route matches) needs the query key
+# when one is set, so a route added later is guarded until someone decides otherwise.
+PUBLIC_ROUTES = frozenset({"/", "/health", "/ready", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+ADMIN_ROUTE_PREFIX = "/admin/"
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"model": ErrorResponse, "description": description}
+
+
+UNAUTHORIZED = _error("GROUNDED_API_KEY is set and the key is missing or wrong (code unauthorized).")
+NOT_READY = _error("Still starting (code not_ready), with Retry-After.")
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorResponse, "description": description}
-    for status, description in {
-        400: "The body is not valid JSON (code invalid_json).",
-        404: "filters.doc_ids names a document that is not indexed (code unknown_document).",
-        413: "The body is larger than max_body_bytes (code payload_too_large).",
-        415: "Content-Type is not application/json (code unsupported_media_type).",
-        422: "A field breaks the schema (code invalid_request).",
-        503: "Still starting (not_ready) or the query timed out (query_timeout).",
-    }.items()
+    400: _error("The body is not valid JSON (code invalid_json)."),
+    401: UNAUTHORIZED,
+    404: _error("filters.doc_ids names a document that is not indexed (code unknown_document)."),
+    413: _error("The body is larger than max_body_bytes (code payload_too_large)."),
+    415: _error("Content-Type is not application/json (code unsupported_media_type)."),
+    422: _error("A field breaks the schema (code invalid_request)."),
+    503: _error(
+        "Still starting (not_ready), or every query slot is busy and the queue full or waited out "
+        "(overloaded); both with Retry-After."
+    ),
+    504: _error("The query ran past query_timeout_s (code query_timeout)."),
+}
+ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _error("GROUNDED_ADMIN_KEY (or, without it, GROUNDED_API_KEY) is set and the key is missing or wrong."),
+    403: _error(
+        "The query key was sent where the admin key is needed, or no admin key is set and the "
+        "client is not on loopback (code forbidden)."
+    ),
+    409: _error("The newest published version did not load; the old one is still served (code reload_failed)."),
+    501: _error("This server's engine cannot reload (code reload_unsupported)."),
+    503: NOT_READY,
 }
 
 
-def create_app(settings: Settings, *, engine_loader: EngineLoader) -> FastAPI:
+def create_app(
+    settings: Settings,
+    *,
+    engine_loader: EngineLoader,
+    engine_reloader: EngineReloader | None = None,
+) -> FastAPI:
     """A new app; its lifespan calls ``engine_loader(settings)`` once, warms up, then serves.
 
     If the loader or the warm-up query raises, the lifespan fails with that exception (uvicorn
-    then exits; ``TestClient`` raises it). ``app.state`` holds ``settings``, ``metrics``,
-    ``engine``, ``documents`` (doc_id -> DocumentInfo) and ``ready``.
+    then exits; ``TestClient`` raises it). ``engine_reloader(engine)`` returns the engine to serve
+    after ``POST /admin/reload`` (the same object when nothing changed); by default
+    ``service.engine.reload_engine`` for a real ``QueryEngine``, and 501 for anything else.
+    ``app.state`` holds ``settings``, ``metrics``, ``engines`` (the ``EngineHolder``),
+    ``admission`` and ``ready``.
     """
     page = resources.files("service").joinpath("web/index.html").read_text(encoding="utf-8")
     metrics = Metrics()
+    holder = EngineHolder(reloader=engine_reloader or reload_query_engine, metrics=metrics)
     app = FastAPI(
         title="grounded",
         summary="Retrieval question answering that cites the exact source characters.",
         version="0.1.0",
-        lifespan=_lifespan(settings, engine_loader, metrics),
+        lifespan=_lifespan(settings, engine_loader, metrics, holder),
     )
     app.state.settings = settings
     app.state.metrics = metrics
-    app.state.engine = None
-    app.state.documents = {}
+    app.state.engines = holder
+    app.state.admission = Admission(
+        slots=settings.query_slots,
+        queue=settings.queue_slots,
+        queue_timeout_s=settings.queue_timeout_s,
+        query_timeout_s=settings.query_timeout_s,
+        registry=metrics.registry,
+    )
     app.state.ready = False
     _add_error_handlers(app)
     _add_routes(app, page)
+    _document_security(app, settings)
     # add_middleware wraps what is there, so the last added runs first (outermost).
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
+    # Outside the body limit: a client without the key is refused before a byte of its body is read.
+    app.add_middleware(
+        AuthMiddleware,
+        api_key=settings.api_key,
+        admin_key=settings.admin_key,
+        access_for=partial(_route_access, routes=app.router.routes, metrics_public=settings.metrics_public),
+    )
     if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=list(settings.cors_origins),
-            allow_methods=["GET", "POST"],
-            allow_headers=["Content-Type"],
-            expose_headers=["X-Process-Time-Ms"],
-        )
+        # Outside the keys: browsers send preflights without credentials, and a 401 must carry
+        # the CORS headers for the page to read it.
+        app.add_middleware(AllowlistCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(ProcessTimeMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
     return app
+
+
+def _route_access(scope: Scope, *, routes: list[BaseRoute], metrics_public: bool) -> Access:
+    """The access a request needs, by the route template it matches (never the raw path)."""
+    template = route_template(scope, routes)
+    if template in PUBLIC_ROUTES or (metrics_public and template == "/metrics"):
+        return Access.PUBLIC
+    if template.startswith(ADMIN_ROUTE_PREFIX):
+        return Access.ADMIN
+    return Access.QUERY
+
+
+def _document_security(app: FastAPI, settings: Settings) -> None:
+    """Describe the configured keys in the OpenAPI schema (nothing when no key is set)."""
+    if settings.api_key is None and settings.admin_key is None:
+        return
+    routes = app.router.routes
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title, version=app.version, summary=app.summary, routes=routes
+            )
+            schema.setdefault("components", {})["securitySchemes"] = {
+                "bearer": {"type": "http", "scheme": "bearer"},
+                "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            }
+            either_key: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKeyHeader": []}]
+            for path, operations in schema.get("paths", {}).items():
+                admin = path.startswith(ADMIN_ROUTE_PREFIX)
+                if path in PUBLIC_ROUTES or (not admin and settings.api_key is None):
+                    continue
+                if admin and settings.admin_key is None and settings.api_key is None:
+                    continue
+                for operation in operations.values():
+                    operation["security"] = either_key
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented customisation hook
 
 
 def warm_up(engine: QueryEngineProtocol) -> QueryResult:
@@ -119,7 +220,7 @@ def warm_up(engine: QueryEngineProtocol) -> QueryResult:
 
 
 def _lifespan(
-    settings: Settings, engine_loader: EngineLoader, metrics: Metrics
+    settings: Settings, engine_loader: EngineLoader, metrics: Metrics, holder: EngineHolder
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -127,9 +228,10 @@ def _lifespan(
         # Nothing is served until start-up ends, so blocking the loop here delays no request.
         engine = engine_loader(settings)
         warm_up(engine)
-        app.state.documents = {info.doc_id: info for info in engine.documents()}
-        app.state.engine = engine
+        holder.install(engine)
         app.state.ready = True
+        if settings.test_delay_ms:
+            logger.warning("test hook: every query waits %d ms first (GROUNDED_TEST_DELAY_MS)", settings.test_delay_ms)
         elapsed = time.perf_counter() - started
         metrics.mark_ready(index_version=engine.index_version, startup_seconds=elapsed)
         logger.info("ready in %.2f s (index %s)", elapsed, engine.index_version)
@@ -142,17 +244,13 @@ def _lifespan(
     return lifespan
 
 
-async def _ready_engine(request: Request) -> QueryEngineProtocol:
-    if not request.app.state.ready:
+async def _served(request: Request) -> Served:
+    """The engine snapshot this request uses throughout (a reload never changes it mid-request)."""
+    holder: EngineHolder = request.app.state.engines
+    served = holder.current()
+    if served is None or not request.app.state.ready:
         raise NotReadyError("the index is still loading; retry when GET /ready answers 200")
-    engine: QueryEngineProtocol = request.app.state.engine
-    return engine
-
-
-async def _documents(request: Request, engine: EngineDep) -> Mapping[str, DocumentInfo]:
-    # Depending on the engine makes this wait for readiness like every engine-backed route.
-    documents: Mapping[str, DocumentInfo] = request.app.state.documents
-    return documents
+    return served
 
 
 async def _metrics(request: Request) -> Metrics:
@@ -160,9 +258,26 @@ async def _metrics(request: Request) -> Metrics:
     return metrics
 
 
-EngineDep = Annotated[QueryEngineProtocol, Depends(_ready_engine)]
-DocumentsDep = Annotated[Mapping[str, DocumentInfo], Depends(_documents)]
+async def _admission(request: Request) -> Admission:
+    admission: Admission = request.app.state.admission
+    return admission
+
+
+async def _holder(request: Request) -> EngineHolder:
+    holder: EngineHolder = request.app.state.engines
+    return holder
+
+
+async def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+ServedDep = Annotated[Served, Depends(_served)]
 MetricsDep = Annotated[Metrics, Depends(_metrics)]
+AdmissionDep = Annotated[Admission, Depends(_admission)]
+HolderDep = Annotated[EngineHolder, Depends(_holder)]
+SettingsDep = Annotated[Settings, Depends(_settings)]
 DocId = Annotated[str, Path(min_length=1, max_length=DOC_ID_MAX_CHARS)]
 
 
@@ -183,10 +298,10 @@ def _add_routes(app: FastAPI, page: str) -> None:
         """Liveness: answers as soon as the process serves HTTP."""
         return HealthResponse()
 
-    @app.get("/ready", tags=["operations"], responses={503: ERROR_RESPONSES[503]})
-    async def ready(engine: EngineDep) -> ReadyResponse:
+    @app.get("/ready", tags=["operations"], responses={503: NOT_READY})
+    async def ready(served: ServedDep) -> ReadyResponse:
         """Readiness: 200 once the engine is loaded and answered its warm-up query, else 503."""
-        return ReadyResponse(index_version=engine.index_version)
+        return ReadyResponse(index_version=served.engine.index_version)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics(metrics: MetricsDep) -> Response:
@@ -195,36 +310,60 @@ def _add_routes(app: FastAPI, page: str) -> None:
         return Response(content, media_type=media_type)
 
     @app.post("/query", tags=["query"], responses=ERROR_RESPONSES)
-    def query(body: QueryRequest, engine: EngineDep, documents: DocumentsDep, metrics: MetricsDep) -> QueryResponse:
+    async def query(
+        body: QueryRequest,
+        served: ServedDep,
+        admission: AdmissionDep,
+        metrics: MetricsDep,
+        settings: SettingsDep,
+    ) -> QueryResponse:
         """Retrieve passages and answer with cited sentences, or abstain with a reason."""
-        # Plain def: embedding and search hold the CPU, so FastAPI runs this in its thread pool.
+        # async on purpose: the loop only waits here; embedding and search run on admission's
+        # query threads (never on the loop, where FAISS would stall every other request).
         if body.filters is not None:
-            _check_known_documents(body.filters.doc_ids, documents)
-        result = engine.query(to_query(body))
+            _check_known_documents(body.filters.doc_ids, served.documents)
+        work = partial(_answer, served.engine, to_query(body), settings.test_delay_ms / 1000)
+        result = await admission.run(work)
         metrics.observe_result(result)
         return to_response(result)
 
-    @app.get("/documents", tags=["documents"], responses={503: ERROR_RESPONSES[503]})
-    def list_documents(documents: DocumentsDep) -> list[DocumentSummary]:
+    @app.get("/documents", tags=["documents"], responses={401: UNAUTHORIZED, 503: NOT_READY})
+    def list_documents(served: ServedDep) -> list[DocumentSummary]:
         """Every indexed document, sorted by doc_id."""
+        documents = served.documents
         return [to_document_summary(documents[doc_id]) for doc_id in sorted(documents)]
 
     @app.get(
         "/documents/{doc_id}",
         tags=["documents"],
         responses={
-            404: {"model": ErrorResponse, "description": "Unknown doc_id (code unknown_document)."},
+            401: UNAUTHORIZED,
+            404: _error("Unknown doc_id (code unknown_document)."),
             422: ERROR_RESPONSES[422],
-            503: ERROR_RESPONSES[503],
+            503: NOT_READY,
         },
     )
-    def get_document(doc_id: DocId, engine: EngineDep, documents: DocumentsDep) -> DocumentDetail:
+    def get_document(doc_id: DocId, served: ServedDep) -> DocumentDetail:
         """A document's metadata and the full text that passage and citation offsets index."""
-        info = documents.get(doc_id)
-        text = engine.document_text(doc_id) if info is not None else None
+        info = served.documents.get(doc_id)
+        text = served.engine.document_text(doc_id) if info is not None else None
         if info is None or text is None:
             raise UnknownDocumentError(f"no document has doc_id {excerpt(doc_id)}; GET /documents lists them")
         return to_document_detail(info, text)
+
+    @app.post("/admin/reload", tags=["admin"], responses=ADMIN_RESPONSES)
+    def reload(holder: HolderDep) -> ReloadResponse:
+        """Serve the newest published index version; queries in flight finish on the old one."""
+        # Plain def: loading and warming the new version blocks, so it runs in the thread pool.
+        outcome = holder.reload()
+        return ReloadResponse(index_version=outcome.index_version, changed=outcome.changed)
+
+
+def _answer(engine: QueryEngineProtocol, query: Query, delay_s: float) -> QueryResult:
+    """One query on a query thread; ``delay_s`` is the test hook's injected slow stage."""
+    if delay_s:
+        time.sleep(delay_s)
+    return engine.query(query)
 
 
 def _check_known_documents(doc_ids: list[str], known: Mapping[str, DocumentInfo]) -> None:
@@ -319,9 +458,15 @@ def _add_error_handlers(app: FastAPI) -> None:
             return _error_response(503, ErrorCode.NOT_READY, str(error), headers)
         if isinstance(error, UnknownDocumentError):
             return _error_response(404, ErrorCode.UNKNOWN_DOCUMENT, str(error))
+        if isinstance(error, OverloadedError):
+            headers = {"Retry-After": str(OVERLOADED_RETRY_AFTER_SECONDS)}
+            return _error_response(503, ErrorCode.OVERLOADED, str(error), headers)
         if isinstance(error, QueryTimeoutError):
-            headers = {"Retry-After": RETRY_AFTER_SECONDS}
-            return _error_response(503, ErrorCode.QUERY_TIMEOUT, str(error), headers)
+            return _error_response(504, ErrorCode.QUERY_TIMEOUT, str(error))
+        if isinstance(error, ReloadFailedError):
+            return _error_response(409, ErrorCode.RELOAD_FAILED, str(error))
+        if isinstance(error, ReloadUnsupportedError):
+            return _error_response(501, ErrorCode.RELOAD_UNSUPPORTED, str(error))
         return await on_unexpected_error(request, error)
 
     async def on_unexpected_error(request: Request, error: Exception) -> Response:

@@ -20,7 +20,7 @@ from index.retrieval import RetrievalConfig, ScoredPassage, retrieve
 from index.searcher import Index
 from index.store import current_version, load_index
 from ingest.embedding import Embedder, load_embedder
-from service.answer import AnswerConfig, CandidateSentence, select_answer
+from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
 WARM_UP_QUESTION = "What is this collection of documents about?"
@@ -127,7 +127,8 @@ class QueryEngine:
         rescored = time.perf_counter()
         question_terms = self.index.term_weights(dict.fromkeys(content_terms(query.question)))
         decision = select_answer(question_terms,
-                                 self._candidates(passages_scored, query_vector), self.config.answer)
+                                 self._candidates(passages_scored, query_vector), self.config.answer,
+                                 required_numbers=numbers_in(query.question))
         answered = time.perf_counter()
         result = QueryResult(
             question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,

@@ -4,7 +4,17 @@ ServiceError
 ├── NotReadyError          a request arrived before start-up finished (503 ``not_ready``)
 ├── UnknownDocumentError   a doc_id (in the path or in ``filters.doc_ids``) that is not in the
 │                          loaded index (404 ``unknown_document``)
-└── QueryTimeoutError      the engine gave up after ``query_timeout_s`` (503 ``query_timeout``)
+├── OverloadedError        every query slot is busy and the queue is full, or the wait for a slot
+│                          ran past ``queue_timeout_s`` (503 ``overloaded``, with Retry-After)
+├── QueryTimeoutError      the query ran past ``query_timeout_s`` (504 ``query_timeout``)
+└── ReloadError
+    ├── ReloadUnsupportedError  the served engine cannot be reloaded (501 ``reload_unsupported``)
+    └── ReloadFailedError       the newest published version could not be loaded; the old one is
+                                still served (409 ``reload_failed``)
+
+Authentication is refused before routing, by ``service.auth``, as 401 ``unauthorized`` (no key or a
+wrong one) and 403 ``forbidden`` (the query key on an admin route, or an admin route without an
+admin key from a non-loopback client); those never raise through the app.
 
 Every error body on the wire has one shape, ``{"error": {"code": str, "message": str}}``; the codes
 are listed in ``ErrorCode`` so clients and tests share one vocabulary. The pure functions at the end
@@ -28,14 +38,20 @@ class ErrorCode(StrEnum):
     """The stable ``error.code`` values of the HTTP API."""
 
     INVALID_REQUEST = "invalid_request"  # 422: a field breaks the schema
-    INVALID_JSON = "invalid_json"  # 422: the body is not parseable JSON
+    INVALID_JSON = "invalid_json"  # 400: the body is not parseable JSON
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # 415: Content-Type is not application/json
     PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: body over max_body_bytes
     NOT_FOUND = "not_found"  # 404: no such route
     UNKNOWN_DOCUMENT = "unknown_document"  # 404: no such doc_id
     METHOD_NOT_ALLOWED = "method_not_allowed"  # 405
     NOT_READY = "not_ready"  # 503: engine not loaded or warm-up not answered yet
-    QUERY_TIMEOUT = "query_timeout"  # 503: the engine exceeded query_timeout_s
+    OVERLOADED = "overloaded"  # 503: no query slot free and the queue full or waited out
+    QUERY_TIMEOUT = "query_timeout"  # 504: the query exceeded query_timeout_s
+    UNAUTHORIZED = "unauthorized"  # 401: no API key, or a wrong one
+    FORBIDDEN = "forbidden"  # 403: a valid key without the rights this route needs
+    RELOAD_FAILED = "reload_failed"  # 409: the newest version did not load; the old one serves
+    RELOAD_UNSUPPORTED = "reload_unsupported"  # 501: this engine cannot reload
+    CORS_REJECTED = "cors_rejected"  # 400: a CORS preflight from an origin not allowed
     INTERNAL_ERROR = "internal_error"  # 500: a bug; details only in the server log
 
 
@@ -51,8 +67,24 @@ class UnknownDocumentError(ServiceError):
     """The requested doc_id is not in the loaded index."""
 
 
+class OverloadedError(ServiceError):
+    """No query slot became free in time; the client should retry after a pause."""
+
+
 class QueryTimeoutError(ServiceError):
-    """The engine stopped a query that ran over ``query_timeout_s`` (raised by the engine)."""
+    """The query ran over ``query_timeout_s`` (raised by admission control or by the engine)."""
+
+
+class ReloadError(ServiceError):
+    """Base class of reload failures; the previous engine keeps serving."""
+
+
+class ReloadUnsupportedError(ReloadError):
+    """The app was given no way to reload its engine."""
+
+
+class ReloadFailedError(ReloadError):
+    """Loading the newest published version failed; the message says why and what to fix."""
 
 
 def error_body(code: str, message: str) -> bytes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,11 +22,29 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1)] = 65536
     threads: Annotated[int, Field(ge=1, description="torch/faiss intra-op threads")] = 1
     cache_size: Annotated[int, Field(ge=0, description="cached query results; 0 disables")] = 256
-    query_timeout_s: Annotated[float, Field(gt=0)] = 10.0
+    query_timeout_s: Annotated[float, Field(gt=0, description="deadline of one query, queue wait included")] = 10.0
+    # None: derived from the cores (see query_slots and queue_slots).
+    max_concurrent_queries: Annotated[int, Field(ge=1)] | None = None
+    max_queue: Annotated[int, Field(ge=0)] | None = None
+    queue_timeout_s: Annotated[float, Field(ge=0, description="longest wait for a slot before a 503")] = 1.0
+    shutdown_grace_s: Annotated[float, Field(gt=0, description="SIGTERM: time left to requests in flight")] = 30.0
+    # Keys compare in constant time (service.auth); SecretStr keeps them out of reprs and logs.
     api_key: SecretStr | None = None
     admin_key: SecretStr | None = None
+    metrics_public: bool = Field(default=False, description="serve /metrics without the query key")
     # NoDecode: accept "https://a,https://b" as well as a JSON list in GROUNDED_CORS_ORIGINS.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # A test hook (GROUNDED_TEST_DELAY_MS): every query first sleeps this long in its worker, a
+    # stand-in for a slow stage when testing timeouts, overload and graceful shutdown. Keep it 0.
+    test_delay_ms: Annotated[int, Field(ge=0, le=600_000)] = 0
+
+    @field_validator("api_key", "admin_key", mode="after")
+    @classmethod
+    def _empty_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
+        """``GROUNDED_API_KEY=`` means no key: an empty key would let an empty header through."""
+        if value is not None and not value.get_secret_value():
+            return None
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -37,6 +56,26 @@ class Settings(BaseSettings):
                 return json.loads(stripped)
             return [origin.strip() for origin in stripped.split(",") if origin.strip()]
         return value
+
+    @property
+    def query_slots(self) -> int:
+        """Queries computed at once: each uses ``threads`` intra-op threads, so cores // threads."""
+        if self.max_concurrent_queries is not None:
+            return self.max_concurrent_queries
+        return max(1, available_cores() // self.threads)
+
+    @property
+    def queue_slots(self) -> int:
+        """Queries that may wait for a slot (each waiter costs no thread, only a coroutine)."""
+        return self.max_queue if self.max_queue is not None else 2 * self.query_slots
+
+
+def available_cores() -> int:
+    """Cores this process may run on (the affinity mask, which containers narrow), at least 1."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 def load_settings(**overrides: Any) -> Settings:

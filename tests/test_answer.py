@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from index.analysis import content_terms, normalize_initialisms
 from ingest.records import Sentence
-from service.answer import AnswerConfig, CandidateSentence, is_answer_like, select_answer
+from service.answer import AnswerConfig, CandidateSentence, is_answer_like, numbers_in, select_answer
 
 TEXT = ("Norway mediated the talks between the two sides. What happens next? "
         "The talks were held in Mexico City in August. Sanctions and Economic Leverage")
@@ -73,3 +73,12 @@ def test_rare_question_terms_weigh_more() -> None:
     decision = select_answer(question, [common, rare], AnswerConfig(min_score=0.3, lexical_weight=0.3,
                                                                     keep_ratio=0.99))
     assert decision.answer is not None and decision.answer.citations[0].text.startswith("Norway")
+
+
+def test_a_sentence_without_the_year_asked_about_cannot_answer() -> None:
+    with_year = candidate("The talks were held in Mexico City in August.", 0.9)
+    decision = select_answer(weights("Who won the 2024 election?"), [with_year], AnswerConfig(min_score=0.1),
+                             required_numbers=numbers_in("Who won the 2024 election?"))
+    assert decision.answer is None
+    assert decision.abstention_reason is not None and "2024" in decision.abstention_reason
+    assert numbers_in("In 2021, 77 percent of 28.5 million") == {"2021", "77", "28.5"}

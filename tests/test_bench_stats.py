@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from bench.stats import (
     concurrency_slowdown,
+    local_intrinsic_dimension,
     mean,
     overlap_at_k,
     percentile,
@@ -97,3 +98,21 @@ def test_safe_ratio_and_mean_handle_degenerate_input() -> None:
     assert math.isnan(safe_ratio(math.nan, 1.0))
     assert mean([1.0, math.nan, 3.0]) == 2.0
     assert math.isnan(mean([]))
+
+
+def _neighbour_distances(dimension: int, seed: int = 3) -> list[list[float]]:
+    rng = np.random.default_rng(seed)
+    points = rng.random((20_000, dimension))
+    queries = rng.random((60, dimension)) * 0.5 + 0.25  # away from the cube's faces
+    distances = np.sqrt(((queries[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
+    return np.sort(distances, axis=1)[:, :10].tolist()
+
+
+def test_intrinsic_dimension_recovers_the_dimension_of_uniform_points() -> None:
+    low, high = (local_intrinsic_dimension(_neighbour_distances(d)) for d in (2, 6))
+    assert 1.5 < low < 2.7
+    assert 4.5 < high < 7.5
+
+
+def test_intrinsic_dimension_skips_degenerate_rows() -> None:
+    assert math.isnan(local_intrinsic_dimension([[0.0, 1.0], [1.0]]))

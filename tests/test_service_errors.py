@@ -385,12 +385,12 @@ def test_engine_crash_is_500_without_internals(tmp_path: Path, caplog: pytest.Lo
     assert 'route="/query",status="500"' in metrics
 
 
-def test_engine_timeout_is_503(tmp_path: Path) -> None:
+def test_engine_timeout_is_504(tmp_path: Path) -> None:
     engine = FakeEngine()
     with make_client(tmp_path, engine) as test_client:
         engine.fail_with = QueryTimeoutError("the query took longer than 10 s; retry or simplify")
         response = test_client.post("/query", json={"question": "lighthouse"})
-    message = assert_error(response, 503, "query_timeout")
+    message = assert_error(response, 504, "query_timeout")
     assert "retry" in message
 
 
