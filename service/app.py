@@ -22,7 +22,6 @@ from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
@@ -188,28 +187,23 @@ def _document_security(app: FastAPI, settings: Settings) -> None:
     """Describe the configured keys in the OpenAPI schema (nothing when no key is set)."""
     if settings.api_key is None and settings.admin_key is None:
         return
-    routes = app.router.routes
+    generate = app.openapi  # FastAPI's own generator; it caches its result in app.openapi_schema
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            schema = get_openapi(
-                title=app.title, version=app.version, summary=app.summary, routes=routes
-            )
-            schema.setdefault("components", {})["securitySchemes"] = {
-                "bearer": {"type": "http", "scheme": "bearer"},
-                "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-            }
-            either_key: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKeyHeader": []}]
-            for path, operations in schema.get("paths", {}).items():
-                admin = path.startswith(ADMIN_ROUTE_PREFIX)
-                if path in PUBLIC_ROUTES or (not admin and settings.api_key is None):
-                    continue
-                if admin and settings.admin_key is None and settings.api_key is None:
-                    continue
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()  # now cached: the changes below are made once
+        schema.setdefault("components", {})["securitySchemes"] = {
+            "bearer": {"type": "http", "scheme": "bearer"},
+            "apiKeyHeader": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+        }
+        either_key: list[dict[str, list[str]]] = [{"bearer": []}, {"apiKeyHeader": []}]
+        for path, operations in schema.get("paths", {}).items():
+            guarded = path.startswith(ADMIN_ROUTE_PREFIX) or settings.api_key is not None
+            if guarded and path not in PUBLIC_ROUTES:
                 for operation in operations.values():
                     operation["security"] = either_key
-            app.openapi_schema = schema
-        return app.openapi_schema
+        return schema
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented customisation hook
 

@@ -1,15 +1,29 @@
-"""``grounded serve``: load the index and model first (fail fast), then run uvicorn."""
+"""``grounded serve``: load the index and model first (fail fast), then run uvicorn.
+
+Signals: SIGHUP reloads the newest published index version in a background thread (the same
+reload as ``POST /admin/reload``); SIGTERM and SIGINT stop accepting connections, let requests in
+flight finish for up to ``shutdown_grace_s``, then exit 0.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import logging
+import signal
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
 from service.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from service.reload import EngineHolder
 
 
 def is_loopback(host: str) -> bool:
@@ -59,7 +73,9 @@ def _run(settings: Settings, started: float) -> int:
 
     from service.app import create_app
     from service.engine import EngineConfig, load_engine
+    from service.reload import reload_query_engine
 
+    _log_service_messages()
     configure_threads(settings.threads)
     engine = load_engine(settings.index_dir, config=EngineConfig(cache_size=settings.cache_size),
                          threads=settings.threads)
@@ -67,6 +83,49 @@ def _run(settings: Settings, started: float) -> int:
     print(f"grounded: ready in {time.perf_counter() - started:.2f} s: index {manifest.index_version[:12]} "
           f"({len(manifest.documents)} documents, {manifest.chunk_count} chunks, {manifest.model_id}) "
           f"on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-    app = create_app(settings, engine_loader=lambda _settings: engine)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", timeout_graceful_shutdown=30)
+    app = create_app(settings, engine_loader=lambda _settings: engine, engine_reloader=reload_query_engine)
+    with _signal_handlers(app.state.engines) as stopped_by:
+        uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
+                    timeout_graceful_shutdown=settings.shutdown_grace_s)
+    if stopped_by:
+        print(f"grounded: stopped on {stopped_by[0]}; requests in flight were answered first",
+              file=sys.stderr, flush=True)
     return 0
+
+
+def _log_service_messages() -> None:
+    """Send the service's own log lines (ready, reloads, failures) to stderr beside uvicorn's."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
+    service_logger = logging.getLogger("service")
+    service_logger.addHandler(handler)
+    service_logger.setLevel(logging.INFO)
+    service_logger.propagate = False
+
+
+@contextmanager
+def _signal_handlers(holder: EngineHolder) -> Iterator[list[str]]:
+    """SIGHUP reloads; SIGTERM/SIGINT end with exit code 0 once uvicorn has drained.
+
+    uvicorn handles SIGTERM and SIGINT while it serves and, after its graceful shutdown, raises
+    the signal again against the handlers it found. Left at their defaults that second delivery
+    would kill the process with SIGTERM (exit 143) or raise KeyboardInterrupt after a clean
+    drain, so the handlers found here only record the signal. Yields the names recorded.
+    """
+    from service.reload import reload_in_background
+
+    stopped_by: list[str] = []
+
+    def record_stop(number: int, frame: FrameType | None) -> None:
+        stopped_by.append(signal.Signals(number).name)
+
+    def reload_on_hangup(number: int, frame: FrameType | None) -> None:
+        reload_in_background(holder)
+
+    handled = {signal.SIGTERM: record_stop, signal.SIGINT: record_stop, signal.SIGHUP: reload_on_hangup}
+    previous = {number: signal.signal(number, handler) for number, handler in handled.items()}
+    try:
+        yield stopped_by
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)

@@ -27,7 +27,7 @@ class Settings(BaseSettings):
     max_concurrent_queries: Annotated[int, Field(ge=1)] | None = None
     max_queue: Annotated[int, Field(ge=0)] | None = None
     queue_timeout_s: Annotated[float, Field(ge=0, description="longest wait for a slot before a 503")] = 1.0
-    shutdown_grace_s: Annotated[float, Field(gt=0, description="SIGTERM: time left to requests in flight")] = 30.0
+    shutdown_grace_s: Annotated[int, Field(ge=1, description="SIGTERM: seconds left to requests in flight")] = 30
     # Keys compare in constant time (service.auth); SecretStr keeps them out of reprs and logs.
     api_key: SecretStr | None = None
     admin_key: SecretStr | None = None
@@ -66,8 +66,12 @@ class Settings(BaseSettings):
 
     @property
     def queue_slots(self) -> int:
-        """Queries that may wait for a slot (each waiter costs no thread, only a coroutine)."""
-        return self.max_queue if self.max_queue is not None else 2 * self.query_slots
+        """Queries that may wait for a slot (each waiter costs no thread, only a coroutine).
+
+        Eight waiters per slot: a warm query takes tens of milliseconds, so a full queue drains
+        well inside ``queue_timeout_s`` and 16 clients on 2 cores wait instead of being refused.
+        """
+        return self.max_queue if self.max_queue is not None else 8 * self.query_slots
 
 
 def available_cores() -> int:

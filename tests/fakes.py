@@ -7,18 +7,21 @@ It abstains when no retrieved sentence shares two content words with the questio
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
+from service.engine_protocol import QueryEngineProtocol
 from service.records import Answer, Citation, DocumentInfo, Passage, Query, QueryResult, Timings
 
 
@@ -201,6 +204,48 @@ class FakeEngine:
             start=chunk.span.start,
             end=chunk.span.end,
         )
+
+
+class SlowEngine(FakeEngine):
+    """A ``FakeEngine`` with a slow stage: each query first sleeps ``delay_s`` (settable any time).
+
+    Counts the queries inside ``query`` now (``running``) and the most at once (``peak``), so tests
+    can check that admission control never lets more run than it has slots.
+    """
+
+    def __init__(self, *args: Any, delay_s: float = 0.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.delay_s = delay_s
+        self.running = 0
+        self.peak = 0
+        self.finished = 0
+        self._lock = threading.Lock()
+
+    def query(self, query: Query) -> QueryResult:
+        """Sleep ``delay_s``, then answer like the fake."""
+        with self._lock:
+            self.running += 1
+            self.peak = max(self.peak, self.running)
+        try:
+            time.sleep(self.delay_s)
+            return super().query(query)
+        finally:
+            with self._lock:
+                self.running -= 1
+                self.finished += 1
+
+
+def alternating_reloader(*engines: QueryEngineProtocol) -> Callable[[QueryEngineProtocol], QueryEngineProtocol]:
+    """A reloader that serves the next of ``engines`` (cyclically) on each reload: a new version."""
+    following = itertools.cycle(engines)
+    lock = threading.Lock()
+
+    def reload(current: QueryEngineProtocol) -> QueryEngineProtocol:
+        with lock:
+            candidate = next(following)
+            return next(following) if candidate is current else candidate
+
+    return reload
 
 
 def _score(terms: frozenset[str], chunk: _Chunk, mode: str) -> float:
