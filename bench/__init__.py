@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -52,3 +54,21 @@ def return_freed_memory_promptly() -> bool:
     except (OSError, AttributeError):
         return False
     return bool(mallopt(_M_MMAP_THRESHOLD, 128 * 1024)) and bool(mallopt(_M_TRIM_THRESHOLD, 128 * 1024))
+
+
+def cores_obtained(workers: int = 2, seconds: float = 1.0) -> float:
+    """How many cores ``workers`` busy processes actually got over ``seconds`` (0 to ``workers``).
+
+    The machine is shared: this probe, taken before and after a suite, says how much of the
+    machine the benchmark could have had (2.0 on an idle 2-core machine).
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    spin = f"import time\nend = time.perf_counter() + {seconds}\nwhile time.perf_counter() < end: pass"
+    started = time.perf_counter()
+    children = [subprocess.Popen([sys.executable, "-S", "-c", spin]) for _ in range(workers)]
+    for child in children:
+        child.wait()
+    wall = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    used = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return round(used / wall, 2)

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import log
+from bench import cores_obtained, log
 
-SUITES = ("query", "ingest", "precision", "scale")
+SUITES = ("query", "ingest", "precision", "index", "scale")
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -60,6 +60,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds a BM25 scale step may be estimated to take (default: %(default)s)")
     parser.add_argument("--scale-queries", type=int, default=200,
                         help="queries for recall and latency at each scale size (default: %(default)s)")
+    parser.add_argument("--index-chunks", type=int, default=10_000,
+                        help="chunks of the generated full index of the 'index' suite (default: %(default)s)")
     parser.add_argument("--timing-seconds", type=float, default=20.0,
                         help="time bound of one scale latency loop (default: %(default)s)")
 
@@ -177,6 +179,11 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
         result = run_precision_bench(index_dir, threads=args.ingest_threads,
                                      query_threads=args.threads)
         return result, precision_tables(result)
+    if name == "index":
+        from bench.scale import full_index_table, measure_full_index
+
+        result = measure_full_index(args.corpus, target_chunks=args.index_chunks)
+        return result, full_index_table(result)
     from bench.scale import ScaleConfig, run_scale, scale_tables
 
     config = ScaleConfig(sizes=args.sizes, bm25_sizes=args.bm25_sizes, queries=args.scale_queries,
@@ -206,12 +213,18 @@ def run_bench(args: argparse.Namespace, *, printer: Callable[[str], None] = prin
     for name in suites:
         log(f"suite {name}: start")
         machine_before = machine_info()
+        cores_before = cores_obtained()
         result, tables = _run_suite(name, args)
+        cores_after = cores_obtained()
         write_json(args.out / f"{name}.json", {
             "suite": name, "complete": True, "command": command, "machine": machine_before,
             "load_average_after": [round(value, 2) for value in os.getloadavg()],
+            "cores_obtained_by_two_busy_processes": {"before": cores_before, "after": cores_after},
             "results": result,
         })
+        tables += (f"\n\nCores two busy processes obtained (of {os.cpu_count()}): "
+                   f"{cores_before} before, {cores_after} after; load average "
+                   f"{machine_before['load_average'][0]} before.")
         printer(f"\n## {name}\n\n{tables}\n")
         log(f"suite {name}: wrote {args.out / (name + '.json')}")
     return 0

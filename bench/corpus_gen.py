@@ -87,7 +87,7 @@ class NewsWriter:
     """Writes invented news articles; the same seed gives the same articles in the same order."""
 
     def __init__(self, seed: int, vocabulary: int = 3000) -> None:
-        self._rng = random.Random(seed)
+        self._rng = random.Random(seed)  # noqa: S311 -- seeded test data, not secrets
         words = sorted({_pseudo_word(self._rng) for _ in range(vocabulary)})
         self._rng.shuffle(words)
         fifth = len(words) // 5
@@ -168,7 +168,7 @@ def edit_corpus(folder: Path, seed: int, fraction: float = 0.03) -> CorpusEdit:
     New articles take the next free ``news_NNNNN.txt`` number; at least half the files survive.
     """
     writer = NewsWriter(seed)
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 -- seeded test data, not secrets
     paths = sorted(folder.glob("news_*.txt"))
     changes = max(1, round(len(paths) * fraction))
     edited = rng.sample(paths, min(changes, len(paths)))
@@ -188,3 +188,20 @@ def edit_corpus(folder: Path, seed: int, fraction: float = 0.03) -> CorpusEdit:
     return CorpusEdit(edited=tuple(path.name for path in edited),
                       added=tuple(path.name for path in added),
                       deleted=tuple(path.name for path in deleted))
+
+
+def questions_from(corpus: Path, count: int, seed: int) -> list[str]:
+    """``count`` questions made of 4 to 8 consecutive words of the corpus's sentences (seeded)."""
+    rng = random.Random(seed)  # noqa: S311 -- seeded test data, not secrets
+    sentences = [sentence for path in sorted(corpus.glob("*.txt"))
+                 for sentence in path.read_text(encoding="utf-8").replace("\n", " ").split(". ")
+                 if len(sentence.split()) >= 6]
+    if not sentences:
+        raise ValueError(f"no sentences of six words or more in {corpus}")
+    questions = []
+    for _ in range(count):
+        words = rng.choice(sentences).split()
+        length = rng.randint(4, min(8, len(words)))
+        start = rng.randrange(len(words) - length + 1)
+        questions.append(" ".join(words[start : start + length]).rstrip(".,") + "?")
+    return questions

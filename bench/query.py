@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import log, rss_bytes
+from bench import cores_obtained, log, rss_bytes
 from bench.stats import concurrency_slowdown, safe_ratio, summarise
 
 MODES = ("hybrid", "dense", "sparse")
@@ -253,6 +253,60 @@ def bare_encode_latencies(questions: Sequence[str], *, precision: str, threads: 
     return latencies
 
 
+def _schedstat() -> tuple[int, int]:
+    """``(on-CPU ns, run-queue wait ns)`` of the calling thread (Linux ``schedstat``)."""
+    fields = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()
+    return int(fields[0]), int(fields[1])
+
+
+def encode_thread_scaling(questions: Sequence[str], *, precision: str, requests: int = 128) -> dict[str, Any]:
+    """Bare single-question encode throughput with 1 and 2 Python threads (1 torch thread each).
+
+    Per thread, wall time splits into on-CPU, waiting for a core (run queue: the machine is
+    busy) and blocked (mostly the GIL). Low throughput gain with large run-queue wait means the
+    cores were taken; with large blocked time it means the GIL serialises the encoder.
+    """
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from ingest.embedding import resolve_model
+
+    torch.set_num_threads(1)
+    kwargs: dict[str, Any] = {}
+    if precision == "bfloat16":
+        kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
+    model = SentenceTransformer(resolve_model(None)[0], device="cpu", **kwargs)
+    for question in questions[:8]:
+        model.encode([question])
+    result: dict[str, Any] = {}
+    for workers in (1, 2):
+        shares: list[dict[str, float]] = []
+
+        def work(count: int, shares: list[dict[str, float]] = shares) -> None:
+            cpu_before, wait_before = _schedstat()
+            started = time.perf_counter()
+            for number in range(count):
+                model.encode([questions[number % len(questions)]], normalize_embeddings=True)
+            wall = time.perf_counter() - started
+            cpu_after, wait_after = _schedstat()
+            cpu, wait = (cpu_after - cpu_before) / 1e9, (wait_after - wait_before) / 1e9
+            shares.append({"wall_s": round(wall, 3), "on_cpu_s": round(cpu, 3),
+                           "run_queue_s": round(wait, 3), "blocked_s": round(wall - cpu - wait, 3)})
+
+        threads = [threading.Thread(target=work, args=(requests // workers,)) for _ in range(workers)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        wall = time.perf_counter() - started
+        result[f"threads_{workers}"] = {"encodes_per_second": round(requests / wall, 1),
+                                        "per_thread": shares}
+    result["speed_up"] = round(safe_ratio(result["threads_2"]["encodes_per_second"],
+                                          result["threads_1"]["encodes_per_second"]), 3)
+    return result
+
+
 def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     """The whole query benchmark; returns a JSON-ready dict."""
     from eval.gold import load_gold
@@ -298,15 +352,22 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     result["bare_encode_ms"] = {"all": encode.as_dict(),
                                 "before": summarise(encode_before).as_dict(),
                                 "after": summarise(encode_after).as_dict()}
+    # The machine is shared: also judge the slow-down by the cores a busy process could get.
+    obtained = max(1, round(cores_obtained()))
+    result["cores_obtained_after_load"] = obtained
     for mode_cells in cells.values():
         sequential = mode_cells[0]["client_ms"]["p50"]
         for cell in mode_cells:
             cell["slowdown_vs_cores"] = round(concurrency_slowdown(
                 sequential, cell["client_ms"]["p50"], cell["clients"], cores), 3)
+            cell["slowdown_vs_cores_obtained"] = round(concurrency_slowdown(
+                sequential, cell["client_ms"]["p50"], cell["clients"], obtained), 3)
         mode_cells[0]["query_over_encode_p50"] = round(safe_ratio(sequential, encode.p50), 3)
     plain = result["hybrid_sequential_plain_client"]
     plain["query_over_encode_p50"] = round(safe_ratio(plain["client_ms"]["p50"], encode.p50), 3)
     result["modes"] = cells
+    log("query: encode thread scaling (GIL or cores?)")
+    result["encode_thread_scaling"] = encode_thread_scaling(questions, precision=manifest.precision)
     result["cached_repeat"] = _cached_repeat(config, questions)
     return result
 
@@ -348,7 +409,7 @@ def query_tables(result: dict[str, Any]) -> str:
             client = cell["client_ms"]
             latency_rows.append([mode, cell["clients"], cell["requests"], client["p50"], client["p95"],
                                  client["p99"], cell["throughput_per_second"],
-                                 cell["slowdown_vs_cores"]])
+                                 cell["slowdown_vs_cores"], cell["slowdown_vs_cores_obtained"]])
         first = cells[0]
         stage_rows.append([f"{mode} (httpx)", *(first["server_ms"][stage]["p50"] for stage in STAGES),
                            first["outside_engine_in_process_ms"]["p50"], first["http_overhead_ms"]["p50"],
@@ -361,7 +422,9 @@ def query_tables(result: dict[str, Any]) -> str:
     cached = result["cached_repeat"]
     return "\n\n".join([
         format_table(["mode", "clients", "requests", "p50 ms", "p95 ms", "p99 ms", "req/s",
-                      "slow-down vs cores"], latency_rows),
+                      f"slow-down vs {result['cores']} cores",
+                      f"slow-down vs {result['cores_obtained_after_load']} core(s) obtainable"],
+                     latency_rows),
         format_table(["sequential, client", "embed", "search", "rescore", "answer", "engine total",
                       "app outside engine", "HTTP overhead", "client p50", "bare encode p50",
                       "query/encode"], stage_rows),
@@ -371,6 +434,10 @@ def query_tables(result: dict[str, Any]) -> str:
             ["repeated question, server total p50 ms", cached["repeat_server_total_ms"]["p50"]],
             ["repeated question, server total p99 ms", cached["repeat_server_total_ms"]["p99"]],
             ["repeated question, client p50 ms", cached["repeat_client_ms"]["p50"]],
+            ["bare encode, 2 threads over 1 thread, throughput", result["encode_thread_scaling"]["speed_up"]],
+            ["  per thread at 2: on-CPU / run-queue wait / blocked (GIL), s",
+             " ; ".join(f"{share['on_cpu_s']} / {share['run_queue_s']} / {share['blocked_s']}"
+                        for share in result["encode_thread_scaling"]["threads_2"]["per_thread"])],
             ["bare encode p50 before / after, ms",
              f"{result['bare_encode_ms']['before']['p50']:.2f} / "
              f"{result['bare_encode_ms']['after']['p50']:.2f}"],

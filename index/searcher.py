@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from index.dense import search_dense
 from index.records import Hit, Manifest, Vectors
-from index.sparse import term_idf, search_sparse
+from index.sparse import search_sparse, term_idf
 from ingest.records import Chunk, Document, Sentence
 
 RowIds = npt.NDArray[np.int64]

@@ -6,8 +6,8 @@ character range. When no sentence is close enough to the question the engine abs
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ingest.records import Sentence

@@ -105,7 +105,8 @@ def _neighbour_distances(dimension: int, seed: int = 3) -> list[list[float]]:
     points = rng.random((20_000, dimension))
     queries = rng.random((60, dimension)) * 0.5 + 0.25  # away from the cube's faces
     distances = np.sqrt(((queries[:, None, :] - points[None, :, :]) ** 2).sum(axis=2))
-    return np.sort(distances, axis=1)[:, :10].tolist()
+    nearest: list[list[float]] = np.sort(distances, axis=1)[:, :10].tolist()
+    return nearest
 
 
 def test_intrinsic_dimension_recovers_the_dimension_of_uniform_points() -> None:

@@ -1,0 +1,395 @@
+"""A lean HTTP/1.1 load generator over asyncio streams: closed-loop clients and open-loop rates.
+
+Written on raw streams rather than an HTTP library because on a 2-core machine the client shares
+the CPU with the server: every microsecond the client spends per request is taken from the server
+being measured. Latency is measured from the moment a request was due (its scheduled time in
+open loop), so a slow server cannot hide queueing by slowing the client down (coordinated
+omission). Every loop is bounded by a deadline; nothing here retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import math
+import random
+import threading
+import time
+from collections.abc import Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from bench.stats import summarise
+
+MAX_HEADER_BYTES = 64 * 1024
+T = TypeVar("T")
+MAX_BODY_BYTES = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """One request as the client saw it.
+
+    ``status`` is 0 when no HTTP response arrived; ``failure`` then says why (``timeout``,
+    ``connection`` or ``protocol``). ``due`` is seconds since the run started at which the request
+    was due, ``latency_ms`` runs from then to the last byte of the response.
+    """
+
+    due: float
+    latency_ms: float
+    status: int
+    failure: str = ""
+    index_version: str | None = None
+    error_code: str | None = None
+    retry_after: str | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Response:
+    """A parsed HTTP response."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run ``coroutine`` on a new event loop, uvloop's when installed: it cuts the client's CPU per
+    request, and on a shared 2-core machine that is CPU the server gets back."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coroutine)
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        return runner.run(coroutine)
+
+
+class ProtocolError(Exception):
+    """The server sent something that is not a well-formed HTTP/1.1 response."""
+
+
+class Connection:
+    """One keep-alive HTTP/1.1 connection to ``host:port``."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
+        self._reader = reader
+        self._writer = writer
+        self._host = host
+        self.reusable = True
+
+    @classmethod
+    async def open(cls, host: str, port: int) -> Connection:
+        """Connect (no retry)."""
+        reader, writer = await asyncio.open_connection(host, port, limit=MAX_HEADER_BYTES)
+        return cls(reader, writer, host)
+
+    async def request(self, method: str, path: str, body: bytes = b"",
+                      headers: dict[str, str] | None = None) -> Response:
+        """Send one request and read the whole response (Content-Length or chunked bodies)."""
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {self._host}", f"Content-Length: {len(body)}"]
+        if body:
+            lines.append("Content-Type: application/json")
+        lines.extend(f"{name}: {value}" for name, value in (headers or {}).items())
+        self._writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        await self._writer.drain()
+        head = await self._reader.readuntil(b"\r\n\r\n")
+        status_line, *header_lines = head.decode("latin-1").rstrip("\r\n").split("\r\n")
+        parts = status_line.split(" ", 2)
+        if len(parts) < 2 or not parts[0].startswith("HTTP/1.") or not parts[1].isdigit():
+            raise ProtocolError(f"bad status line {status_line[:80]!r}")
+        response_headers: dict[str, str] = {}
+        for line in header_lines:
+            name, _, value = line.partition(":")
+            response_headers[name.strip().lower()] = value.strip()
+        if response_headers.get("transfer-encoding", "").lower() == "chunked":
+            payload = await self._read_chunked()
+        else:
+            length = int(response_headers.get("content-length", "0"))
+            if length > MAX_BODY_BYTES:
+                raise ProtocolError(f"response body of {length} bytes")
+            payload = await self._reader.readexactly(length)
+        if response_headers.get("connection", "").lower() == "close":
+            self.reusable = False
+        return Response(status=int(parts[1]), headers=response_headers, body=payload)
+
+    async def _read_chunked(self) -> bytes:
+        chunks: list[bytes] = []
+        total = 0
+        while True:
+            size = int((await self._reader.readuntil(b"\r\n")).split(b";")[0].strip(), 16)
+            total += size
+            if total > MAX_BODY_BYTES:
+                raise ProtocolError("chunked response body too large")
+            if size == 0:
+                await self._reader.readuntil(b"\r\n")
+                return b"".join(chunks)
+            chunks.append(await self._reader.readexactly(size))
+            await self._reader.readexactly(2)
+
+    def open_for_reuse(self) -> bool:
+        """False once the server closed its side (an EOF arrived while the connection sat idle)."""
+        return self.reusable and not self._reader.at_eof() and not self._writer.is_closing()
+
+    def close(self) -> None:
+        """Close the socket without waiting."""
+        self.reusable = False
+        self._writer.close()
+
+
+IDLE_SECONDS = 3.0
+"""Idle connections older than this are closed, not reused: uvicorn closes a keep-alive connection
+after 5 s idle, and a request written into a connection the server is closing fails for the
+client's reason, not the server's (HTTP clients discard such connections the same way)."""
+
+
+class Pool:
+    """Idle keep-alive connections, at most ``limit`` open at once."""
+
+    def __init__(self, host: str, port: int, limit: int) -> None:
+        self._host = host
+        self._port = port
+        self._idle: list[tuple[Connection, float]] = []
+        self._slots = asyncio.Semaphore(limit)
+
+    def _reusable(self) -> Connection | None:
+        """The most recently used idle connection still fresh and open; stale ones are closed."""
+        while self._idle:
+            connection, last_used = self._idle.pop()
+            if time.monotonic() - last_used < IDLE_SECONDS and connection.open_for_reuse():
+                return connection
+            connection.close()
+        return None
+
+    async def call(self, method: str, path: str, body: bytes, headers: dict[str, str] | None,
+                   timeout: float) -> Response:
+        """One request on an idle or new connection; a connection that failed is never reused."""
+        async with self._slots:
+            connection = self._reusable()
+            if connection is None:
+                connection = await asyncio.wait_for(Connection.open(self._host, self._port), timeout)
+            try:
+                response = await asyncio.wait_for(connection.request(method, path, body, headers), timeout)
+            except BaseException:
+                connection.close()
+                raise
+            if connection.reusable:
+                self._idle.append((connection, time.monotonic()))
+            else:
+                connection.close()
+            return response
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        for connection, _ in self._idle:
+            connection.close()
+        self._idle.clear()
+
+
+def to_outcome(due: float, latency_ms: float, response: Response) -> Outcome:
+    """Read the fields the checks need from a ``/query`` response."""
+    version = code = None
+    if response.body[:1] == b"{":
+        try:
+            payload = json.loads(response.body)
+        except ValueError:
+            payload = None
+        if isinstance(payload, dict):
+            version = payload.get("index_version")
+            error = payload.get("error")
+            if isinstance(error, dict):
+                code = error.get("code")
+    return Outcome(due=due, latency_ms=latency_ms, status=response.status,
+                   index_version=version if isinstance(version, str) else None,
+                   error_code=code if isinstance(code, str) else None,
+                   retry_after=response.headers.get("retry-after"))
+
+
+def _failure(error: BaseException) -> str:
+    if isinstance(error, TimeoutError):
+        return "timeout"
+    if isinstance(error, ConnectionError | asyncio.IncompleteReadError | OSError):
+        return "connection"
+    return "protocol"
+
+
+class QueryLoad:
+    """Bodies for ``POST /query``: questions drawn from a pool, in a seeded order."""
+
+    def __init__(self, host: str, port: int, questions: Sequence[str], *, seed: int = 0,
+                 top_k: int = 5, timeout: float = 30.0, headers: dict[str, str] | None = None) -> None:
+        if not questions:
+            raise ValueError("need at least one question")
+        self.host = host
+        self.port = port
+        self.timeout = timeout
+        self.headers = headers
+        rng = random.Random(seed)  # noqa: S311 -- seeded test data, not secrets
+        self._bodies = [json.dumps({"question": question, "top_k": top_k}).encode("utf-8")
+                        for question in questions]
+        rng.shuffle(self._bodies)
+        self._next = 0
+
+    def body(self) -> bytes:
+        """The next request body (round robin over the shuffled pool)."""
+        body = self._bodies[self._next % len(self._bodies)]
+        self._next += 1
+        return body
+
+    async def send(self, pool: Pool, due: float, origin: float) -> Outcome:
+        """One query, never raising: transport failures become an ``Outcome`` with status 0."""
+        body = self.body()
+        try:
+            response = await pool.call("POST", "/query", body, self.headers, self.timeout)
+        except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError,
+                ProtocolError, ValueError) as error:
+            latency = (time.perf_counter() - origin - due) * 1000
+            return Outcome(due=due, latency_ms=latency, status=0, failure=_failure(error))
+        return to_outcome(due, (time.perf_counter() - origin - due) * 1000, response)
+
+
+async def _closed_loop(load: QueryLoad, *, clients: int, seconds: float, stop: threading.Event | None,
+                       requests: int | None, origin: float | None) -> tuple[list[Outcome], float]:
+    pool = Pool(load.host, load.port, clients)
+    outcomes: list[Outcome] = []
+    origin = time.perf_counter() if origin is None else origin
+    deadline = time.perf_counter() + seconds
+    budget = [requests if requests is not None else math.inf]
+
+    async def client() -> None:
+        while time.perf_counter() < deadline and not (stop is not None and stop.is_set()) and budget[0] > 0:
+            budget[0] -= 1
+            outcomes.append(await load.send(pool, time.perf_counter() - origin, origin))
+
+    try:
+        await asyncio.gather(*(client() for _ in range(clients)))
+    finally:
+        pool.close()
+    return outcomes, time.perf_counter() - origin
+
+
+def closed_loop(load: QueryLoad, *, clients: int, seconds: float, stop: threading.Event | None = None,
+                requests: int | None = None, origin: float | None = None) -> tuple[list[Outcome], float]:
+    """``clients`` concurrent clients, each sending its next query when the last one answered.
+
+    Runs until ``seconds`` pass, ``stop`` is set or ``requests`` were sent; returns the outcomes
+    and the wall time since ``origin`` (a ``time.perf_counter()`` value; default: the start), from
+    which ``Outcome.due`` counts too. Safe to call from any thread (it runs its own event loop).
+    """
+    return run_async(_closed_loop(load, clients=clients, seconds=seconds, stop=stop, requests=requests,
+                                  origin=origin))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OpenLoopRun:
+    """What an open-loop run sent and saw, plus the sequential probes that followed it."""
+
+    outcomes: tuple[Outcome, ...]
+    sent_seconds: float
+    late_sends: int
+    probes: tuple[Outcome, ...]
+    drain_seconds: float
+
+
+async def _open_loop(load: QueryLoad, *, rate: float, seconds: float, connections: int,
+                     probe_seconds: float, probe_interval: float) -> OpenLoopRun:
+    pool = Pool(load.host, load.port, connections)
+    probe_pool = Pool(load.host, load.port, 1)
+    origin = time.perf_counter()
+    tasks: list[asyncio.Task[Outcome]] = []
+    late = 0
+    total = int(rate * seconds)
+    for number in range(total):
+        due = number / rate
+        delay = origin + due - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        elif delay < -0.05:
+            late += 1
+        tasks.append(asyncio.create_task(load.send(pool, due, origin)))
+    sent = time.perf_counter() - origin
+    # Probe right away, while the backlog drains: how soon does a lone query get normal latency?
+    probes: list[Outcome] = []
+    probe_origin = time.perf_counter()
+    while time.perf_counter() - probe_origin < probe_seconds:
+        due = time.perf_counter() - probe_origin
+        probes.append(await load.send(probe_pool, due, probe_origin))
+        await asyncio.sleep(max(0.0, probe_interval - probes[-1].latency_ms / 1000))
+    outcomes = await asyncio.gather(*tasks)
+    drain = time.perf_counter() - origin - sent
+    pool.close()
+    probe_pool.close()
+    return OpenLoopRun(outcomes=tuple(outcomes), sent_seconds=sent, late_sends=late,
+                       probes=tuple(probes), drain_seconds=drain)
+
+
+def open_loop(load: QueryLoad, *, rate: float, seconds: float, connections: int = 512,
+              probe_seconds: float = 0.0, probe_interval: float = 0.1) -> OpenLoopRun:
+    """Send queries at a fixed ``rate`` per second for ``seconds``, whatever the answers take.
+
+    Afterwards one client probes sequentially for ``probe_seconds`` (every ``probe_interval``)
+    while outstanding requests drain. Every request gives up after the load's timeout.
+    """
+    if rate <= 0 or seconds <= 0:
+        raise ValueError(f"rate and seconds must be positive, got {rate} and {seconds}")
+    return run_async(_open_loop(load, rate=rate, seconds=seconds, connections=connections,
+                                probe_seconds=probe_seconds, probe_interval=probe_interval))
+
+
+def call(host: str, port: int, method: str, path: str, *, body: bytes = b"",
+         headers: dict[str, str] | None = None, timeout: float = 60.0) -> Response:
+    """One request on a fresh connection (for admin calls and probes from synchronous code)."""
+
+    async def once() -> Response:
+        pool = Pool(host, port, 1)
+        try:
+            return await pool.call(method, path, body, headers, timeout)
+        finally:
+            pool.close()
+
+    return run_async(once())
+
+
+def latency_summary(outcomes: Sequence[Outcome], predicate: Callable[[Outcome], bool]) -> dict[str, float | int]:
+    """Latency percentiles (ms) of the outcomes that satisfy ``predicate``."""
+    return summarise([outcome.latency_ms for outcome in outcomes if predicate(outcome)]).as_dict()
+
+
+def status_counts(outcomes: Sequence[Outcome]) -> dict[str, int]:
+    """Counts by status (``"200"``, ``"503"``, ...) and by failure (``"timeout"``, ...)."""
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        key = str(outcome.status) if outcome.status else outcome.failure
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+class BackgroundLoad:
+    """Closed-loop clients on a thread while the caller does something else; use as a context manager.
+
+    ``origin`` is the ``time.perf_counter()`` value that ``Outcome.due`` counts from, so the caller
+    can relate outcomes to its own actions (``self.now()``).
+    """
+
+    def __init__(self, load: QueryLoad, *, clients: int, max_seconds: float) -> None:
+        self.origin = time.perf_counter()
+        self.outcomes: list[Outcome] = []
+        self._stop = threading.Event()
+
+        def run() -> None:
+            outcomes, _ = closed_loop(load, clients=clients, seconds=max_seconds, stop=self._stop, origin=self.origin)
+            self.outcomes.extend(outcomes)
+
+        self._thread = threading.Thread(target=run, name="reliability-load", daemon=True)
+        self._max_seconds = max_seconds
+
+    def now(self) -> float:
+        """Seconds since ``origin``."""
+        return time.perf_counter() - self.origin
+
+    def __enter__(self) -> BackgroundLoad:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=self._max_seconds + 60)
