@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import secrets
@@ -45,7 +46,30 @@ def write_bytes(path: Path, data: bytes) -> None:
 
 
 def replace_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` by temp file + fsync + rename + directory fsync (readers never see half)."""
+    """Replace ``path`` by temp file + fsync + rename + directory fsync (readers never see half).
+
+    All or nothing: when the directory fsync after the rename fails, the previous content (or
+    absence) of ``path`` is put back before the ``OSError`` is raised, so a caller that reports
+    "nothing changed" tells the truth. Only if that restore fails too does ``path`` keep ``data``.
+    """
+    try:
+        previous: bytes | None = path.read_bytes()
+    except FileNotFoundError:
+        previous = None
+    _write_and_rename(path, data)
+    try:
+        fsync_dir(path.parent)
+    except OSError:
+        # The first error is the one to report; if the restore fails too, the new content stays.
+        with contextlib.suppress(OSError):
+            if previous is None:
+                path.unlink(missing_ok=True)
+            else:
+                _write_and_rename(path, previous)
+        raise
+
+
+def _write_and_rename(path: Path, data: bytes) -> None:
     temporary = path.with_name(f".{path.name}.tmp-{secrets.token_hex(8)}")
     try:
         with open(temporary, "xb") as handle:
@@ -56,7 +80,6 @@ def replace_atomically(path: Path, data: bytes) -> None:
     except OSError:
         temporary.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
 
 
 def remove_tree(path: Path) -> None:

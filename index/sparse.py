@@ -71,8 +71,13 @@ def save_sparse(retriever: bm25s.BM25, folder: Path) -> None:
 
 
 def load_sparse(folder: Path) -> bm25s.BM25:
-    """Load a saved BM25 index fully into memory (not mapped: the folder may be deleted later)."""
-    return bm25s.BM25.load(
+    """Load a saved BM25 index fully into memory (not mapped: the folder may be deleted later).
+
+    The arrays are checked for the invariants a query relies on (``check_sparse``), so damage
+    that passed the checksums (a writer bug, a re-signed folder) is refused here with
+    ``ValueError`` instead of failing later, at query time.
+    """
+    retriever = bm25s.BM25.load(
         str(folder),
         mmap=False,
         load_corpus=False,
@@ -80,6 +85,47 @@ def load_sparse(folder: Path) -> bm25s.BM25:
         show_progress=False,
         override_params={"backend": "numpy"},
     )
+    check_sparse(retriever)
+    return retriever
+
+
+_FLOAT_DTYPES = frozenset({"float32", "float64"})
+_INT_DTYPES = frozenset({"int32", "int64"})
+
+
+def check_sparse(retriever: bm25s.BM25) -> None:
+    """Raise ``ValueError`` unless the BM25 arrays form a well-formed score matrix.
+
+    The matrix is CSC with one column per term id: ``indptr`` starts at 0, never decreases, has
+    at most one entry more than the vocabulary and ends at ``len(data) == len(indices)``; every
+    row index is a document ``< num_docs``; scores are finite; term ids are distinct and in range;
+    the parameters name the method and dtypes this module writes.
+    """
+    if (retriever.method != BM25_METHOD or str(retriever.dtype) not in _FLOAT_DTYPES
+            or str(retriever.int_dtype) not in _INT_DTYPES):
+        raise ValueError(f"unexpected BM25 parameters: method {retriever.method!r}, dtype "
+                         f"{retriever.dtype!r}, int_dtype {retriever.int_dtype!r}")
+    scores = retriever.scores
+    data, indices, indptr = (np.asarray(scores.get(name)) for name in ("data", "indices", "indptr"))
+    num_docs = scores.get("num_docs")
+    vocabulary: dict[str, int] = retriever.vocab_dict
+    if not isinstance(num_docs, int) or isinstance(num_docs, bool) or num_docs < 0:
+        raise ValueError(f"num_docs is {num_docs!r}, not a count")
+    if data.dtype.kind != "f" or indices.dtype.kind not in "iu" or indptr.dtype.kind not in "iu":
+        raise ValueError(f"score arrays have dtypes {data.dtype}, {indices.dtype}, {indptr.dtype}")
+    if data.ndim != 1 or indices.shape != data.shape or indptr.ndim != 1 or len(indptr) == 0:
+        raise ValueError(f"score arrays have shapes {data.shape}, {indices.shape}, {indptr.shape}")
+    if len(indptr) > len(vocabulary) + 1 or indptr[0] != 0 or indptr[-1] != len(data) \
+            or bool(np.any(np.diff(indptr) < 0)):
+        raise ValueError("indptr is not a column pointer over the score arrays")
+    if len(indices) and (int(indices.min()) < 0 or int(indices.max()) >= num_docs):
+        raise ValueError(f"a score names a document outside 0..{num_docs - 1}")
+    if not bool(np.all(np.isfinite(data))):
+        raise ValueError("a BM25 score is not finite")
+    ids = list(vocabulary.values())
+    if any(not isinstance(term_id, int) or isinstance(term_id, bool) for term_id in ids) \
+            or sorted(ids) != list(range(len(ids))):
+        raise ValueError("the vocabulary's term ids are not 0..n-1")
 
 
 def document_count(retriever: bm25s.BM25) -> int:

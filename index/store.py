@@ -17,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import tokenize
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
@@ -365,10 +366,15 @@ class _Records:
     sentence_vectors: Vectors
 
 
+# What numpy and bm25s raise on a damaged file whose checksum passed: numpy parses a .npy header
+# with ``tokenize`` and ``ast.literal_eval``, bm25s indexes JSON it trusts.
+_PARSE_ERRORS = (ValueError, KeyError, TypeError, SyntaxError, tokenize.TokenError)
+
+
 def _load_array(path: Path, rows: int, dimension: int, root: Path) -> Vectors:
     try:
         vectors: Vectors = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as error:
+    except (OSError, *_PARSE_ERRORS) as error:
         raise IndexCorruptedError(f"cannot read {path}: {error}; {_fix(root)}") from error
     if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
         raise IndexCorruptedError(
@@ -446,7 +452,7 @@ def load_index(root: Path, *, expected_model_id: str | None = None,
         sparse_path = version_dir / SPARSE_FOLDER
         try:
             sparse = load_sparse(sparse_path)
-        except (ValueError, KeyError, TypeError) as error:
+        except _PARSE_ERRORS as error:
             message = f"cannot read {sparse_path}: {error}; {_fix(root)}"
             raise IndexCorruptedError(message) from error
         if document_count(sparse) != manifest.chunk_count:

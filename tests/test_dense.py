@@ -121,12 +121,12 @@ def test_hnsw_is_built_above_the_threshold_with_good_recall(
     monkeypatch.setattr(dense, "HNSW_THRESHOLD", 1000)
     graph, kind, params = build_dense(vectors)
     assert kind == "IndexHNSWFlat"
-    assert params == {"M": 32, "efConstruction": 40, "efSearch": 128}
+    assert params == {"M": 32, "efConstruction": 40, "efSearch": 256}
     write_dense(graph, tmp_path / "dense.faiss")
     loaded = read_dense(tmp_path / "dense.faiss", count=3000, dimension=48)
     graph_loaded = faiss.downcast_index(loaded)
     assert isinstance(graph_loaded, faiss.IndexHNSWFlat)
-    assert graph_loaded.hnsw.efSearch == 128
+    assert graph_loaded.hnsw.efSearch == 256
     queries = low_rank_vectors(50, seed=9)
     recalls = [_recall(search_dense(loaded, query, 10), search_dense(flat, query, 10))
                for query in queries]
