@@ -26,7 +26,7 @@ BM25_PARAMS: dict[str, str | float] = {
     "method": BM25_METHOD,
     "k1": BM25_K1,
     "b": BM25_B,
-    "analyzer": "index.analysis.content_terms",
+    "analyzer": "index.analysis.content_terms (acronyms kept)",
     "stopwords": "bm25s en_plus + question words",
     "stemmer": "snowball english",
 }

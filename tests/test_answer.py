@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from index.analysis import content_terms, normalize_initialisms
+from index.analysis import content_terms, name_initials, normalize_initialisms
 from ingest.records import Sentence
 from service.answer import AnswerConfig, CandidateSentence, is_answer_like, numbers_in, select_answer
 
@@ -82,3 +82,16 @@ def test_a_sentence_without_the_year_asked_about_cannot_answer() -> None:
     assert decision.answer is None
     assert decision.abstention_reason is not None and "2024" in decision.abstention_reason
     assert numbers_in("In 2021, 77 percent of 28.5 million") == {"2021", "77", "28.5"}
+
+
+def test_acronyms_survive_the_stop_word_list_but_pronouns_do_not() -> None:
+    assert content_terms("What did the US offer?") == ["us", "offer"]
+    assert content_terms("Who read the WHO report?") == ["read", "who", "report"]
+    assert content_terms("Is IT to blame for it?") == ["it", "blame"]
+
+
+def test_spelled_out_names_add_their_initials() -> None:
+    assert name_initials("The United States and the European Union met the Bank of England") == [
+        "us", "eu", "be"]
+    assert name_initials("In Caracas, a single Name stays alone") == []
+    assert "us" in content_terms("The United States signaled it may ease sanctions")
