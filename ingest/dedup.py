@@ -7,7 +7,9 @@ wire copy shared by several outlets. Each repeated text is indexed once, where i
 
 from __future__ import annotations
 
+import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -81,29 +83,46 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(words[i : i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
 
 
+def _prefix_length(size: int, threshold: float) -> int:
+    """How many of a set's rarest shingles to index and probe so no pair at ``threshold`` is missed.
+
+    Jaccard ≥ t needs an overlap of at least ``ceil(t * size)`` shingles (and at least one), and
+    two sets overlapping in k shingles, both sorted in one global order, share a shingle among the
+    first ``size - k + 1`` of each. Rounding ``t * size`` down only lengthens the prefix, so float
+    error never makes it unsafe.
+    """
+    least_overlap = max(1, math.floor(threshold * size))
+    return max(0, size - least_overlap + 1)
+
+
 def drop_near_duplicate_chunks(
     chunks: Sequence[Chunk], threshold: float = NEAR_DUPLICATE_JACCARD
 ) -> tuple[tuple[Chunk, ...], tuple[DroppedChunk, ...]]:
     """Keep the first of every group of chunks whose word-3-shingle Jaccard is ≥ ``threshold``.
 
-    Chunks of the same document are never compared (their overlap is by design). An inverted
-    index over shingles keeps this near-linear for corpora without many duplicates.
+    Each chunk is compared with the kept chunks of other documents (chunks of one document overlap
+    by design) and dropped as a repeat of the most similar one (the earliest on a tie).
+    Prefix filtering (Bayardo et al., "Scaling up all pairs similarity search", 2007) keeps this
+    near-linear without missing a pair: only each chunk's rarest shingles are indexed and probed,
+    so common trigrams ("said on Monday") do not make every pair a candidate, and each candidate's
+    Jaccard is computed exactly from its full overlap.
     """
+    shingle_sets = [_shingles(chunk.text) for chunk in chunks]
+    frequency = Counter(shingle for shingles in shingle_sets for shingle in shingles)
     kept: list[Chunk] = []
     kept_shingles: list[frozenset[tuple[str, ...]]] = []
     postings: dict[tuple[str, ...], list[int]] = {}
     dropped: list[DroppedChunk] = []
-    for chunk in chunks:
-        shingles = _shingles(chunk.text)
-        shared: dict[int, int] = {}
-        for shingle in shingles:
-            for position in postings.get(shingle, ()):
-                shared[position] = shared.get(position, 0) + 1
+    for chunk, shingles in zip(chunks, shingle_sets, strict=True):
+        rarest_first = sorted(shingles, key=lambda shingle: (frequency[shingle], shingle))
+        prefix = rarest_first[: _prefix_length(len(shingles), threshold)]
+        candidates = {position for shingle in prefix for position in postings.get(shingle, ())}
         best_position, best_similarity = -1, 0.0
-        for position, overlap in shared.items():
+        for position in sorted(candidates):
             if kept[position].doc_id == chunk.doc_id:
                 continue
-            similarity = overlap / len(shingles | kept_shingles[position])
+            overlap = len(shingles & kept_shingles[position])
+            similarity = overlap / (len(shingles) + len(kept_shingles[position]) - overlap)
             if similarity > best_similarity:
                 best_position, best_similarity = position, similarity
         if best_position >= 0 and best_similarity >= threshold:
@@ -114,6 +133,6 @@ def drop_near_duplicate_chunks(
         position = len(kept)
         kept.append(chunk)
         kept_shingles.append(shingles)
-        for shingle in shingles:
+        for shingle in prefix:
             postings.setdefault(shingle, []).append(position)
     return tuple(kept), tuple(dropped)

@@ -71,7 +71,12 @@ class Chunk:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rejection:
-    """A file that was not ingested, with a stable code and a one-line reason saying what to fix."""
+    """A file that was not ingested, with a stable code and a one-line reason saying what to fix.
+
+    Codes (``ingest.readers``): ``unsupported_type``, ``symlink_outside_root``, ``too_large``,
+    ``unreadable``, ``unsupported_encoding``, ``binary``, ``invalid_utf8``, ``empty``,
+    ``too_many_sentences``, ``duplicate_doc_id``, ``duplicate_document``.
+    """
 
     path: str
     code: str

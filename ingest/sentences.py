@@ -51,13 +51,13 @@ def _split_line(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     yield sentence_start, end
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` spans of the sentences in ``text[start:end]``.
+def iter_sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+    """Yield ``(start, end)`` spans of the sentences in ``text[start:end]``, in order.
 
-    Spans never cross a line break, exclude surrounding whitespace and are never empty.
+    Spans never cross a line break, exclude surrounding whitespace and are never empty. Lazy, so a
+    caller can stop early (``ingest.readers`` counts up to a limit without listing every sentence).
     """
     stop = len(text) if end is None else end
-    spans: list[tuple[int, int]] = []
     for line in _LINE.finditer(text, start, stop):
         for span_start, span_end in _split_line(text, line.start(), line.end()):
             left, right = span_start, span_end
@@ -66,5 +66,9 @@ def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[t
             while right > left and text[right - 1].isspace():
                 right -= 1
             if left < right:
-                spans.append((left, right))
-    return spans
+                yield left, right
+
+
+def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` spans of the sentences in ``text[start:end]`` (see ``iter_sentences``)."""
+    return list(iter_sentences(text, start, end))
