@@ -7,6 +7,8 @@ How: a dedicated thread pool with exactly ``slots`` workers computes the queries
 ``slots`` ever run, whatever else happens. The event loop admits a request by bumping a counter
 under a lock and submitting the work; a request that finds ``slots + queue`` already admitted is
 refused at once (a lock and a comparison: microseconds, and no thread of any pool is taken).
+Under overload the HTTP edge asks ``full`` before anything else and answers ``refuse()``'s error
+itself (``service.early_refusal``), so most refusals never reach ``run``.
 Waiting for a slot costs a coroutine, not a thread. A request still queued after
 ``queue_timeout_s`` is taken off the queue and refused (503). A query still running at
 ``query_timeout_s`` (counted from admission) answers 504 at the deadline, but its slot stays taken
@@ -85,6 +87,23 @@ class Admission:
         """Admitted queries not yet started."""
         return self._queued
 
+    @property
+    def full(self) -> bool:
+        """True when ``run`` would refuse at once: every slot and every queue place is taken.
+
+        Read without the lock, so the answer can be stale when it is used; ``run`` decides again
+        under the lock, so acting on a stale ``False`` only moves the refusal into ``run``.
+        """
+        return self._running + self._queued >= self.slots + self.queue
+
+    def refuse(self) -> OverloadedError:
+        """Count one refusal of a full admission (reason ``queue_full``) and return its error."""
+        self._rejected.labels(reason="queue_full").inc()
+        return OverloadedError(
+            f"the service is at capacity ({self.slots} queries running, {self.queue} waiting); "
+            f"retry in {RETRY_AFTER_SECONDS} s"
+        )
+
     async def run(self, work: Callable[[], T]) -> T:
         """``work()`` on a query thread once a slot is free; its result or its exception.
 
@@ -95,11 +114,7 @@ class Admission:
         admitted = time.monotonic()
         with self._lock:
             if self._running + self._queued >= self.slots + self.queue:
-                self._rejected.labels(reason="queue_full").inc()
-                raise OverloadedError(
-                    f"the service is at capacity ({self.slots} queries running, {self.queue} waiting); "
-                    f"retry in {RETRY_AFTER_SECONDS} s"
-                )
+                raise self.refuse()
             self._queued += 1
         future = self._executor.submit(self._compute, work)
         finished = _completion(future)

@@ -1,8 +1,9 @@
 """The FastAPI app factory: lifespan (load, warm up), routes, error handlers, middleware.
 
-The request path, outermost first: metrics -> process time -> CORS (only with an allowlist) ->
-API keys (``service.auth``) -> body limit -> routing. ``POST /query`` then takes the served engine
-once (``service.reload``) and computes on a query thread under admission control
+The request path, outermost first: early refusal (``service.early_refusal``: ``POST /query``
+answered 503 at once while admission is full) -> metrics -> process time -> CORS (only with an
+allowlist) -> API keys (``service.auth``) -> body limit -> routing. ``POST /query`` then takes the
+served engine once (``service.reload``) and computes on a query thread under admission control
 (``service.admission``): at most ``query_slots`` at once, a short queue, 503 ``overloaded`` beyond
 it and 504 ``query_timeout`` at the deadline.
 """
@@ -23,6 +24,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import BaseRoute
 from starlette.types import Scope
@@ -31,6 +33,7 @@ from service.admission import RETRY_AFTER_SECONDS as OVERLOADED_RETRY_AFTER_SECO
 from service.admission import Admission
 from service.auth import Access, AuthMiddleware
 from service.cors import AllowlistCORSMiddleware
+from service.early_refusal import EarlyRefusalMiddleware
 from service.engine_protocol import QueryEngineProtocol
 from service.errors import (
     ErrorCode,
@@ -84,6 +87,7 @@ PAGE_HEADERS = {
 # when one is set, so a route added later is guarded until someone decides otherwise.
 PUBLIC_ROUTES = frozenset({"/", "/health", "/ready", "/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
 ADMIN_ROUTE_PREFIX = "/admin/"
+QUERY_PATH = "/query"
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -170,7 +174,25 @@ def create_app(
         app.add_middleware(AllowlistCORSMiddleware, origins=settings.cors_origins)
     app.add_middleware(ProcessTimeMiddleware)
     app.add_middleware(MetricsMiddleware, metrics=metrics, routes=app.router.routes)
+    # Outermost: while admission is full, a refusal must cost as little as possible, or refusing
+    # becomes the bottleneck (docs/reliability.md, finding 6). It counts itself in the metrics and
+    # passes through the CORS layer of its own, so its answer equals the one admission gives.
+    app.add_middleware(
+        EarlyRefusalMiddleware,
+        admission=app.state.admission,
+        metrics=metrics,
+        route=_route(app.router.routes, QUERY_PATH, "POST"),
+        decorate=partial(AllowlistCORSMiddleware, origins=settings.cors_origins) if settings.cors_origins else None,
+    )
     return app
+
+
+def _route(routes: list[BaseRoute], path: str, method: str) -> APIRoute:
+    """The registered route for ``method path``."""
+    for route in routes:
+        if isinstance(route, APIRoute) and route.path == path and method in (route.methods or ()):
+            return route
+    raise LookupError(f"no route {method} {path}")  # a bug: _add_routes registers it
 
 
 def _route_access(scope: Scope, *, routes: list[BaseRoute], metrics_public: bool) -> Access:
@@ -220,15 +242,15 @@ def _lifespan(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         started = time.perf_counter()
         # Nothing is served until start-up ends, so blocking the loop here delays no request.
-        engine = engine_loader(settings)
-        warm_up(engine)
-        holder.install(engine)
+        # No local of this generator may hold the engine: it lives as long as the app does, and
+        # the first engine must be freed when a reload replaces it.
+        index_version = _install(engine_loader(settings), holder)
         app.state.ready = True
         if settings.test_delay_ms:
             logger.warning("test hook: every query waits %d ms first (GROUNDED_TEST_DELAY_MS)", settings.test_delay_ms)
         elapsed = time.perf_counter() - started
-        metrics.mark_ready(index_version=engine.index_version, startup_seconds=elapsed)
-        logger.info("ready in %.2f s (index %s)", elapsed, engine.index_version)
+        metrics.mark_ready(index_version=index_version, startup_seconds=elapsed)
+        logger.info("ready in %.2f s (index %s)", elapsed, index_version)
         try:
             yield
         finally:
@@ -236,6 +258,13 @@ def _lifespan(
             metrics.mark_not_ready()
 
     return lifespan
+
+
+def _install(engine: QueryEngineProtocol, holder: EngineHolder) -> str:
+    """Warm ``engine`` up and serve it from ``holder``, which becomes its only owner; its version."""
+    warm_up(engine)
+    holder.install(engine)
+    return engine.index_version
 
 
 async def _served(request: Request) -> Served:
@@ -303,7 +332,7 @@ def _add_routes(app: FastAPI, page: str) -> None:
         content, media_type = metrics.render()
         return Response(content, media_type=media_type)
 
-    @app.post("/query", tags=["query"], responses=ERROR_RESPONSES)
+    @app.post(QUERY_PATH, tags=["query"], responses=ERROR_RESPONSES)
     async def query(
         body: QueryRequest,
         served: ServedDep,

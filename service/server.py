@@ -12,7 +12,7 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from service.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from service.engine_protocol import QueryEngineProtocol
     from service.reload import EngineHolder
 
 
@@ -83,7 +84,9 @@ def _run(settings: Settings, started: float) -> int:
     print(f"grounded: ready in {time.perf_counter() - started:.2f} s: index {manifest.index_version[:12]} "
           f"({len(manifest.documents)} documents, {manifest.chunk_count} chunks, {manifest.model_id}) "
           f"on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-    app = create_app(settings, engine_loader=lambda _settings: engine, engine_reloader=reload_query_engine)
+    app = create_app(settings, engine_loader=hand_over(engine), engine_reloader=reload_query_engine)
+    # From here the app's engine holder is its only owner, so a reload can free it.
+    del engine, manifest
     with _signal_handlers(app.state.engines) as stopped_by:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="info",
                     timeout_graceful_shutdown=settings.shutdown_grace_s)
@@ -91,6 +94,28 @@ def _run(settings: Settings, started: float) -> int:
         print(f"grounded: stopped on {stopped_by[0]}; requests in flight were answered first",
               file=sys.stderr, flush=True)
     return 0
+
+
+def hand_over(engine: QueryEngineProtocol) -> Callable[[Settings], QueryEngineProtocol]:
+    """An engine loader that returns ``engine`` once and keeps no reference to it afterwards.
+
+    A plain ``lambda settings: engine`` would keep the first engine alive as long as the app,
+    even after a reload replaced it (twice the index in memory). The app's lifespan calls it once
+    uvicorn and the app are fully built, so it also freezes what exists then (their objects join
+    the index's outside the collector's scans; see ``freeze_long_lived_objects``). Raises
+    ``RuntimeError`` when called a second time.
+    """
+    from service.engine import freeze_long_lived_objects
+
+    pending = [engine]
+
+    def load(_settings: Settings) -> QueryEngineProtocol:
+        if not pending:
+            raise RuntimeError("this engine was handed over already; an app loads its engine once")
+        freeze_long_lived_objects()
+        return pending.pop()
+
+    return load
 
 
 def _log_service_messages() -> None:
