@@ -74,9 +74,11 @@ def test_quick_mode_runs_every_check_and_reports(tmp_path: Path) -> None:
     for check in report["checks"]:
         assert check["rounds"] > 0, check
         assert f"{check['name']}" in result.stdout
-    # The checks that must hold on any healthy build (the others track open findings).
-    must_pass = {"crash loop (SIGKILL ingest)", "corruption: flips + truncations", "corruption: served index",
-                 "disk full during ingest", "hot reload under load", "ingest while serving"}
+    # The checks that must hold on any healthy build; the load checks depend on what else the machine
+    # runs, so a CI run reports them without failing on them.
+    must_pass = {"crash loop (SIGKILL ingest)", "corruption: flips + truncations",
+                 "corruption: re-signed files (parsers)", "corruption: served index", "disk full during ingest",
+                 "fsync failure during ingest", "hot reload under load", "ingest while serving"}
     failed = {check["name"]: check["problems"] for check in report["checks"]
               if check["name"] in must_pass and not check["passed"]}
     assert failed == {}
