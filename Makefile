@@ -17,8 +17,8 @@ export TOKENIZERS_PARALLELISM := false
 # The seed benchmark as a CI gate: each value sits just under what `make eval` measured
 # (docs/evaluation.md), so a retrieval or grounding regression fails the build.
 GATES := --fail-under citation_exactness=1.0 --fail-under answer_grounding=1.0 \
-         --fail-under nDCG@10=0.66 --fail-under R@10=0.80 --fail-under evidence_hit@5=0.87 \
-         --fail-under evidence_hit@10=0.92 --fail-under answer_hit_rate=0.55 --fail-under abstention_accuracy=0.89
+         --fail-under nDCG@10=0.66 --fail-under R@10=0.80 --fail-under evidence_hit@5=0.89 \
+         --fail-under evidence_hit@10=0.92 --fail-under answer_hit_rate=0.58 --fail-under abstention_accuracy=0.89
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
