@@ -57,14 +57,19 @@ def name_initials(text: str) -> list[str]:
     return initials
 
 
-def content_terms(text: str) -> list[str]:
+def content_terms(text: str, *, initials: bool = True) -> list[str]:
     """Lower-cased, stemmed terms of ``text`` without stop words or question words.
 
-    Acronyms are kept even when they spell a stop word, so "What did the US offer?" searches for
-    "us" (which the pronoun "us", written in lower case, never produces); a spelled-out name adds
-    its initials (``name_initials``), so "United States" also yields "us".
+    Acronyms are kept even when they spell a stop word, so "What did the WHO say?" searches for
+    "who" (which the question word, in lower case, never produces). With ``initials`` (the
+    default, for indexed text) a spelled-out name adds its initials (``name_initials``), so a
+    passage saying "United States" also yields "us" and meets a question that says "US". Questions
+    are analysed with ``initials=False``: their own acronyms are written as such, and the initials
+    of a name in a question ("Donald Trump" -> "dt") would be a term no passage needs to contain.
     """
     normalized = normalize_initialisms(text)
     words = [word.lower() for word in _TERM.findall(normalized)
              if word.lower() not in STOPWORDS or is_acronym(word)]
-    return stem(words + name_initials(normalized))
+    if initials:
+        words += name_initials(normalized)
+    return stem(words)

@@ -154,7 +154,7 @@ def search_sparse(retriever: bm25s.BM25, query: str, k: int,
     vocabulary: dict[str, int] = retriever.vocab_dict
     token_ids = [
         vocabulary[token]
-        for token in content_terms(query)
+        for token in content_terms(query, initials=False)
         if token != _PLACEHOLDER_TOKEN and token in vocabulary
     ]
     total = document_count(retriever)

@@ -127,7 +127,7 @@ class QueryEngine:
         searched = time.perf_counter()
         passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(passages_scored, 1))
         rescored = time.perf_counter()
-        question_terms = self.index.term_weights(dict.fromkeys(content_terms(query.question)))
+        question_terms = self.index.term_weights(dict.fromkeys(content_terms(query.question, initials=False)))
         decision = select_answer(question_terms,
                                  self._candidates(passages_scored, query_vector), self.config.answer,
                                  required_numbers=numbers_in(query.question))

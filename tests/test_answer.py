@@ -95,3 +95,9 @@ def test_spelled_out_names_add_their_initials() -> None:
         "us", "eu", "be"]
     assert name_initials("In Caracas, a single Name stays alone") == []
     assert "us" in content_terms("The United States signaled it may ease sanctions")
+
+
+def test_questions_are_analysed_without_initials() -> None:
+    assert content_terms("How has Donald Trump's policy been characterized?", initials=False) == [
+        "donald", "trump", "polici", "character"]
+    assert "dt" in content_terms("Donald Trump's policy")
