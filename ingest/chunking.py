@@ -52,18 +52,32 @@ def kept_segments(document: Document) -> list[tuple[int, int]]:
 
 def _split_long(text: str, start: int, end: int, max_tokens: int,
                 count: CountTokens) -> list[tuple[int, int]]:
-    """Cut an over-long sentence at spaces into pieces of at most ``max_tokens`` tokens."""
+    """Cut an over-long sentence at spaces into pieces of at most ``max_tokens`` tokens.
+
+    A sentence within the limit is one piece. The cuts are those of a binary search over the whole
+    rest of the sentence, but only a window of it is ever counted: the window doubles from
+    ``4 * max_tokens`` characters until its text has more than ``2 * max_tokens`` tokens, and any
+    longer prefix is taken to be over the limit (counting the whole rest for every piece made one
+    long line quadratic). The cuts differ from the whole-rest search only where extending a text
+    of over twice the limit would bring it back within the limit.
+    """
+    if count(text[start:end]) <= max_tokens:
+        return [(start, end)]
     pieces: list[tuple[int, int]] = []
     piece_start = start
     while piece_start < end:
-        if count(text[piece_start:end]) <= max_tokens:
+        # About 4 characters a token to start with; at least one, so the window always grows.
+        window_end = min(end, piece_start + 4 * max(max_tokens, 1))
+        while window_end < end and count(text[piece_start:window_end]) <= 2 * max_tokens:
+            window_end = min(end, 2 * window_end - piece_start)
+        if window_end == end and count(text[piece_start:end]) <= max_tokens:
             pieces.append((piece_start, end))
             break
         # Binary search the longest prefix that fits, then back off to a space.
         low, high = piece_start + 1, end
         while low < high:
             middle = (low + high + 1) // 2
-            if count(text[piece_start:middle]) <= max_tokens:
+            if middle < window_end and count(text[piece_start:middle]) <= max_tokens:
                 low = middle
             else:
                 high = middle - 1
