@@ -10,12 +10,14 @@ omission). Every loop is bounded by a deadline; nothing here retries.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import json
 import math
 import random
 import threading
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -288,51 +290,90 @@ class OpenLoopRun:
     late_sends: int
     probes: tuple[Outcome, ...]
     drain_seconds: float
+    baseline_probes: tuple[Outcome, ...]
+    """The same lone client's probes before the load: what "normal latency" is for the probes."""
+    late_by_second: dict[str, float]
+    """Per second of the run (when due): the worst lateness of a send, in ms, where it passed 50 ms."""
 
 
 async def _open_loop(load: QueryLoad, *, rate: float, seconds: float, connections: int,
-                     probe_seconds: float, probe_interval: float) -> OpenLoopRun:
+                     probe_seconds: float, probe_interval: float, baseline_seconds: float) -> OpenLoopRun:
     pool = Pool(load.host, load.port, connections)
     probe_pool = Pool(load.host, load.port, 1)
+    baseline = await _probe(load, probe_pool, baseline_seconds, probe_interval)
     origin = time.perf_counter()
     tasks: list[asyncio.Task[Outcome]] = []
     late = 0
+    late_by_second: dict[str, float] = {}
     total = int(rate * seconds)
-    for number in range(total):
-        due = number / rate
-        delay = origin + due - time.perf_counter()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        elif delay < -0.05:
-            late += 1
-        tasks.append(asyncio.create_task(load.send(pool, due, origin)))
+    with no_collection():
+        for number in range(total):
+            due = number / rate
+            delay = origin + due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            elif delay < -0.05:
+                late += 1
+                second = str(int(due))
+                late_by_second[second] = round(max(late_by_second.get(second, 0.0), -delay * 1000), 1)
+            tasks.append(asyncio.create_task(load.send(pool, due, origin)))
     sent = time.perf_counter() - origin
     # Probe right away, while the backlog drains: how soon does a lone query get normal latency?
-    probes: list[Outcome] = []
-    probe_origin = time.perf_counter()
-    while time.perf_counter() - probe_origin < probe_seconds:
-        due = time.perf_counter() - probe_origin
-        probes.append(await load.send(probe_pool, due, probe_origin))
-        await asyncio.sleep(max(0.0, probe_interval - probes[-1].latency_ms / 1000))
+    probes = await _probe(load, probe_pool, probe_seconds, probe_interval)
     outcomes = await asyncio.gather(*tasks)
     drain = time.perf_counter() - origin - sent
     pool.close()
     probe_pool.close()
     return OpenLoopRun(outcomes=tuple(outcomes), sent_seconds=sent, late_sends=late,
-                       probes=tuple(probes), drain_seconds=drain)
+                       probes=tuple(probes), drain_seconds=drain, late_by_second=late_by_second,
+                       baseline_probes=tuple(baseline))
+
+
+async def _probe(load: QueryLoad, pool: Pool, seconds: float, interval: float) -> list[Outcome]:
+    """One client sending a query every ``interval`` seconds for ``seconds`` (due times from the start)."""
+    probes: list[Outcome] = []
+    origin = time.perf_counter()
+    while time.perf_counter() - origin < seconds:
+        due = time.perf_counter() - origin
+        probes.append(await load.send(pool, due, origin))
+        await asyncio.sleep(max(0.0, interval - probes[-1].latency_ms / 1000))
+    return probes
+
+
+@contextlib.contextmanager
+def no_collection() -> Iterator[None]:
+    """No cyclic garbage collection in the load generator while it sends (bounded runs only).
+
+    A full collection of the client's heap (tens of thousands of finished tasks and outcomes)
+    stalled it for 414 ms in a steady-load run; the requests due meanwhile then left in one burst,
+    and the burst, not the rate, filled the server's queue. What the runs allocate is freed by
+    reference counting or collected right after.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+        gc.unfreeze()
+        gc.collect()
 
 
 def open_loop(load: QueryLoad, *, rate: float, seconds: float, connections: int = 512,
-              probe_seconds: float = 0.0, probe_interval: float = 0.1) -> OpenLoopRun:
+              probe_seconds: float = 0.0, probe_interval: float = 0.1,
+              baseline_seconds: float = 0.0) -> OpenLoopRun:
     """Send queries at a fixed ``rate`` per second for ``seconds``, whatever the answers take.
 
-    Afterwards one client probes sequentially for ``probe_seconds`` (every ``probe_interval``)
+    Before, one client probes alone for ``baseline_seconds``; afterwards the same client probes
+    sequentially for ``probe_seconds`` (every ``probe_interval``)
     while outstanding requests drain. Every request gives up after the load's timeout.
     """
     if rate <= 0 or seconds <= 0:
         raise ValueError(f"rate and seconds must be positive, got {rate} and {seconds}")
     return run_async(_open_loop(load, rate=rate, seconds=seconds, connections=connections,
-                                probe_seconds=probe_seconds, probe_interval=probe_interval))
+                                probe_seconds=probe_seconds, probe_interval=probe_interval,
+                                baseline_seconds=baseline_seconds))
 
 
 def call(host: str, port: int, method: str, path: str, *, body: bytes = b"",

@@ -10,6 +10,9 @@ from typing import Annotated, Any
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+QUEUE_PER_SLOT = 32
+"""Default waiters per query slot (``Settings.queue_slots``)."""
+
 
 class Settings(BaseSettings):
     """Everything the server needs at start-up; the model itself is configured by the index."""
@@ -68,10 +71,13 @@ class Settings(BaseSettings):
     def queue_slots(self) -> int:
         """Queries that may wait for a slot (each waiter costs no thread, only a coroutine).
 
-        Eight waiters per slot: a warm query takes tens of milliseconds, so a full queue drains
-        well inside ``queue_timeout_s`` and 16 clients on 2 cores wait instead of being refused.
+        32 waiters per slot: a warm query takes 8-17 ms on 2 cores, so a full queue is 0.26-0.54 s
+        of work and drains inside ``queue_timeout_s`` (1 s), while a stall of a few hundred
+        milliseconds (a collection, a noisy neighbour, a client sending a burst) at a sustainable
+        rate is absorbed instead of refused. With 8 per slot (64-136 ms of work) steady load at
+        70 % of capacity got 503s in bursts (docs/reliability.md, finding 7).
         """
-        return self.max_queue if self.max_queue is not None else 8 * self.query_slots
+        return self.max_queue if self.max_queue is not None else QUEUE_PER_SLOT * self.query_slots
 
 
 def available_cores() -> int:

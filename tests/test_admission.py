@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from service.admission import Admission
 from service.app import create_app
 from service.errors import OverloadedError, QueryTimeoutError
-from service.settings import available_cores, load_settings
+from service.settings import QUEUE_PER_SLOT, available_cores, load_settings
 from tests.fakes import FakeEngine, SlowEngine, running_server
 
 QUESTION = {"question": "How far does the lighthouse beam reach at night?"}
@@ -159,7 +159,7 @@ def test_never_more_running_than_slots() -> None:
 def test_default_limits_follow_the_cores() -> None:
     settings = load_settings(threads=1)
     assert settings.query_slots == available_cores()
-    assert settings.queue_slots == 8 * available_cores()
+    assert settings.queue_slots == QUEUE_PER_SLOT * available_cores() == 32 * available_cores()
     assert load_settings(threads=64).query_slots == 1
     explicit = load_settings(max_concurrent_queries=3, max_queue=0)
     assert (explicit.query_slots, explicit.queue_slots) == (3, 0)
