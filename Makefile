@@ -45,7 +45,7 @@ lint: install
 test: install
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -m "not slow and not browser" -q
-	$(BIN)/python -m pytest -m "slow or browser" -q
+	GROUNDED_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "slow or browser" -q
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(MAKE) eval-gate
