@@ -4,7 +4,8 @@ For each mode (hybrid, dense, sparse) and 1, 4 and 16 concurrent clients it reco
 client-observed latency, the server's per-stage timings and the HTTP overhead (client latency
 minus server total), with the result cache off. A second server with the cache on measures a
 repeated question. The bare ``model.encode([question])`` cost on the same questions, with the same
-thread count, is measured in the same run so the two can be compared as a ratio.
+thread count, is measured in the same run so the two can be compared as a ratio, and so is the bare
+cost of the encoder the server really uses for questions (ONNX Runtime where the model allows).
 """
 
 from __future__ import annotations
@@ -253,6 +254,32 @@ def bare_encode_latencies(questions: Sequence[str], *, precision: str, threads: 
     return latencies
 
 
+def bare_served_encode_latencies(questions: Sequence[str], *, precision: str, threads: int,
+                                 passes: int) -> tuple[str, list[float]]:
+    """What the server encodes questions with (ONNX Runtime where the model allows), bare.
+
+    Returns the runtime's name and its milliseconds per question, ``passes`` times (first is warm-up).
+    """
+    from ingest.embedding import SentenceTransformerEmbedder, load_embedder
+    from ingest.onnx_query import OnnxUnavailableError, onnx_query_embedder
+
+    base = load_embedder(None, precision=precision, threads=threads)
+    assert isinstance(base, SentenceTransformerEmbedder)
+    try:
+        encoder: Any = onnx_query_embedder(base, threads=threads)
+        runtime = "onnxruntime"
+    except OnnxUnavailableError:
+        encoder, runtime = base, "torch"
+    latencies: list[float] = []
+    for number in range(passes):
+        for question in questions:
+            started = time.perf_counter()
+            encoder.encode([question])
+            if number > 0:
+                latencies.append((time.perf_counter() - started) * 1000)
+    return runtime, latencies
+
+
 def _schedstat() -> tuple[int, int]:
     """``(on-CPU ns, run-queue wait ns)`` of the calling thread (Linux ``schedstat``)."""
     fields = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()
@@ -352,6 +379,11 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     result["bare_encode_ms"] = {"all": encode.as_dict(),
                                 "before": summarise(encode_before).as_dict(),
                                 "after": summarise(encode_after).as_dict()}
+    log("query: bare encode with the served query encoder")
+    runtime, served_latencies = bare_served_encode_latencies(
+        questions, precision=manifest.precision, threads=config.threads, passes=config.encode_passes)
+    served_encode = summarise(served_latencies)
+    result["bare_served_encode_ms"] = {"runtime": runtime, "all": served_encode.as_dict()}
     # The machine is shared: also judge the slow-down by the cores a busy process could get.
     obtained = max(1, round(cores_obtained()))
     result["cores_obtained_after_load"] = obtained
@@ -363,8 +395,10 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
             cell["slowdown_vs_cores_obtained"] = round(concurrency_slowdown(
                 sequential, cell["client_ms"]["p50"], cell["clients"], obtained), 3)
         mode_cells[0]["query_over_encode_p50"] = round(safe_ratio(sequential, encode.p50), 3)
+        mode_cells[0]["query_over_served_encode_p50"] = round(safe_ratio(sequential, served_encode.p50), 3)
     plain = result["hybrid_sequential_plain_client"]
     plain["query_over_encode_p50"] = round(safe_ratio(plain["client_ms"]["p50"], encode.p50), 3)
+    plain["query_over_served_encode_p50"] = round(safe_ratio(plain["client_ms"]["p50"], served_encode.p50), 3)
     result["modes"] = cells
     log("query: encode thread scaling (GIL or cores?)")
     result["encode_thread_scaling"] = encode_thread_scaling(questions, precision=manifest.precision)
@@ -403,6 +437,7 @@ def query_tables(result: dict[str, Any]) -> str:
     from bench.cli import format_table
 
     encode = result["bare_encode_ms"]["all"]
+    served = result["bare_served_encode_ms"]["all"]
     latency_rows, stage_rows = [], []
     for mode, cells in result["modes"].items():
         for cell in cells:
@@ -413,11 +448,13 @@ def query_tables(result: dict[str, Any]) -> str:
         first = cells[0]
         stage_rows.append([f"{mode} (httpx)", *(first["server_ms"][stage]["p50"] for stage in STAGES),
                            first["outside_engine_in_process_ms"]["p50"], first["http_overhead_ms"]["p50"],
-                           first["client_ms"]["p50"], encode["p50"], first["query_over_encode_p50"]])
+                           first["client_ms"]["p50"], encode["p50"], first["query_over_encode_p50"],
+                           served["p50"], first["query_over_served_encode_p50"]])
     plain = result["hybrid_sequential_plain_client"]
     stage_rows.append(["hybrid (http.client)", *(plain["server_ms"][stage]["p50"] for stage in STAGES),
                        plain["outside_engine_in_process_ms"]["p50"], plain["http_overhead_ms"]["p50"],
-                       plain["client_ms"]["p50"], encode["p50"], plain["query_over_encode_p50"]])
+                       plain["client_ms"]["p50"], encode["p50"], plain["query_over_encode_p50"],
+                       served["p50"], plain["query_over_served_encode_p50"]])
     ready = result["ready"]
     cached = result["cached_repeat"]
     return "\n\n".join([
@@ -426,8 +463,9 @@ def query_tables(result: dict[str, Any]) -> str:
                       f"slow-down vs {result['cores_obtained_after_load']} core(s) obtainable"],
                      latency_rows),
         format_table(["sequential, client", "embed", "search", "rescore", "answer", "engine total",
-                      "app outside engine", "HTTP overhead", "client p50", "bare encode p50",
-                      "query/encode"], stage_rows),
+                      "app outside engine", "HTTP overhead", "client p50", "bare torch encode p50",
+                      "query/torch encode", f"bare {result['bare_served_encode_ms']['runtime']} encode p50",
+                      "query/served encode"], stage_rows),
         format_table(["measure", "value"], [
             ["ready (process start to /ready 200), s", ready["process_start_to_ready_s"]],
             ["ready as logged by the server, s", ready["reported_ready_s"]],
@@ -463,7 +501,7 @@ def _serve_from_environment() -> None:
     def load(current: Settings) -> Any:
         set_faiss_threads(current.threads)
         return load_engine(current.index_dir, config=EngineConfig(cache_size=current.cache_size),
-                           threads=current.threads)
+                           threads=current.threads, query_runtime=current.query_runtime)
 
     app = create_app(settings, engine_loader=load)
     uvicorn.run(app, host=settings.host, port=settings.port, workers=1, log_level="warning")

@@ -10,7 +10,7 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -129,6 +129,11 @@ class SentenceTransformerEmbedder:
     @property
     def precision(self) -> str:
         return self._precision
+
+    @property
+    def sentence_transformer(self) -> Any:
+        """The loaded ``SentenceTransformer`` (for the ONNX query encoder, ``ingest.onnx_query``)."""
+        return self._model
 
     @property
     def max_seq_length(self) -> int:

@@ -79,11 +79,12 @@ def _run(settings: Settings, started: float) -> int:
     _log_service_messages()
     configure_threads(settings.threads)
     engine = load_engine(settings.index_dir, config=EngineConfig(cache_size=settings.cache_size),
-                         threads=settings.threads)
+                         threads=settings.threads, query_runtime=settings.query_runtime)
     manifest = engine.index.manifest
+    runtime = getattr(engine.embedder, "runtime", "torch")
     print(f"grounded: ready in {time.perf_counter() - started:.2f} s: index {manifest.index_version[:12]} "
-          f"({len(manifest.documents)} documents, {manifest.chunk_count} chunks, {manifest.model_id}) "
-          f"on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+          f"({len(manifest.documents)} documents, {manifest.chunk_count} chunks, {manifest.model_id}, "
+          f"questions on {runtime}) on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
     app = create_app(settings, engine_loader=hand_over(engine), engine_reloader=reload_query_engine)
     # From here the app's engine holder is its only owner, so a reload can free it.
     del engine, manifest

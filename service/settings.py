@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1)] = 65536
     threads: Annotated[int, Field(ge=1, description="torch/faiss intra-op threads")] = 1
     cache_size: Annotated[int, Field(ge=0, description="cached query results; 0 disables")] = 256
+    query_runtime: Annotated[Literal["onnx", "torch"], Field(
+        description="what encodes questions: onnx (ONNX Runtime where the model allows, else torch) or torch")] = "onnx"
     query_timeout_s: Annotated[float, Field(gt=0, description="deadline of one query, queue wait included")] = 10.0
     # None: derived from the cores (see query_slots and queue_slots).
     max_concurrent_queries: Annotated[int, Field(ge=1)] | None = None
