@@ -244,21 +244,16 @@ def bare_encode_latencies(questions: Sequence[str], *, precision: str, threads: 
     if precision == "bfloat16":
         kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
     model = SentenceTransformer(path, device="cpu", **kwargs)
-    latencies: list[float] = []
-    for number in range(passes):
-        for question in questions:
-            started = time.perf_counter()
-            model.encode([question], convert_to_numpy=True, normalize_embeddings=True)
-            if number > 0:
-                latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
+    return _time_each(lambda question: model.encode([question], convert_to_numpy=True, normalize_embeddings=True),
+                      questions, passes)
 
 
-def bare_served_encode_latencies(questions: Sequence[str], *, precision: str, threads: int,
-                                 passes: int) -> tuple[str, list[float]]:
-    """What the server encodes questions with (ONNX Runtime where the model allows), bare.
+def bare_served_encode(questions: Sequence[str], *, precision: str, threads: int,
+                       passes: int) -> dict[str, Any]:
+    """The encoder the server really uses for questions (ONNX Runtime where the model allows), bare.
 
-    Returns the runtime's name and its milliseconds per question, ``passes`` times (first is warm-up).
+    Returns its runtime, its milliseconds per question (``passes`` times, the first a warm-up) and
+    the least cosine between its vector and torch's over the questions.
     """
     from ingest.embedding import SentenceTransformerEmbedder, load_embedder
     from ingest.onnx_query import OnnxUnavailableError, onnx_query_embedder
@@ -270,14 +265,22 @@ def bare_served_encode_latencies(questions: Sequence[str], *, precision: str, th
         runtime = "onnxruntime"
     except OnnxUnavailableError:
         encoder, runtime = base, "torch"
+    cosines = [float(encoder.encode([question])[0] @ base.encode([question])[0]) for question in questions]
+    return {"runtime": runtime, "latencies": _time_each(lambda question: encoder.encode([question]), questions,
+                                                        passes),
+            "min_cosine_to_torch": round(min(cosines), 8)}
+
+
+def _time_each(encode: Any, questions: Sequence[str], passes: int) -> list[float]:
+    """Milliseconds of ``encode(question)`` for every question, ``passes`` times (the first is a warm-up)."""
     latencies: list[float] = []
     for number in range(passes):
         for question in questions:
             started = time.perf_counter()
-            encoder.encode([question])
+            encode(question)
             if number > 0:
                 latencies.append((time.perf_counter() - started) * 1000)
-    return runtime, latencies
+    return latencies
 
 
 def _schedstat() -> tuple[int, int]:
@@ -380,10 +383,11 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
                                 "before": summarise(encode_before).as_dict(),
                                 "after": summarise(encode_after).as_dict()}
     log("query: bare encode with the served query encoder")
-    runtime, served_latencies = bare_served_encode_latencies(
-        questions, precision=manifest.precision, threads=config.threads, passes=config.encode_passes)
-    served_encode = summarise(served_latencies)
-    result["bare_served_encode_ms"] = {"runtime": runtime, "all": served_encode.as_dict()}
+    served = bare_served_encode(questions, precision=manifest.precision, threads=config.threads,
+                                passes=config.encode_passes)
+    served_encode = summarise(served["latencies"])
+    result["bare_served_encode_ms"] = {"runtime": served["runtime"], "all": served_encode.as_dict(),
+                                       "min_cosine_to_torch": served["min_cosine_to_torch"]}
     # The machine is shared: also judge the slow-down by the cores a busy process could get.
     obtained = max(1, round(cores_obtained()))
     result["cores_obtained_after_load"] = obtained
@@ -476,6 +480,8 @@ def query_tables(result: dict[str, Any]) -> str:
             ["  per thread at 2: on-CPU / run-queue wait / blocked (GIL), s",
              " ; ".join(f"{share['on_cpu_s']} / {share['run_queue_s']} / {share['blocked_s']}"
                         for share in result["encode_thread_scaling"]["threads_2"]["per_thread"])],
+            [f"{result['bare_served_encode_ms']['runtime']} query vectors, least cosine to torch's",
+             result["bare_served_encode_ms"]["min_cosine_to_torch"]],
             ["bare encode p50 before / after, ms",
              f"{result['bare_encode_ms']['before']['p50']:.2f} / "
              f"{result['bare_encode_ms']['after']['p50']:.2f}"],

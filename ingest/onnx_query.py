@@ -2,10 +2,10 @@
 
 Why: a query is one short text, and torch's eager forward of MiniLM spends much of it in Python
 (module calls, dispatch) holding the GIL, so two queries on two cores serialise on it
-(docs/benchmarks.md, py-spy profile: the GIL held ~46 % of the wall time at 4 clients). ONNX
-Runtime runs the whole graph in C++ with the GIL released: 3.96 ms against 9.17 ms p50 for one
-query, and 1.78x the throughput on two threads against 1.65x for torch, with the same vectors
-(cosine >= 0.99999994 on the gold questions).
+(`python -m bench.profile_query`: half of the GIL time was the encoder's Python). ONNX Runtime
+runs the whole graph in C++ with the GIL released: `grounded bench query` measured a bare encode
+of 3.75 ms against 9.01 ms p50 for torch, 1.8-2x the sequential throughput at 4 clients instead
+of 1.5x, and vectors whose least cosine to torch's over the gold questions is 0.99999994.
 
 Nothing is downloaded or written: the transformer is traced from the weights already in memory
 into bytes and loaded from them. Only the layout this module reproduces exactly is accepted

@@ -184,6 +184,8 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
     ``query_runtime="onnx"`` encodes questions with ONNX Runtime where ``ingest.onnx_query``
     accepts the model (same vectors, ~2x faster, GIL released), else with torch, saying why.
     """
+    if query_runtime not in ("onnx", "torch"):
+        raise ValueError(f"query_runtime must be 'onnx' or 'torch', got {query_runtime!r}")
     index = load_index(index_dir)
     manifest = index.manifest
     embedder: Embedder = load_embedder(model_path or manifest.model_id, precision=manifest.precision,
@@ -200,8 +202,6 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
             embedder = onnx_query_embedder(embedder, threads=threads or 1)
         except OnnxUnavailableError as error:
             _LOG.warning("questions are encoded with torch: %s", error)
-    elif query_runtime not in ("onnx", "torch"):
-        raise ValueError(f"query_runtime must be 'onnx' or 'torch', got {query_runtime!r}")
     engine = QueryEngine(index, embedder, config)
     engine.query(Query(question=WARM_UP_QUESTION), use_cache=False)
     freeze_long_lived_objects()

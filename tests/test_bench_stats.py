@@ -117,3 +117,20 @@ def test_intrinsic_dimension_recovers_the_dimension_of_uniform_points() -> None:
 
 def test_intrinsic_dimension_skips_degenerate_rows() -> None:
     assert math.isnan(local_intrinsic_dimension([[0.0, 1.0], [1.0]]))
+
+
+def test_profile_samples_are_attributed_to_threads_and_stages() -> None:
+    from bench.profile_query import stage_of, summarise_raw
+
+    lines = [
+        "thread (11): grounded-query_0;_compute (service/admission.py:151);"
+        "OnnxQueryEmbedder.encode (ingest/onnx_query.py:70);run (onnxruntime/capi/session.py:1) 30",
+        "thread (11): grounded-query_0;_compute (service/admission.py:151);select_answer (service/answer.py:9) 10",
+        "thread (12): MainThread;run (uvicorn/server.py:1);serialize (pydantic/main.py:2) 20",
+        "not a sample line",
+    ]
+    total, threads, stages = summarise_raw(lines)
+    assert total == 60
+    assert threads == {"grounded-query_0": 40, "MainThread": 20}
+    assert stages == {"model forward": 30, "answer": 10, "event loop (HTTP, validation, JSON)": 20}
+    assert stage_of("thread (1): x;unknown (a.py:1)") == "other"
