@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus_gen import NewsWriter
+from bench.common.corpus import NewsWriter
 from index.store import load_index
 
 REPO = Path(__file__).resolve().parent.parent

@@ -20,7 +20,7 @@ import faiss
 import numpy as np
 import pytest
 
-from bench.reliability_fuzz import write_resigned_copy
+from bench.faults.fuzz import write_resigned_copy
 from index.build import ingest
 from index.dense import read_dense, read_limit_bytes
 from index.errors import IndexCorruptedError

@@ -1,6 +1,6 @@
 """Run ``grounded`` with injected disk faults (a child of the reliability checks, never in-process).
 
-``python -m bench.reliability_shim [--fail-fsync-at N] [--file-size-limit BYTES] -- ARGS...`` makes
+``python -m bench.faults.shim [--fail-fsync-at N] [--file-size-limit BYTES] -- ARGS...`` makes
 the N-th ``os.fsync`` call fail with ``EIO`` and/or caps every file the process writes at BYTES
 (``RLIMIT_FSIZE``: writes past it fail with ``EFBIG``, in Python and in C libraries alike), then
 runs ``grounded ARGS...``. On exit it prints ``fsync-calls N`` on stderr.
@@ -47,7 +47,7 @@ def install_file_size_limit(limit: int) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse the fault options, install them, run ``grounded``."""
-    parser = argparse.ArgumentParser(prog="python -m bench.reliability_shim")
+    parser = argparse.ArgumentParser(prog="python -m bench.faults.shim")
     parser.add_argument("--fail-fsync-at", type=int, default=0)
     parser.add_argument("--file-size-limit", type=int, default=0)
     parser.add_argument("grounded_args", nargs=argparse.REMAINDER)

@@ -19,7 +19,7 @@ import time
 from collections import deque
 from pathlib import Path
 
-from bench.reliability_http import Response, call
+from bench.common.http import Response, call
 
 
 class ServerError(Exception):

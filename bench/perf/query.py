@@ -25,8 +25,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import cores_obtained, log, rss_bytes
-from bench.stats import concurrency_slowdown, safe_ratio, summarise
+from bench.common.process import cores_obtained, log, rss_bytes
+from bench.common.results import format_table
+from bench.common.stats import concurrency_slowdown, safe_ratio, summarise
 
 MODES = ("hybrid", "dense", "sparse")
 CONCURRENCY = (1, 4, 16)
@@ -84,8 +85,8 @@ class ServerProcess:
             command = [sys.executable, "-m", "grounded", "serve", "--index", str(index_dir),
                        "--host", "127.0.0.1", "--port", str(self.port)]
         else:
-            self.launcher = "bench.query serve (create_app + uvicorn; service.server missing)"
-            command = [sys.executable, "-m", "bench.query", "serve"]
+            self.launcher = "bench.perf.query serve (create_app + uvicorn; service.server missing)"
+            command = [sys.executable, "-m", "bench.perf.query", "serve"]
         self.started = time.perf_counter()
         self.process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True)
@@ -438,8 +439,6 @@ def _cached_repeat(config: QueryBenchConfig, questions: Sequence[str]) -> dict[s
 
 def query_tables(result: dict[str, Any]) -> str:
     """Markdown tables of the query benchmark."""
-    from bench.cli import format_table
-
     encode = result["bare_encode_ms"]["all"]
     served = result["bare_served_encode_ms"]["all"]
     latency_rows, stage_rows = [], []

@@ -21,7 +21,7 @@ from collections.abc import Callable, Coroutine, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from bench.stats import summarise
+from bench.common.stats import summarise
 
 MAX_HEADER_BYTES = 64 * 1024
 T = TypeVar("T")

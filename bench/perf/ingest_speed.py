@@ -21,8 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from bench import log
-from bench.stats import safe_ratio
+from bench.common.process import log
+from bench.common.results import format_table
+from bench.common.stats import safe_ratio
 
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 # Stages of ``index.build.ingest`` and of ``publish``, as function names in the profile.
@@ -208,8 +209,6 @@ def run_ingest_bench(config: IngestBenchConfig) -> dict[str, Any]:
 
 def ingest_tables(result: dict[str, Any]) -> str:
     """Markdown tables of the ingest benchmark."""
-    from bench.cli import format_table
-
     rows = [
         ["chunks / sentences / distinct texts embedded",
          f"{result['chunks']} / {result['sentences']} / {result['texts_embedded']}"],

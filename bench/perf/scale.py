@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from bench import log, return_freed_memory_promptly, rss_bytes
-from bench.stats import local_intrinsic_dimension, mean, recall_at_k, summarise
+from bench.common.process import log, return_freed_memory_promptly, rss_bytes
+from bench.common.results import format_table
+from bench.common.stats import local_intrinsic_dimension, mean, recall_at_k, summarise
 
 Matrix = npt.NDArray[np.float32]
 Checkpoint = Callable[[dict[str, Any]], None]
@@ -440,8 +441,6 @@ def run_scale(config: ScaleConfig, *, corpus: Path, checkpoint: Checkpoint,
 
 def scale_tables(result: dict[str, Any]) -> str:
     """Markdown tables of the scale results."""
-    from bench.cli import format_table
-
     def latency(block: dict[str, Any], threads: int, name: str) -> float:
         return float(block[f"threads_{threads}"][name])
 
@@ -491,7 +490,7 @@ def measure_full_index(seed_corpus: Path, *, target_chunks: int = 10_000,
     loading and the engine cost per chunk on top of encoding. Memory is the resident growth of
     ``load_index``; the engine's query stages are timed on the gold questions.
     """
-    from bench.ingest_speed import write_corpus
+    from bench.perf.ingest_speed import write_corpus
     from eval.gold import load_gold
     from index.build import ingest
     from index.store import load_index
@@ -546,8 +545,6 @@ def measure_full_index(seed_corpus: Path, *, target_chunks: int = 10_000,
 
 def full_index_table(result: dict[str, Any]) -> str:
     """Markdown table of the full-index measurement."""
-    from bench.cli import format_table
-
     stages = result["hybrid_stage_ms"]
     return format_table(["measure", "value"], [
         ["documents / chunks / sentences",

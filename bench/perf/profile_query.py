@@ -1,6 +1,6 @@
 """Where a served query's time goes under concurrent load: py-spy on a live ``grounded serve``.
 
-    python -m bench.profile_query --index var/index [--clients 4] [--seconds 12] [--runtime onnx|torch]
+    python -m bench.perf.profile_query --index var/index [--clients 4] [--seconds 12] [--runtime onnx|torch]
 
 Starts the server (cache off, default admission), warms it, then samples it twice with py-spy
 (200 Hz, ``--threads --nonblocking``): once on-CPU, once only where a thread holds the GIL
@@ -22,8 +22,8 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.reliability_http import QueryLoad, closed_loop
-from bench.reliability_server import Server
+from bench.common.http import QueryLoad, closed_loop
+from bench.common.server import Server
 
 RATE = 200
 GOLD = Path(__file__).resolve().parent.parent / "eval" / "data" / "gold.jsonl"
@@ -67,7 +67,7 @@ def summarise_raw(lines: list[str]) -> tuple[int, collections.Counter[str], coll
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile_query", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.perf.profile_query", description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=12)

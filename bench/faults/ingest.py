@@ -37,8 +37,8 @@ def ingest_command(corpus: Path, index_dir: Path, *, as_json: bool = False,
 
 
 def shim_launcher(*, fail_fsync_at: int = 0, file_size_limit: int = 0) -> list[str]:
-    """``grounded`` run through ``bench.reliability_shim`` with the given disk faults."""
-    return [sys.executable, "-m", "bench.reliability_shim", "--fail-fsync-at", str(fail_fsync_at),
+    """``grounded`` run through ``bench.faults.shim`` with the given disk faults."""
+    return [sys.executable, "-m", "bench.faults.shim", "--fail-fsync-at", str(fail_fsync_at),
             "--file-size-limit", str(file_size_limit), "--"]
 
 
