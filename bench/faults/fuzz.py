@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import json
 import random
 import resource
 import shutil
@@ -26,8 +25,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common.jsonl import json_line, parse_json_lines
+from bench.common.paths import REPO
 from bench.common.process import log
-from bench.faults.ingest import REPO, child_environment
+from bench.faults.ingest import child_environment
 from bench.faults.report import CheckResult, Problems
 
 ADDRESS_SPACE_HEADROOM = 4 * 1024**3
@@ -108,7 +109,7 @@ def _child(index_dir: Path, workdir: Path, seed: int, first: int, last: int) -> 
         case_root = workdir / f"case-{number}"
         shutil.rmtree(case_root, ignore_errors=True)
         write_resigned_copy(case_root, version_dir, name, damaged)
-        print(json.dumps({"case": number, "started": True}), flush=True)
+        print(json_line({"case": number, "started": True}), flush=True)
         result = {"case": number, "file": name, "operation": operation, "offset": offset}
         started = time.perf_counter()
         try:
@@ -129,7 +130,7 @@ def _child(index_dir: Path, workdir: Path, seed: int, first: int, last: int) -> 
         result["seconds"] = round(time.perf_counter() - started, 4)
         result["peak_growth_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
         shutil.rmtree(case_root, ignore_errors=True)
-        print(json.dumps(result), flush=True)
+        print(json_line(result), flush=True)
     return 0
 
 
@@ -161,8 +162,7 @@ def run_resigned_fuzz(config: FuzzConfig) -> CheckResult:
             child.kill()
             stdout, stderr = child.communicate()
             problems.add(f"time limit reached at case {following}")
-        for line in stdout.splitlines():
-            record = json.loads(line)
+        for record in parse_json_lines(stdout):
             if record.get("started"):
                 in_flight = int(record["case"])
             else:

@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common.paths import REPO
 from index.fsutil import TRASH_PREFIX
 from index.store import CURRENT_NAME, STAGING_PREFIX, VERSIONS_NAME, read_manifest
 
-REPO = Path(__file__).resolve().parent.parent
 MODEL = "hashing:384"
 """The fast deterministic embedder: the checks exercise the data path, not the model."""
 

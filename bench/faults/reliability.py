@@ -30,6 +30,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from bench.common.paths import REPO
 from bench.common.process import log
 from bench.faults.crash import CrashConfig, run_crash_loop
 from bench.faults.disk import DiskConfig, run_disk_full, run_fsync_failures
@@ -162,7 +163,7 @@ def plan(groups: Sequence[str], profile: Profile, workdir: Path, args: argparse.
 
 def _run_facts(args: argparse.Namespace, started: float) -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            check=False, cwd=Path(__file__).resolve().parent.parent).stdout.strip()
+                            check=False, cwd=REPO).stdout.strip()
     return {"command": " ".join(["python -m bench.faults.reliability", *sys.argv[1:]]), "quick": args.quick,
             "checks": list(args.only), "seed": args.seed, "commit": commit or None,
             "python": platform.python_version(), "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import re
 import shutil
 import subprocess
@@ -26,7 +25,6 @@ from bench.common.http import QueryLoad, closed_loop
 from bench.common.server import Server
 
 RATE = 200
-GOLD = Path(__file__).resolve().parent.parent / "eval" / "data" / "gold.jsonl"
 
 # First match wins, on the whole stack (outermost first): the stage a sample belongs to.
 STAGES = (
@@ -74,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runtime", choices=["onnx", "torch"], default="onnx")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    questions = [json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
+    from eval.gold import load_gold
+
+    questions = [item.question for item in load_gold()]
     with Server(args.index, extra_env={"GROUNDED_QUERY_RUNTIME": args.runtime}) as server, \
             tempfile.TemporaryDirectory() as scratch:
         load = QueryLoad(server.host, server.port, questions, seed=1)
