@@ -14,7 +14,7 @@ import pytest
 from service.app import create_app
 from service.records import Query
 from service.settings import load_settings
-from tests.fakes import FakeEngine, running_server
+from tests.support.fakes import FakeEngine, running_server
 
 pytestmark = pytest.mark.browser
 

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from bench.common.corpus import edit_corpus, write_corpus
+from bench.common.paths import REPO
 from bench.common.process import log
 from bench.faults.ingest import (
     GROUNDED,
-    REPO,
     child_environment,
     corpus_hashes,
     finished_versions,

@@ -145,11 +145,12 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
                                      query_threads=args.threads)
         return result, precision_tables(result)
     if name == "index":
-        from bench.perf.scale import full_index_table, measure_full_index
+        from bench.perf.full_index import full_index_table, measure_full_index
 
         result = measure_full_index(args.corpus, target_chunks=args.index_chunks)
         return result, full_index_table(result)
-    from bench.perf.scale import ScaleConfig, run_scale, scale_tables
+    from bench.perf.scale import run_scale, scale_tables
+    from bench.perf.scale_config import ScaleConfig
 
     config = ScaleConfig(sizes=args.sizes, bm25_sizes=args.bm25_sizes, queries=args.scale_queries,
                          timing_seconds=args.timing_seconds, bm25_budget_seconds=args.bm25_budget)
