@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.common.http import Outcome
+from bench.common.load import Outcome
 from bench.faults.load import recovery_seconds
 from bench.faults.reliability import QUICK, build_parser
 from bench.faults.report import CheckResult, format_table, markdown_table

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common.corpus import questions_from, write_corpus
-from bench.common.http import Outcome, QueryLoad, closed_loop, latency_summary, open_loop, status_counts
+from bench.common.load import Outcome, QueryLoad, closed_loop, latency_summary, open_loop, status_counts
 from bench.common.process import log
 from bench.common.server import Server
 from bench.faults.report import CheckResult, Problems

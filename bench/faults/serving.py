@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.common.corpus import edit_corpus, questions_from, write_corpus
-from bench.common.http import BackgroundLoad, Outcome, QueryLoad, status_counts
+from bench.common.load import BackgroundLoad, Outcome, QueryLoad, status_counts
 from bench.common.process import log
 from bench.common.server import Server, ServerError
 from bench.faults.ingest import run_ingest

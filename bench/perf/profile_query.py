@@ -21,7 +21,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common.http import QueryLoad, closed_loop
+from bench.common.load import QueryLoad, closed_loop
 from bench.common.server import Server
 
 RATE = 200
