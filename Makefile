@@ -64,7 +64,7 @@ bench: install index
 	$(BIN)/grounded bench --index $(INDEX)
 
 reliability: install
-	$(BIN)/python -m bench.reliability
+	$(BIN)/python -m bench.faults.reliability
 
 clean:
 	rm -rf $(VENV) var eval-report artifacts

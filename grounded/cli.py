@@ -71,11 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--gold", type=Path, default=None, help="gold questions (JSONL)")
     evaluate.add_argument("--model", default=None, help="model for --beir (default: the default model)")
 
-    bench = commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale")
-    _add_index(bench)
-    from bench.cli import add_arguments as add_bench_arguments
-
-    add_bench_arguments(bench)
+    # Listed here for --help only: main() hands ``grounded bench ...`` to the harness before parsing.
+    commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale "
+                                      "(grounded bench --help for its options)", add_help=False)
     return parser
 
 
@@ -129,10 +127,11 @@ def _run_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
-def _run_bench(args: argparse.Namespace) -> int:
-    from bench.cli import run_bench
+def _run_bench(arguments: Sequence[str]) -> int:
+    """``grounded bench ...``: the benchmark harness, imported only when asked for."""
+    from bench.perf.cli import main as bench_main
 
-    return run_bench(args)
+    return bench_main(arguments, index_default=Path(os.environ.get("GROUNDED_INDEX_DIR", DEFAULT_INDEX)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,13 +139,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
     from index.errors import IndexFolderError
     from ingest.errors import IngestError
 
-    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
-               "bench": _run_bench}
+    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval}
     try:
+        if arguments[:1] == ["bench"]:
+            return _run_bench(arguments[1:])
+        args = build_parser().parse_args(arguments)
         return runners[args.command](args)
     except (IngestError, IndexFolderError) as error:
         print(f"grounded: error: {error}", file=sys.stderr)

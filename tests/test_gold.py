@@ -19,8 +19,9 @@ from eval.gold import (
     read_document_texts,
     verify_gold,
 )
+from tests.support.paths import SEED_CORPUS
 
-CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
+CORPUS = SEED_CORPUS
 MINIMUM_PER_KIND: dict[str, int] = {
     "direct": 15,
     "paraphrase": 10,

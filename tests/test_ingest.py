@@ -17,8 +17,7 @@ from grounded.cli import main
 from index.build import ingest
 from index.store import current_version, load_index
 from ingest.embedding import HashingEmbedder
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

@@ -10,7 +10,7 @@ import pytest
 from index.searcher import Index
 from index.store import load_index, publish
 from ingest.embedding import HashingEmbedder
-from tests.test_store import DIMENSION, make_content
+from tests.support.index_content import DIMENSION, make_content
 
 
 @pytest.fixture

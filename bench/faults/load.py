@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import log
-from bench.corpus_gen import questions_from, write_corpus
-from bench.reliability_http import Outcome, QueryLoad, closed_loop, latency_summary, open_loop, status_counts
-from bench.reliability_report import CheckResult, Problems
-from bench.reliability_server import Server
+from bench.common.corpus import questions_from, write_corpus
+from bench.common.load import Outcome, QueryLoad, closed_loop, latency_summary, open_loop, status_counts
+from bench.common.process import log
+from bench.common.server import Server
+from bench.faults.report import CheckResult, Problems
 from index import build
 from ingest.embedding import load_embedder
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bench.common.results import json_safe, write_json
 
 MAX_PROBLEMS = 20
 """Violations kept per check in the report (the count in ``errors`` is always complete)."""
@@ -42,7 +42,7 @@ class CheckResult:
         return {
             "name": self.name, "passed": self.passed, "rounds": self.rounds, "faults": self.faults,
             "errors": self.errors, "versions": list(self.versions), "seconds": round(self.seconds, 2),
-            "summary": self.summary, "figures": _clean(self.figures), "problems": list(self.problems),
+            "summary": self.summary, "figures": json_safe(self.figures), "problems": list(self.problems),
         }
 
 
@@ -64,17 +64,6 @@ class Problems:
         if not condition:
             self.add(description)
         return condition
-
-
-def _clean(value: Any) -> Any:
-    """NaN and infinities become None (JSON has no NaN); mappings and sequences recurse."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, Mapping):
-        return {str(key): _clean(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(item) for item in value]
-    return value
 
 
 def short_versions(versions: Sequence[str]) -> str:
@@ -114,9 +103,9 @@ def markdown_table(results: Sequence[CheckResult]) -> str:
 def write_report(folder: Path, results: Sequence[CheckResult], run: Mapping[str, Any]) -> Path:
     """Write ``reliability.json`` (and the Markdown table) into ``folder``; returns the JSON path."""
     folder.mkdir(parents=True, exist_ok=True)
-    payload = {"run": _clean(run), "passed": all(result.passed for result in results),
+    payload = {"run": json_safe(run), "passed": all(result.passed for result in results),
                "checks": [result.as_dict() for result in results]}
     path = folder / "reliability.json"
-    path.write_text(json.dumps(payload, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_json(path, payload, indent=2)
     (folder / "reliability.md").write_text(markdown_table(results) + "\n", encoding="utf-8")
     return path

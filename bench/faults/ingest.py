@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.common.paths import REPO
 from index.fsutil import TRASH_PREFIX
 from index.store import CURRENT_NAME, STAGING_PREFIX, VERSIONS_NAME, read_manifest
 
-REPO = Path(__file__).resolve().parent.parent
 MODEL = "hashing:384"
 """The fast deterministic embedder: the checks exercise the data path, not the model."""
 
@@ -37,8 +37,8 @@ def ingest_command(corpus: Path, index_dir: Path, *, as_json: bool = False,
 
 
 def shim_launcher(*, fail_fsync_at: int = 0, file_size_limit: int = 0) -> list[str]:
-    """``grounded`` run through ``bench.reliability_shim`` with the given disk faults."""
-    return [sys.executable, "-m", "bench.reliability_shim", "--fail-fsync-at", str(fail_fsync_at),
+    """``grounded`` run through ``bench.faults.shim`` with the given disk faults."""
+    return [sys.executable, "-m", "bench.faults.shim", "--fail-fsync-at", str(fail_fsync_at),
             "--file-size-limit", str(file_size_limit), "--"]
 
 

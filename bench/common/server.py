@@ -1,4 +1,4 @@
-"""``grounded serve`` in a child process on 127.0.0.1 for the reliability checks: start, reload, stop.
+"""``grounded serve`` in a child process on 127.0.0.1 for every harness: start, probe, reload, stop.
 
 Only the process started here is ever signalled (by its own pid). The admin key is generated per
 run and passed through ``GROUNDED_ADMIN_KEY``, so ``POST /admin/reload`` is exercised with the
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import signal
 import socket
@@ -18,8 +19,13 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
-from bench.reliability_http import Response, call
+from bench.common.http import Response, call
+from bench.common.process import rss_bytes
+
+READY_LINE = re.compile(r"ready in ([0-9.]+) ?s")
+"""The server's start-up log line and the seconds it reports."""
 
 
 class ServerError(Exception):
@@ -57,6 +63,7 @@ class Server:
         environment.pop("GROUNDED_API_KEY", None)
         command = [sys.executable, "-m", "grounded", "serve", "--index", str(index_dir),
                    "--host", self.host, "--port", str(self.port)]
+        self.started = time.perf_counter()
         self.process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, errors="replace")
         self._reader = threading.Thread(target=self._drain, daemon=True)
@@ -78,6 +85,11 @@ class Server:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host}:{self.port}"
 
     def log_tail(self, count: int = 30) -> str:
         """The last lines the server printed."""
@@ -109,8 +121,18 @@ class Server:
             version = self.ready_version()
             if version is not None:
                 return version
-            time.sleep(0.05)
+            time.sleep(0.02)
         raise ServerError(f"server not ready after {timeout:.0f} s:\n{self.log_tail()}")
+
+    def ready_report(self) -> dict[str, Any]:
+        """Seconds from process start to ready (observed now, and as logged), and resident memory."""
+        observed = time.perf_counter() - self.started
+        time.sleep(0.2)  # let the start-up log line arrive
+        ready_line = next((line for line in list(self.lines) if READY_LINE.search(line)), None)
+        match = READY_LINE.search(ready_line) if ready_line else None
+        return {"launcher": "grounded serve", "process_start_to_ready_s": round(observed, 3),
+                "reported_ready_s": float(match.group(1)) if match else None,
+                "ready_log_line": ready_line, "rss_bytes": rss_bytes(self.process.pid)}
 
     def reload_http(self, timeout: float = 120.0) -> Response:
         """``POST /admin/reload`` with the admin key."""

@@ -12,26 +12,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
 import os
-import re
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import cores_obtained, log, rss_bytes
-from bench.stats import concurrency_slowdown, safe_ratio, summarise
+from bench.common.process import cores_obtained, log, rss_bytes
+from bench.common.results import format_table
+from bench.common.server import Server
+from bench.common.stats import concurrency_slowdown, safe_ratio, summarise
+from bench.perf.encode import bare_encode_latencies, bare_served_encode, encode_thread_scaling
 
 MODES = ("hybrid", "dense", "sparse")
 CONCURRENCY = (1, 4, 16)
 STAGES = ("embed", "search", "rescore", "answer", "total")
-READY_LINE = re.compile(r"ready in ([0-9.]+) ?s")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,95 +53,12 @@ class Sample:
     process_ms: float
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-class ServerProcess:
-    """The service in a subprocess (``grounded serve`` when it exists, else ``create_app`` here)."""
-
-    def __init__(self, index_dir: Path, *, cache_size: int, threads: int) -> None:
-        self.port = _free_port()
-        self.lines: list[str] = []
-        environment = {
-            **os.environ,
-            "GROUNDED_INDEX_DIR": str(index_dir), "GROUNDED_PORT": str(self.port),
-            "GROUNDED_HOST": "127.0.0.1", "GROUNDED_CACHE_SIZE": str(cache_size),
-            "GROUNDED_THREADS": str(threads), "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1",
-            "TOKENIZERS_PARALLELISM": "false",
-            # One intra-op pool per process, sized like the request path (docs/FACTS: threads).
-            "OMP_NUM_THREADS": str(threads),
-        }
-        if importlib.util.find_spec("service.server") is not None:
-            self.launcher = "grounded serve"
-            command = [sys.executable, "-m", "grounded", "serve", "--index", str(index_dir),
-                       "--host", "127.0.0.1", "--port", str(self.port)]
-        else:
-            self.launcher = "bench.query serve (create_app + uvicorn; service.server missing)"
-            command = [sys.executable, "-m", "bench.query", "serve"]
-        self.started = time.perf_counter()
-        self.process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
-                                        stderr=subprocess.STDOUT, text=True)
-        self._reader = threading.Thread(target=self._drain, daemon=True)
-        self._reader.start()
-
-    def _drain(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip())
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def wait_ready(self, timeout: float) -> dict[str, Any]:
-        """Poll ``/ready`` every 20 ms; return the observed and the self-reported ready time."""
-        import httpx
-
-        deadline = self.started + timeout
-        with httpx.Client(timeout=2.0) as client:
-            while time.perf_counter() < deadline:
-                if self.process.poll() is not None:
-                    raise RuntimeError("server exited during start-up:\n" + "\n".join(self.lines[-30:]))
-                with contextlib.suppress(httpx.TransportError):
-                    if client.get(f"{self.url}/ready").status_code == 200:
-                        break
-                time.sleep(0.02)
-            else:
-                raise RuntimeError(f"server not ready after {timeout:.0f}s:\n" + "\n".join(self.lines[-30:]))
-        observed = time.perf_counter() - self.started
-        time.sleep(0.2)  # let the start-up log line arrive
-        reported = next((float(match.group(1)) for line in self.lines
-                         if (match := READY_LINE.search(line))), None)
-        ready_line = next((line for line in self.lines if READY_LINE.search(line)), None)
-        return {"launcher": self.launcher, "process_start_to_ready_s": round(observed, 3),
-                "reported_ready_s": reported, "ready_log_line": ready_line,
-                "rss_bytes": rss_bytes(self.process.pid)}
-
-    def stop(self) -> None:
-        """Terminate the server process (only the one this object started)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 @contextlib.contextmanager
 def running_server(index_dir: Path, *, cache_size: int, threads: int,
-                   timeout: float) -> Iterator[tuple[ServerProcess, dict[str, Any]]]:
-    """A ready server for the duration of the ``with`` block."""
-    server = ServerProcess(index_dir, cache_size=cache_size, threads=threads)
-    try:
-        ready = server.wait_ready(timeout)
-        yield server, ready
-    finally:
-        server.stop()
+                   timeout: float) -> Iterator[tuple[Server, dict[str, Any]]]:
+    """A ready server for the duration of the ``with`` block, and its start-up figures."""
+    with Server(index_dir, cache_size=cache_size, threads=threads, ready_timeout=timeout) as server:
+        yield server, server.ready_report()
 
 
 async def _drive(url: str, questions: Sequence[str], mode: str, *, clients: int, requests: int,
@@ -230,113 +143,6 @@ def _cell(samples: Sequence[Sample], errors: int, wall: float, clients: int) -> 
     }
 
 
-def bare_encode_latencies(questions: Sequence[str], *, precision: str, threads: int,
-                          passes: int) -> list[float]:
-    """``model.encode([question])`` milliseconds for every question, ``passes`` times (first is warm-up)."""
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    from ingest.embedding import resolve_model
-
-    torch.set_num_threads(threads)
-    path, _ = resolve_model(None)
-    kwargs: dict[str, Any] = {}
-    if precision == "bfloat16":
-        kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
-    model = SentenceTransformer(path, device="cpu", **kwargs)
-    return _time_each(lambda question: model.encode([question], convert_to_numpy=True, normalize_embeddings=True),
-                      questions, passes)
-
-
-def bare_served_encode(questions: Sequence[str], *, precision: str, threads: int,
-                       passes: int) -> dict[str, Any]:
-    """The encoder the server really uses for questions (ONNX Runtime where the model allows), bare.
-
-    Returns its runtime, its milliseconds per question (``passes`` times, the first a warm-up) and
-    the least cosine between its vector and torch's over the questions.
-    """
-    from ingest.embedding import SentenceTransformerEmbedder, load_embedder
-    from ingest.onnx_query import OnnxUnavailableError, onnx_query_embedder
-
-    base = load_embedder(None, precision=precision, threads=threads)
-    assert isinstance(base, SentenceTransformerEmbedder)
-    try:
-        encoder: Any = onnx_query_embedder(base, threads=threads)
-        runtime = "onnxruntime"
-    except OnnxUnavailableError:
-        encoder, runtime = base, "torch"
-    cosines = [float(encoder.encode([question])[0] @ base.encode([question])[0]) for question in questions]
-    return {"runtime": runtime, "latencies": _time_each(lambda question: encoder.encode([question]), questions,
-                                                        passes),
-            "min_cosine_to_torch": round(min(cosines), 8)}
-
-
-def _time_each(encode: Any, questions: Sequence[str], passes: int) -> list[float]:
-    """Milliseconds of ``encode(question)`` for every question, ``passes`` times (the first is a warm-up)."""
-    latencies: list[float] = []
-    for number in range(passes):
-        for question in questions:
-            started = time.perf_counter()
-            encode(question)
-            if number > 0:
-                latencies.append((time.perf_counter() - started) * 1000)
-    return latencies
-
-
-def _schedstat() -> tuple[int, int]:
-    """``(on-CPU ns, run-queue wait ns)`` of the calling thread (Linux ``schedstat``)."""
-    fields = Path(f"/proc/self/task/{threading.get_native_id()}/schedstat").read_text().split()
-    return int(fields[0]), int(fields[1])
-
-
-def encode_thread_scaling(questions: Sequence[str], *, precision: str, requests: int = 128) -> dict[str, Any]:
-    """Bare single-question encode throughput with 1 and 2 Python threads (1 torch thread each).
-
-    Per thread, wall time splits into on-CPU, waiting for a core (run queue: the machine is
-    busy) and blocked (mostly the GIL). Low throughput gain with large run-queue wait means the
-    cores were taken; with large blocked time it means the GIL serialises the encoder.
-    """
-    import torch
-    from sentence_transformers import SentenceTransformer
-
-    from ingest.embedding import resolve_model
-
-    torch.set_num_threads(1)
-    kwargs: dict[str, Any] = {}
-    if precision == "bfloat16":
-        kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
-    model = SentenceTransformer(resolve_model(None)[0], device="cpu", **kwargs)
-    for question in questions[:8]:
-        model.encode([question])
-    result: dict[str, Any] = {}
-    for workers in (1, 2):
-        shares: list[dict[str, float]] = []
-
-        def work(count: int, shares: list[dict[str, float]] = shares) -> None:
-            cpu_before, wait_before = _schedstat()
-            started = time.perf_counter()
-            for number in range(count):
-                model.encode([questions[number % len(questions)]], normalize_embeddings=True)
-            wall = time.perf_counter() - started
-            cpu_after, wait_after = _schedstat()
-            cpu, wait = (cpu_after - cpu_before) / 1e9, (wait_after - wait_before) / 1e9
-            shares.append({"wall_s": round(wall, 3), "on_cpu_s": round(cpu, 3),
-                           "run_queue_s": round(wait, 3), "blocked_s": round(wall - cpu - wait, 3)})
-
-        threads = [threading.Thread(target=work, args=(requests // workers,)) for _ in range(workers)]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        wall = time.perf_counter() - started
-        result[f"threads_{workers}"] = {"encodes_per_second": round(requests / wall, 1),
-                                        "per_thread": shares}
-    result["speed_up"] = round(safe_ratio(result["threads_2"]["encodes_per_second"],
-                                          result["threads_1"]["encodes_per_second"]), 3)
-    return result
-
-
 def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     """The whole query benchmark; returns a JSON-ready dict."""
     from eval.gold import load_gold
@@ -359,7 +165,7 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     with running_server(config.index_dir, cache_size=0, threads=config.threads,
                         timeout=config.ready_timeout_seconds) as (server, ready):
         result["ready"] = ready
-        log(f"query: server ready in {ready['process_start_to_ready_s']}s ({server.launcher})")
+        log(f"query: server ready in {ready['process_start_to_ready_s']}s ({ready['launcher']})")
         for mode in MODES:
             asyncio.run(_drive(server.url, questions, mode, clients=1,
                                requests=config.warm_up_requests, seconds=30.0))
@@ -438,8 +244,6 @@ def _cached_repeat(config: QueryBenchConfig, questions: Sequence[str]) -> dict[s
 
 def query_tables(result: dict[str, Any]) -> str:
     """Markdown tables of the query benchmark."""
-    from bench.cli import format_table
-
     encode = result["bare_encode_ms"]["all"]
     served = result["bare_served_encode_ms"]["all"]
     latency_rows, stage_rows = [], []
@@ -487,31 +291,3 @@ def query_tables(result: dict[str, Any]) -> str:
              f"{result['bare_encode_ms']['after']['p50']:.2f}"],
         ]),
     ])
-
-
-def _serve_from_environment() -> None:
-    """Run the service with ``create_app`` and uvicorn from ``GROUNDED_*`` (used when there is no
-    ``grounded serve``); prints the app's ``ready in`` log line."""
-    import logging
-
-    import uvicorn
-
-    from index.dense import set_faiss_threads
-    from service.app import create_app
-    from service.engine import EngineConfig, load_engine
-    from service.settings import Settings, load_settings
-
-    logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-    settings = load_settings()
-
-    def load(current: Settings) -> Any:
-        set_faiss_threads(current.threads)
-        return load_engine(current.index_dir, config=EngineConfig(cache_size=current.cache_size),
-                           threads=current.threads, query_runtime=current.query_runtime)
-
-    app = create_app(settings, engine_loader=load)
-    uvicorn.run(app, host=settings.host, port=settings.port, workers=1, log_level="warning")
-
-
-if __name__ == "__main__" and sys.argv[1:] == ["serve"]:
-    _serve_from_environment()

@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from bench import log
-from bench.stats import mean, overlap_at_k, summarise
+from bench.common.process import log
+from bench.common.results import format_table
+from bench.common.stats import mean, overlap_at_k, summarise
 
 PRECISIONS = ("float32", "bfloat16")
 TOP_K = 10
@@ -99,8 +100,6 @@ def run_precision_bench(index_dir: Path, *, threads: int, query_threads: int) ->
 
 def precision_tables(result: dict[str, Any]) -> str:
     """Markdown tables of the precision benchmark."""
-    from bench.cli import format_table
-
     speed = result["speed"]
     return "\n\n".join([
         format_table(["precision", "passages/s", "query p50 ms", "query p99 ms"],

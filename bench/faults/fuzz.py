@@ -3,7 +3,7 @@
 Checksums stop accidental damage; they cannot stop a file written wrong by a bug (or by someone
 who also rewrote the manifest). Then only the parsers stand between the bytes and the process, and
 they must refuse or load, never crash the process, raise an unexpected exception, or allocate
-without bound. Each case runs in a child process (``python -m bench.reliability_fuzz``) under an
+without bound. Each case runs in a child process (``python -m bench.faults.fuzz``) under an
 address-space limit, so a crash or a huge allocation costs only that child; the parent resumes
 with the next case. A loaded damaged index also answers one query, to see whether the damage
 surfaces later, at query time.
@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
-import json
 import random
 import resource
 import shutil
@@ -26,9 +25,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import log
-from bench.reliability_ingest import REPO, child_environment
-from bench.reliability_report import CheckResult, Problems
+from bench.common.jsonl import json_line, parse_json_lines
+from bench.common.paths import REPO
+from bench.common.process import log
+from bench.faults.ingest import child_environment
+from bench.faults.report import CheckResult, Problems
 
 ADDRESS_SPACE_HEADROOM = 4 * 1024**3
 """Address space a child may add on top of what it holds after importing everything."""
@@ -108,7 +109,7 @@ def _child(index_dir: Path, workdir: Path, seed: int, first: int, last: int) -> 
         case_root = workdir / f"case-{number}"
         shutil.rmtree(case_root, ignore_errors=True)
         write_resigned_copy(case_root, version_dir, name, damaged)
-        print(json.dumps({"case": number, "started": True}), flush=True)
+        print(json_line({"case": number, "started": True}), flush=True)
         result = {"case": number, "file": name, "operation": operation, "offset": offset}
         started = time.perf_counter()
         try:
@@ -129,7 +130,7 @@ def _child(index_dir: Path, workdir: Path, seed: int, first: int, last: int) -> 
         result["seconds"] = round(time.perf_counter() - started, 4)
         result["peak_growth_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - baseline
         shutil.rmtree(case_root, ignore_errors=True)
-        print(json.dumps(result), flush=True)
+        print(json_line(result), flush=True)
     return 0
 
 
@@ -150,7 +151,7 @@ def run_resigned_fuzz(config: FuzzConfig) -> CheckResult:
     crashes: list[dict[str, object]] = []
     following = 0
     while following < total and time.monotonic() < deadline:
-        command = [sys.executable, "-m", "bench.reliability_fuzz", str(config.index_dir), str(workdir),
+        command = [sys.executable, "-m", "bench.faults.fuzz", str(config.index_dir), str(workdir),
                    str(config.seed), str(following), str(total)]
         child = subprocess.Popen(command, cwd=REPO, env=child_environment(), stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True)
@@ -161,8 +162,7 @@ def run_resigned_fuzz(config: FuzzConfig) -> CheckResult:
             child.kill()
             stdout, stderr = child.communicate()
             problems.add(f"time limit reached at case {following}")
-        for line in stdout.splitlines():
-            record = json.loads(line)
+        for record in parse_json_lines(stdout):
             if record.get("started"):
                 in_flight = int(record["case"])
             else:
@@ -204,7 +204,7 @@ def run_resigned_fuzz(config: FuzzConfig) -> CheckResult:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Child entry point: ``INDEX_DIR WORKDIR SEED FIRST LAST``."""
-    parser = argparse.ArgumentParser(prog="python -m bench.reliability_fuzz")
+    parser = argparse.ArgumentParser(prog="python -m bench.faults.fuzz")
     parser.add_argument("index_dir", type=Path)
     parser.add_argument("workdir", type=Path)
     parser.add_argument("seed", type=int)

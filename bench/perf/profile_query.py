@@ -1,6 +1,6 @@
 """Where a served query's time goes under concurrent load: py-spy on a live ``grounded serve``.
 
-    python -m bench.profile_query --index var/index [--clients 4] [--seconds 12] [--runtime onnx|torch]
+    python -m bench.perf.profile_query --index var/index [--clients 4] [--seconds 12] [--runtime onnx|torch]
 
 Starts the server (cache off, default admission), warms it, then samples it twice with py-spy
 (200 Hz, ``--threads --nonblocking``): once on-CPU, once only where a thread holds the GIL
@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import re
 import shutil
 import subprocess
@@ -22,11 +21,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.reliability_http import QueryLoad, closed_loop
-from bench.reliability_server import Server
+from bench.common.load import QueryLoad, closed_loop
+from bench.common.server import Server
 
 RATE = 200
-GOLD = Path(__file__).resolve().parent.parent / "eval" / "data" / "gold.jsonl"
 
 # First match wins, on the whole stack (outermost first): the stage a sample belongs to.
 STAGES = (
@@ -67,14 +65,16 @@ def summarise_raw(lines: list[str]) -> tuple[int, collections.Counter[str], coll
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.profile_query", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m bench.perf.profile_query", description=__doc__.split("\n")[0])
     parser.add_argument("--index", type=Path, required=True)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--runtime", choices=["onnx", "torch"], default="onnx")
     args = parser.parse_args(argv)
     py_spy = shutil.which("py-spy") or str(Path(sys.executable).with_name("py-spy"))
-    questions = [json.loads(line)["question"] for line in GOLD.read_text(encoding="utf-8").splitlines() if line]
+    from eval.gold import load_gold
+
+    questions = [item.question for item in load_gold()]
     with Server(args.index, extra_env={"GROUNDED_QUERY_RUNTIME": args.runtime}) as server, \
             tempfile.TemporaryDirectory() as scratch:
         load = QueryLoad(server.host, server.port, questions, seed=1)

@@ -16,12 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import log
-from bench.corpus_gen import edit_corpus, questions_from, write_corpus
-from bench.reliability_http import BackgroundLoad, Outcome, QueryLoad, status_counts
-from bench.reliability_ingest import run_ingest
-from bench.reliability_report import CheckResult, Problems
-from bench.reliability_server import Server, ServerError
+from bench.common.corpus import edit_corpus, questions_from, write_corpus
+from bench.common.load import BackgroundLoad, Outcome, QueryLoad, status_counts
+from bench.common.process import log
+from bench.common.server import Server, ServerError
+from bench.faults.ingest import run_ingest
+from bench.faults.report import CheckResult, Problems
 from index import build
 from index.fsutil import replace_atomically
 from index.records import IndexContent

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import log
-from bench.corpus_gen import edit_corpus, write_corpus
-from bench.reliability_ingest import (
+from bench.common.corpus import edit_corpus, write_corpus
+from bench.common.paths import REPO
+from bench.common.process import log
+from bench.faults.ingest import (
     GROUNDED,
-    REPO,
     child_environment,
     corpus_hashes,
     finished_versions,
@@ -37,7 +37,7 @@ from bench.reliability_ingest import (
     leftovers,
     manifest_hashes,
 )
-from bench.reliability_report import CheckResult, Problems
+from bench.faults.report import CheckResult, Problems
 from index import build
 from index.errors import IndexFolderError
 from index.store import STAGING_PREFIX, VERSIONS_NAME, current_version, load_index

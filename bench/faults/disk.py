@@ -21,17 +21,17 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import log
-from bench.corpus_gen import edit_corpus, write_corpus
-from bench.reliability_ingest import (
+from bench.common.corpus import edit_corpus, write_corpus
+from bench.common.process import log
+from bench.faults.ingest import (
     IngestRun,
     folder_digest,
     leftovers,
     run_ingest,
     shim_launcher,
 )
-from bench.reliability_report import CheckResult, Problems
-from bench.reliability_shim import FSYNC_COUNT_PREFIX
+from bench.faults.report import CheckResult, Problems
+from bench.faults.shim import FSYNC_COUNT_PREFIX
 from index.errors import IndexFolderError
 from index.store import VERSIONS_NAME, current_version, load_index
 

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench import log
-from bench.corpus_gen import write_corpus
-from bench.reliability_ingest import folder_digest
-from bench.reliability_report import CheckResult, Problems
+from bench.common.corpus import write_corpus
+from bench.common.process import log
+from bench.faults.ingest import folder_digest
+from bench.faults.report import CheckResult, Problems
 from index import build, store
 from index.errors import IndexCorruptedError, IndexFolderError
 from index.store import CURRENT_NAME, VERSIONS_NAME, current_version, load_index

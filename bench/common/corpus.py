@@ -1,16 +1,27 @@
-"""Deterministic news-like corpora for the reliability checks, and seeded edits of them.
+"""Deterministic synthetic corpora for every harness: one module, three text models, one writer.
 
-Sentences are drawn from news-shaped frames whose slots take invented names, places and words
-from a vocabulary of a few thousand generated terms, so that texts vary like real news (few
-shared word triples, so near-duplicate detection does not see the corpus as one long repeat) while
-the same seed always writes the same bytes.
+- ``NewsWriter`` (the reliability checks and tests): sentences from news-shaped frames whose slots
+  take invented names, places and words from a few thousand generated terms, so texts vary like
+  real news (few shared word triples: near-duplicate detection does not see one long repeat).
+- ``BigramNews`` (ingest benchmark, full index): a word-bigram Markov chain trained on the seed
+  corpus, realistic news vocabulary and sentence lengths, every sentence distinct.
+- ``NewsLikeText`` (BM25 at scale): chunk-sized bags of Zipf-distributed words, in bulk.
+
+Each model's output is byte-identical to what the recorded benchmarks in docs/bench-results used.
 """
 
 from __future__ import annotations
 
+import itertools
 import random
+import re
+from collections import Counter, defaultdict
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
+
+import numpy as np
 
 _ONSETS = ("b", "br", "c", "d", "dr", "f", "g", "gr", "h", "k", "l", "m", "n", "p", "pr", "r",
            "s", "st", "t", "tr", "v", "w", "z")
@@ -150,16 +161,72 @@ class NewsWriter:
         return "\n\n".join(paragraphs) + "\n"
 
 
-def write_corpus(folder: Path, documents: int, seed: int) -> list[Path]:
-    """Write ``documents`` articles as ``news_NNNNN.txt`` into ``folder``; returns their paths."""
-    writer = NewsWriter(seed)
+class ArticleWriter(Protocol):
+    """Anything that writes one article at a time (``NewsWriter``, ``BigramNews``)."""
+
+    def document(self) -> str:
+        """The next article."""
+        ...
+
+
+def write_corpus(folder: Path, documents: int, seed: int, *,
+                 writer: Callable[[int], ArticleWriter] = NewsWriter, digits: int = 5) -> list[Path]:
+    """Write ``documents`` articles of ``writer(seed)`` as ``news_NNNNN.txt`` (``digits`` wide) into ``folder``."""
+    articles = writer(seed)
     folder.mkdir(parents=True, exist_ok=True)
     paths = []
     for number in range(documents):
-        path = folder / f"news_{number:05d}.txt"
-        path.write_text(writer.document(), encoding="utf-8")
+        path = folder / f"news_{number:0{digits}d}.txt"
+        path.write_text(articles.document(), encoding="utf-8")
         paths.append(path)
     return paths
+
+
+_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
+
+
+class BigramNews:
+    """Sentences from a word-bigram chain over a seed corpus (deterministic per seed)."""
+
+    def __init__(self, corpus: Path, seed: int) -> None:
+        self._rng = np.random.default_rng(seed)
+        self._next: defaultdict[str, list[str]] = defaultdict(list)
+        self._starts: list[str] = []
+        for path in sorted(corpus.glob("*.txt")):
+            words = path.read_text(encoding="utf-8").split()
+            for current, following in itertools.pairwise(words):
+                self._next[current].append(following)
+                if _SENTENCE_END.search(current) and following[:1].isupper():
+                    self._starts.append(following)
+        if not self._starts:
+            raise ValueError(f"no sentences to learn from in {corpus}")
+        self._seen: set[str] = set()
+
+    def _pick(self, options: Sequence[str]) -> str:
+        return options[int(self._rng.integers(len(options)))]
+
+    def sentence(self, low: int = 8, high: int = 40) -> str:
+        """A new distinct sentence of ``low``..``high`` words ending in a full stop or the like."""
+        while True:
+            words = [self._pick(self._starts)]
+            while len(words) < high:
+                options = self._next.get(words[-1])
+                if not options or (len(words) >= low and _SENTENCE_END.search(words[-1])):
+                    break
+                words.append(self._pick(options))
+            if not _SENTENCE_END.search(words[-1]):
+                words[-1] = words[-1].rstrip(",;:") + "."
+            text = " ".join(words)
+            if len(words) >= low and text not in self._seen:
+                self._seen.add(text)
+                return text
+
+    def document(self) -> str:
+        """A headline and 8..16 paragraphs of 2..5 sentences."""
+        headline = self.sentence(6, 14).rstrip(".")
+        paragraphs = [" ".join(self.sentence() for _ in range(int(self._rng.integers(2, 6))))
+                      for _ in range(int(self._rng.integers(8, 17)))]
+        return headline + "\n\n" + "\n\n".join(paragraphs) + "\n"
 
 
 def edit_corpus(folder: Path, seed: int, fraction: float = 0.03) -> CorpusEdit:
@@ -205,3 +272,45 @@ def questions_from(corpus: Path, count: int, seed: int) -> list[str]:
         start = rng.randrange(len(words) - length + 1)
         questions.append(" ".join(words[start : start + length]).rstrip(".,") + "?")
     return questions
+
+
+class NewsLikeText:
+    """Zipf-distributed words: the seed corpus's words (most frequent first), then pseudo-words."""
+
+    def __init__(self, seed_words: Sequence[str], vocabulary_size: int = 50_000,
+                 exponent: float = 1.07, seed: int = 7) -> None:
+        rng = np.random.default_rng(seed)
+        words = list(dict.fromkeys(seed_words))
+        syllables = [c + v for c in "bcdfghklmnprstvz" for v in ("a", "e", "i", "o", "u", "ai", "ou")]
+        known = set(words)
+        while len(words) < vocabulary_size:
+            candidate = "".join(rng.choice(syllables, size=int(rng.integers(2, 5))))
+            if candidate not in known:
+                known.add(candidate)
+                words.append(candidate)
+        self.words = np.asarray(words[:vocabulary_size], dtype=object)
+        weights = np.arange(1, vocabulary_size + 1, dtype=np.float64) ** -exponent
+        self.probabilities = weights / weights.sum()
+
+    def documents(self, count: int, rng: np.random.Generator, low: int = 60,
+                  high: int = 140) -> list[str]:
+        """``count`` texts of ``low..high`` words (about one chunk of news each)."""
+        lengths = rng.integers(low, high + 1, size=count)
+        ids = rng.choice(len(self.words), size=int(lengths.sum()), p=self.probabilities)
+        tokens = self.words[ids]
+        ends = np.cumsum(lengths)
+        return [" ".join(tokens[end - length:end]) for end, length in zip(ends, lengths, strict=True)]
+
+    def queries(self, count: int, rng: np.random.Generator) -> list[str]:
+        """Short keyword questions of 3..7 words, skipping the 50 most frequent (function) words."""
+        tail = self.probabilities[50:] / self.probabilities[50:].sum()
+        return [" ".join(self.words[50 + rng.choice(len(tail), size=int(rng.integers(3, 8)), p=tail)])
+                for _ in range(count)]
+
+
+def seed_words(corpus: Path) -> list[str]:
+    """Lower-cased words of the seed corpus, most frequent first (a realistic head of the Zipf)."""
+    counts: Counter[str] = Counter()
+    for path in sorted(corpus.glob("*.txt")):
+        counts.update(re.findall(r"[a-z]+", path.read_text(encoding="utf-8").lower()))
+    return [word for word, _ in counts.most_common()]

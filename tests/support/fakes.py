@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -310,3 +311,11 @@ def running_server(app: FastAPI) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=20)
         listener.close()
+
+
+def write_fake_corpus(folder: Path, documents: tuple[FakeDocument, ...]) -> Path:
+    """Write each fake document as ``<doc_id>.txt`` (title, blank line, text) into ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for document in documents:
+        (folder / f"{document.doc_id}.txt").write_text(f"{document.title}\n\n{document.text}\n", encoding="utf-8")
+    return folder

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import math
 import os
 import platform
 import sys
@@ -13,7 +11,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench import cores_obtained, log
+from bench.common.process import cores_obtained, log
+from bench.common.results import write_json
 
 SUITES = ("query", "ingest", "precision", "index", "scale")
 DEFAULT_OUT = Path("bench-results")
@@ -109,40 +108,6 @@ def machine_info() -> dict[str, Any]:
     }
 
 
-def _clean(value: Any) -> Any:
-    """NaN becomes null so the JSON stays standard."""
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(item) for item in value]
-    return value
-
-
-def write_json(path: Path, payload: dict[str, Any]) -> None:
-    """Write ``payload`` as indented JSON through a temporary file (a reader never sees half)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".json.tmp")
-    temporary.write_text(json.dumps(_clean(payload), indent=1, ensure_ascii=False) + "\n",
-                         encoding="utf-8")
-    temporary.replace(path)
-
-
-def format_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    """A Markdown table; floats get three significant decimals, None prints as a dash."""
-    def cell(value: Any) -> str:
-        if value is None or (isinstance(value, float) and math.isnan(value)):
-            return "–"
-        if isinstance(value, float):
-            return f"{value:.3f}" if abs(value) < 10 else f"{value:.1f}"
-        return str(value)
-
-    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(cell(value) for value in row) + " |" for row in rows]
-    return "\n".join(lines)
-
-
 def ensure_index(index_dir: Path, corpus: Path, threads: int) -> Path:
     """Use the index in ``index_dir``, ingesting ``corpus`` into it first when there is none."""
     if (index_dir / "CURRENT").exists():
@@ -158,7 +123,7 @@ def ensure_index(index_dir: Path, corpus: Path, threads: int) -> Path:
 def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str]:
     """Run one suite; return its results and its printed tables."""
     if name == "query":
-        from bench.query import QueryBenchConfig, query_tables, run_query_bench
+        from bench.perf.query import QueryBenchConfig, query_tables, run_query_bench
 
         index_dir = ensure_index(args.index, args.corpus, args.ingest_threads)
         result = run_query_bench(QueryBenchConfig(
@@ -166,25 +131,26 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
             cell_seconds=args.cell_seconds))
         return result, query_tables(result)
     if name == "ingest":
-        from bench.ingest_speed import IngestBenchConfig, ingest_tables, run_ingest_bench
+        from bench.perf.ingest_speed import IngestBenchConfig, ingest_tables, run_ingest_bench
 
         result = run_ingest_bench(IngestBenchConfig(
             corpus=args.corpus, documents=args.ingest_documents, threads=args.ingest_threads,
             profile_to=args.out / "ingest-profile.txt" if args.profile else None))
         return result, ingest_tables(result)
     if name == "precision":
-        from bench.precision import precision_tables, run_precision_bench
+        from bench.perf.precision import precision_tables, run_precision_bench
 
         index_dir = ensure_index(args.index, args.corpus, args.ingest_threads)
         result = run_precision_bench(index_dir, threads=args.ingest_threads,
                                      query_threads=args.threads)
         return result, precision_tables(result)
     if name == "index":
-        from bench.scale import full_index_table, measure_full_index
+        from bench.perf.full_index import full_index_table, measure_full_index
 
         result = measure_full_index(args.corpus, target_chunks=args.index_chunks)
         return result, full_index_table(result)
-    from bench.scale import ScaleConfig, run_scale, scale_tables
+    from bench.perf.scale import run_scale, scale_tables
+    from bench.perf.scale_config import ScaleConfig
 
     config = ScaleConfig(sizes=args.sizes, bm25_sizes=args.bm25_sizes, queries=args.scale_queries,
                          timing_seconds=args.timing_seconds, bm25_budget_seconds=args.bm25_budget)
@@ -201,6 +167,20 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
 
     result = run_scale(config, corpus=args.corpus, checkpoint=checkpoint, seed_vectors=seed_vectors)
     return result, scale_tables(result)
+
+
+def build_parser(index_default: Path) -> argparse.ArgumentParser:
+    """The parser of ``grounded bench`` (``index_default``: the product CLI's default index folder)."""
+    parser = argparse.ArgumentParser(prog="grounded bench",
+                                     description="measure query latency, ingest speed, precision and scale")
+    parser.add_argument("--index", type=Path, default=index_default, help="index folder (default: %(default)s)")
+    add_arguments(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, index_default: Path = Path("var/index")) -> int:
+    """Entry point of ``grounded bench`` (dispatched lazily by the product CLI)."""
+    return run_bench(build_parser(index_default).parse_args(argv))
 
 
 def run_bench(args: argparse.Namespace, *, printer: Callable[[str], None] = print) -> int:

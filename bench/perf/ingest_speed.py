@@ -8,23 +8,22 @@ once, so repeated text would flatter it), nothing copied whole from the seed art
 
 from __future__ import annotations
 
-import itertools
-import re
 import shutil
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from bench import log
-from bench.stats import safe_ratio
+from bench.common.corpus import BigramNews, write_corpus
+from bench.common.process import log
+from bench.common.results import format_table
+from bench.common.stats import safe_ratio
 
-_SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 # Stages of ``index.build.ingest`` and of ``publish``, as function names in the profile.
 STAGE_FUNCTIONS = ("read_corpus", "segment_corpus", "load_previous_vectors", "embed_with_cache",
                    "encode", "publish", "build_dense", "build_sparse")
@@ -41,59 +40,6 @@ class IngestBenchConfig:
     batch_size: int = 64
     rounds: int = 2
     profile_to: Path | None = None
-
-
-class BigramNews:
-    """Sentences from a word-bigram chain over a seed corpus (deterministic per seed)."""
-
-    def __init__(self, corpus: Path, seed: int) -> None:
-        self._rng = np.random.default_rng(seed)
-        self._next: defaultdict[str, list[str]] = defaultdict(list)
-        self._starts: list[str] = []
-        for path in sorted(corpus.glob("*.txt")):
-            words = path.read_text(encoding="utf-8").split()
-            for current, following in itertools.pairwise(words):
-                self._next[current].append(following)
-                if _SENTENCE_END.search(current) and following[:1].isupper():
-                    self._starts.append(following)
-        if not self._starts:
-            raise ValueError(f"no sentences to learn from in {corpus}")
-        self._seen: set[str] = set()
-
-    def _pick(self, options: Sequence[str]) -> str:
-        return options[int(self._rng.integers(len(options)))]
-
-    def sentence(self, low: int = 8, high: int = 40) -> str:
-        """A new distinct sentence of ``low``..``high`` words ending in a full stop or the like."""
-        while True:
-            words = [self._pick(self._starts)]
-            while len(words) < high:
-                options = self._next.get(words[-1])
-                if not options or (len(words) >= low and _SENTENCE_END.search(words[-1])):
-                    break
-                words.append(self._pick(options))
-            if not _SENTENCE_END.search(words[-1]):
-                words[-1] = words[-1].rstrip(",;:") + "."
-            text = " ".join(words)
-            if len(words) >= low and text not in self._seen:
-                self._seen.add(text)
-                return text
-
-    def document(self) -> str:
-        """A headline and 8..16 paragraphs of 2..5 sentences."""
-        headline = self.sentence(6, 14).rstrip(".")
-        paragraphs = [" ".join(self.sentence() for _ in range(int(self._rng.integers(2, 6))))
-                      for _ in range(int(self._rng.integers(8, 17)))]
-        return headline + "\n\n" + "\n\n".join(paragraphs) + "\n"
-
-
-def write_corpus(folder: Path, source: Path, documents: int, seed: int) -> Path:
-    """Write ``documents`` generated articles into ``folder``."""
-    generator = BigramNews(source, seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for number in range(documents):
-        (folder / f"news_{number:04d}.txt").write_text(generator.document(), encoding="utf-8")
-    return folder
 
 
 def _profile_stages(session_root: Any) -> dict[str, float]:
@@ -142,7 +88,8 @@ def run_ingest_bench(config: IngestBenchConfig) -> dict[str, Any]:
 
     workdir = Path(tempfile.mkdtemp(prefix="grounded-ingest-bench-"))
     try:
-        corpus = write_corpus(workdir / "corpus", config.corpus, config.documents, config.seed)
+        corpus = workdir / "corpus"
+        write_corpus(corpus, config.documents, config.seed, writer=partial(BigramNews, config.corpus), digits=4)
         segmented = segment_corpus(read_corpus([corpus]).documents, ChunkingParams())
         chunk_texts = [chunk.text for chunk in segmented.chunks]
         sentence_texts = [sentence.text for sentence in segmented.sentences]
@@ -208,8 +155,6 @@ def run_ingest_bench(config: IngestBenchConfig) -> dict[str, Any]:
 
 def ingest_tables(result: dict[str, Any]) -> str:
     """Markdown tables of the ingest benchmark."""
-    from bench.cli import format_table
-
     rows = [
         ["chunks / sentences / distinct texts embedded",
          f"{result['chunks']} / {result['sentences']} / {result['texts_embedded']}"],

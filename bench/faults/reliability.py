@@ -1,4 +1,4 @@
-"""``python -m bench.reliability``: fault injection and load checks, a table of figures, exit 1 on failure.
+"""``python -m bench.faults.reliability``: fault injection and load checks, a table of figures, exit 1 on failure.
 
 Checks (``--only`` takes the group names):
 
@@ -30,10 +30,11 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from bench import log
-from bench.reliability_crash import CrashConfig, run_crash_loop
-from bench.reliability_disk import DiskConfig, run_disk_full, run_fsync_failures
-from bench.reliability_report import CheckResult, format_table, write_report
+from bench.common.paths import REPO
+from bench.common.process import log
+from bench.faults.crash import CrashConfig, run_crash_loop
+from bench.faults.disk import DiskConfig, run_disk_full, run_fsync_failures
+from bench.faults.report import CheckResult, format_table, write_report
 
 GROUPS = ("crash", "corruption", "reload", "ingest-while-serving", "load", "overload")
 DEFAULT_OUT = Path("reliability-report")
@@ -81,7 +82,7 @@ def _groups(text: str) -> tuple[str, ...]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command-line options."""
-    parser = argparse.ArgumentParser(prog="python -m bench.reliability", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m bench.faults.reliability", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small corpora, few rounds, short loads")
     parser.add_argument("--only", type=_groups, default=GROUPS, help=f"comma-separated subset of {','.join(GROUPS)}")
@@ -115,10 +116,10 @@ def plan(groups: Sequence[str], profile: Profile, workdir: Path, args: argparse.
          ) -> list[tuple[str, Callable[[], list[CheckResult]]]]:
     """The checks to run, in order, as ``(name, thunk)``."""
     seed, rounds = args.seed, args.rounds
-    from bench.reliability_corruption import SweepConfig, run_corruption_sweep
-    from bench.reliability_fuzz import FuzzConfig, run_resigned_fuzz
-    from bench.reliability_load import LoadConfig, run_load_checks
-    from bench.reliability_serving import (
+    from bench.faults.corruption import SweepConfig, run_corruption_sweep
+    from bench.faults.fuzz import FuzzConfig, run_resigned_fuzz
+    from bench.faults.load import LoadConfig, run_load_checks
+    from bench.faults.serving import (
         ServingConfig,
         run_ingest_while_serving,
         run_reload_under_load,
@@ -162,8 +163,8 @@ def plan(groups: Sequence[str], profile: Profile, workdir: Path, args: argparse.
 
 def _run_facts(args: argparse.Namespace, started: float) -> dict[str, Any]:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            check=False, cwd=Path(__file__).resolve().parent.parent).stdout.strip()
-    return {"command": " ".join(["python -m bench.reliability", *sys.argv[1:]]), "quick": args.quick,
+                            check=False, cwd=REPO).stdout.strip()
+    return {"command": " ".join(["python -m bench.faults.reliability", *sys.argv[1:]]), "quick": args.quick,
             "checks": list(args.only), "seed": args.seed, "commit": commit or None,
             "python": platform.python_version(), "cpus": os.cpu_count(), "load_average_at_end": os.getloadavg(),
             "seconds": round(time.monotonic() - started, 1)}
