@@ -26,7 +26,7 @@ from bench.stats import safe_ratio
 
 _SENTENCE_END = re.compile(r"[.!?][\"')\]]*$")
 # Stages of ``index.build.ingest`` and of ``publish``, as function names in the profile.
-STAGE_FUNCTIONS = ("read_corpus", "segment_corpus", "load_previous_vectors", "embed_with_cache",
+STAGE_FUNCTIONS = ("read_corpus", "segment_corpus", "load_previous_vectors", "embed_texts", "embed_with_cache",
                    "encode", "publish", "build_dense", "build_sparse")
 
 
