@@ -84,19 +84,25 @@ def sentence_sources(chunks: Sequence[Chunk],
     return tuple(tuple(found) for found in sources)
 
 
-def sentence_keys(chunks: Sequence[Chunk], sentences: Sequence[Sentence], method: str) -> list[str]:
-    """Cache key of each sentence's vector: its text when encoded, its possible contexts when pooled."""
+def sentence_keys(chunks: Sequence[Chunk], sentences: Sequence[Sentence], method: str,
+                  sources: Sequence[Sequence[Source]] | None = None) -> list[str]:
+    """Cache key of each sentence's vector: its text when encoded, its possible contexts when pooled.
+
+    ``sources`` is ``sentence_sources(chunks, sentences)`` when the caller has it already.
+    """
     if method == ENCODED:
         return [text_key(sentence.text) for sentence in sentences]
+    if sources is None:
+        sources = sentence_sources(chunks, sentences)
+    chunk_keys = [text_key(chunk.text) for chunk in chunks]
     keys: list[str] = []
-    for sentence, sources in zip(sentences, sentence_sources(chunks, sentences), strict=True):
-        if not sources:
+    for sentence, found in zip(sentences, sources, strict=True):
+        if not found:
             keys.append(text_key(sentence.text))  # encoded on its own, like any text
             continue
         digest = hashlib.sha256(POOLED.encode("utf-8"))
-        for source in sources:
-            context = f"\n{source.start}:{source.end}:{text_key(chunks[source.chunk_row].text)}"
-            digest.update(context.encode("utf-8"))
+        for source in found:
+            digest.update(f"\n{source.start}:{source.end}:{chunk_keys[source.chunk_row]}".encode())
         keys.append(digest.hexdigest())
     return keys
 
@@ -109,29 +115,33 @@ def embed_texts(embedder: Embedder, chunks: Sequence[Chunk], sentences: Sequence
     ``on_rows`` hears rows of ``[*chunks, *sentences]`` as they finish (reused rows first), and
     may hear a row more than once.
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown sentence vector method {method!r}; use one of {METHODS}")
+    sources = sentence_sources(chunks, sentences) if method == POOLED else None
     if on_rows is not None:
-        keys = [text_key(chunk.text) for chunk in chunks] + sentence_keys(chunks, sentences, method)
+        keys = ([text_key(chunk.text) for chunk in chunks]
+                + sentence_keys(chunks, sentences, method, sources))
         on_rows([row for row, key in enumerate(keys) if key in cache])
     if method == ENCODED:
         texts = [chunk.text for chunk in chunks] + [sentence.text for sentence in sentences]
         vectors, embedded = embed_with_cache(embedder, texts, cache, progress=progress, on_rows=on_rows)
         return Embedded(chunk_vectors=vectors[: len(chunks)], sentence_vectors=vectors[len(chunks) :],
                         embedded=embedded)
-    if method != POOLED:
-        raise ValueError(f"unknown sentence vector method {method!r}; use one of {METHODS}")
     if not hasattr(embedder, "encode_with_spans"):
         raise ValueError(f"{embedder.model_id} cannot pool sentences; use {ENCODED!r}")
-    return _embed_pooled(cast(SpanEmbedder, embedder), chunks, sentences, cache, on_rows)
+    assert sources is not None
+    return _embed_pooled(cast(SpanEmbedder, embedder), chunks, sentences, sources, cache=cache,
+                         on_rows=on_rows)
 
 
 def _embed_pooled(embedder: SpanEmbedder, chunks: Sequence[Chunk], sentences: Sequence[Sentence],
-                  cache: Mapping[str, Vectors], on_rows: OnRows | None) -> Embedded:
+                  sources: Sequence[Sequence[Source]], *, cache: Mapping[str, Vectors],
+                  on_rows: OnRows | None) -> Embedded:
     dimension = embedder.dimension
     chunk_vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
     sentence_vectors = np.zeros((len(sentences), dimension), dtype=np.float32)
     chunk_keys = [text_key(chunk.text) for chunk in chunks]
-    keys = sentence_keys(chunks, sentences, POOLED)
-    sources = sentence_sources(chunks, sentences)
+    keys = sentence_keys(chunks, sentences, POOLED, sources)
 
     missing_chunks: dict[str, list[int]] = {}
     for row, key in enumerate(chunk_keys):
