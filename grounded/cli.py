@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--overlap-tokens", type=int, default=None, help="overlap between chunks")
     ingest.add_argument("--max-file-bytes", type=int, default=None, help="refuse files larger than this")
     ingest.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    ingest.add_argument("--sentence-vectors", choices=["auto", "pooled_from_chunk", "encoded"],
+                        default="auto",
+                        help="sentence vectors pooled from their chunk's forward pass (one pass per "
+                             "chunk) or encoded apart; auto: pooled, encoded for hashing:N")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--verbose", "-v", action="store_true", help="list every excluded region")
 
@@ -94,8 +98,10 @@ def _run_ingest(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     embedder = load_embedder(args.model, precision=args.precision, threads=args.threads)
+    # Progress goes to stderr: a bar on a terminal, otherwise a line every 30 s (stdout stays clean).
     report = ingest(args.paths, args.index, embedder, params=params,
-                    max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=sys.stderr.isatty())
+                    max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=True,
+                    sentence_method=None if args.sentence_vectors == "auto" else args.sentence_vectors)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 

@@ -46,7 +46,7 @@ from ingest.embedding import HashingEmbedder
 STAGES = ("startup", "read", "chunk", "embed", "publish")
 TARGETS = ("read", "chunk", "embed", "publish", "anywhere")
 _STAGE_FUNCTIONS = {"read_corpus": "read", "segment_corpus": "chunk",
-                    "load_previous_vectors": "embed", "embed_with_cache": "embed", "publish": "publish"}
+                    "load_previous_vectors": "embed", "embed_texts": "embed", "publish": "publish"}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -48,6 +48,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="time bound of one mode x concurrency measurement (default: %(default)s)")
     parser.add_argument("--ingest-documents", type=int, default=40,
                         help="generated news-like documents for the ingest benchmark (default: %(default)s)")
+    parser.add_argument("--sentence-methods", action="store_true",
+                        help="ingest suite: compare sentence vectors encoded apart with pooled from "
+                             "their chunk (fresh ingests of --corpus plus --distractors, alternating)")
+    parser.add_argument("--distractors", type=Path, default=None,
+                        help="folder of unrelated articles added to --corpus for --sentence-methods")
+    parser.add_argument("--distractor-count", type=int, default=200,
+                        help="evenly spread articles taken from --distractors (default: %(default)s)")
+    parser.add_argument("--ingest-rounds", type=int, default=1,
+                        help="alternating rounds per method for --sentence-methods (default: %(default)s)")
     parser.add_argument("--no-profile", dest="profile", action="store_false",
                         help="skip the pyinstrument profile of ingest")
     parser.add_argument("--sizes", type=_sizes, default=(10_000, 100_000, 1_000_000),
@@ -130,6 +139,17 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
             index_dir=index_dir, threads=args.threads, requests=args.requests,
             cell_seconds=args.cell_seconds))
         return result, query_tables(result)
+    if name == "ingest" and args.sentence_methods:
+        from bench.ingest_speed import (
+            SentenceMethodsConfig,
+            run_sentence_methods_bench,
+            sentence_methods_table,
+        )
+
+        result = run_sentence_methods_bench(SentenceMethodsConfig(
+            seeds=args.corpus, distractors=args.distractors, distractor_count=args.distractor_count,
+            threads=args.ingest_threads, rounds=args.ingest_rounds))
+        return result, sentence_methods_table(result)
     if name == "ingest":
         from bench.perf.ingest_speed import IngestBenchConfig, ingest_tables, run_ingest_bench
 

@@ -25,7 +25,7 @@ from bench.common.results import format_table
 from bench.common.stats import safe_ratio
 
 # Stages of ``index.build.ingest`` and of ``publish``, as function names in the profile.
-STAGE_FUNCTIONS = ("read_corpus", "segment_corpus", "load_previous_vectors", "embed_with_cache",
+STAGE_FUNCTIONS = ("read_corpus", "segment_corpus", "load_previous_vectors", "embed_texts", "embed_with_cache",
                    "encode", "publish", "build_dense", "build_sparse")
 
 
@@ -69,7 +69,7 @@ def _profiled_ingest(corpus: Path, index_dir: Path, embedder: Any, target: Path)
     profiler = Profiler(interval=0.005)
     profiler.start()
     started = time.perf_counter()
-    ingest([corpus], index_dir, embedder)
+    ingest([corpus], index_dir, embedder, sentence_method="encoded")
     wall = time.perf_counter() - started
     profiler.stop()
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -85,6 +85,7 @@ def run_ingest_bench(config: IngestBenchConfig) -> dict[str, Any]:
     from ingest.embedding import load_embedder
     from ingest.readers import read_corpus
     from ingest.records import ChunkingParams
+    from ingest.sentence_vectors import ENCODED
 
     workdir = Path(tempfile.mkdtemp(prefix="grounded-ingest-bench-"))
     try:
@@ -113,7 +114,10 @@ def run_ingest_bench(config: IngestBenchConfig) -> dict[str, Any]:
             log(f"ingest: round {round_number + 1}/{config.rounds}: bare encode, fresh ingest")
             encode_runs.append(bare(unique_texts))
             started = time.perf_counter()
-            report = ingest([corpus], workdir / f"index-{round_number}", embedder)
+            # Every text encoded apart, so ingest and the bare baseline do the same encoding work
+            # (the pooled method is compared by --sentence-methods).
+            report = ingest([corpus], workdir / f"index-{round_number}", embedder,
+                            sentence_method=ENCODED)
             ingest_runs.append(time.perf_counter() - started)
         encode_runs.append(bare(unique_texts))
         assert report is not None
@@ -177,3 +181,108 @@ def ingest_tables(result: dict[str, Any]) -> str:
                                   [["whole ingest", profile["wall_seconds"]],
                                    *[[name, seconds] for name, seconds in profile["stage_seconds"].items()]]))
     return "\n\n".join(parts)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SentenceMethodsConfig:
+    """Old (every sentence encoded apart) vs new (sentences pooled from chunks) on one real corpus."""
+
+    seeds: Path
+    distractors: Path | None = None
+    distractor_count: int = 200
+    threads: int = 2
+    rounds: int = 1
+
+
+def pick_distractors(folder: Path, count: int) -> list[Path]:
+    """A fixed, evenly spread subset of ``count`` articles (sorted names, every k-th)."""
+    articles = sorted(path for path in folder.glob("*.txt") if path.is_file())
+    if count >= len(articles):
+        return articles
+    step = len(articles) / count
+    return [articles[int(number * step)] for number in range(count)]
+
+
+def copy_corpus(target: Path, seeds: Path, distractors: Path | None, count: int) -> Path:
+    """The seed articles plus the distractor subset, copied into ``target`` (a temporary folder)."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in sorted(seeds.glob("*.txt")):
+        shutil.copyfile(path, target / path.name)
+    if distractors is not None:
+        for path in pick_distractors(distractors, count):
+            shutil.copyfile(path, target / f"distractor_{path.name}")
+    return target
+
+
+def run_sentence_methods_bench(config: SentenceMethodsConfig) -> dict[str, Any]:
+    """Fresh ingests of one corpus with each sentence method, alternating, in one process.
+
+    Each method's fastest run is kept (interference on a shared machine only adds time). Reports
+    whole-ingest seconds, documents/s and texts/s (chunks + sentences) and the speed-up.
+    """
+    from index.build import ingest
+    from ingest.embedding import load_embedder
+    from ingest.sentence_vectors import ENCODED, POOLED
+
+    workdir = Path(tempfile.mkdtemp(prefix="grounded-ingest-methods-"))
+    try:
+        corpus = copy_corpus(workdir / "corpus", config.seeds, config.distractors,
+                             config.distractor_count)
+        embedder = load_embedder(None, precision="auto", threads=config.threads)
+        embedder.encode(["warm-up text for the model"])
+        runs: dict[str, list[float]] = {ENCODED: [], POOLED: []}
+        # CPU seconds of this process (all threads): less moved than wall time by other processes.
+        cpu_runs: dict[str, list[float]] = {ENCODED: [], POOLED: []}
+        reports: dict[str, Any] = {}
+        for round_number in range(config.rounds):
+            for method in (ENCODED, POOLED) if round_number % 2 == 0 else (POOLED, ENCODED):
+                log(f"ingest methods: round {round_number + 1}/{config.rounds}: {method}")
+                started, cpu_started = time.perf_counter(), time.process_time()
+                reports[method] = ingest([corpus], workdir / f"index-{method}-{round_number}",
+                                         embedder, sentence_method=method)
+                runs[method].append(time.perf_counter() - started)
+                cpu_runs[method].append(time.process_time() - cpu_started)
+                log(f"ingest methods: {method} {runs[method][-1]:.1f} s, "
+                    f"{cpu_runs[method][-1]:.1f} CPU s")
+        methods: dict[str, Any] = {}
+        for method, seconds_runs in runs.items():
+            report, seconds = reports[method], min(seconds_runs)
+            texts = report.chunk_count + report.sentence_count
+            methods[method] = {
+                "runs_seconds": [round(value, 3) for value in seconds_runs],
+                "seconds": round(seconds, 3),
+                "cpu_runs_seconds": [round(value, 3) for value in cpu_runs[method]],
+                "cpu_seconds": round(min(cpu_runs[method]), 3),
+                "documents": len(report.documents), "chunks": report.chunk_count,
+                "sentences": report.sentence_count, "texts_embedded": report.embedded_texts,
+                "documents_per_second": round(len(report.documents) / seconds, 3),
+                "texts_per_second": round(texts / seconds, 2),
+                "index_version": report.manifest.index_version,
+            }
+        return {
+            "corpus": (f"{config.seeds} + {config.distractor_count} articles of {config.distractors}"
+                       if config.distractors is not None else str(config.seeds)),
+            "corpus_bytes": sum(path.stat().st_size for path in corpus.iterdir()),
+            "threads": config.threads, "rounds": config.rounds, "methods": methods,
+            "speedup": round(safe_ratio(methods[ENCODED]["seconds"], methods[POOLED]["seconds"]), 3),
+            "speedup_cpu": round(safe_ratio(methods[ENCODED]["cpu_seconds"],
+                                            methods[POOLED]["cpu_seconds"]), 3),
+        }
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def sentence_methods_table(result: dict[str, Any]) -> str:
+    """Markdown table of the sentence-method comparison."""
+    from bench.cli import format_table
+
+    rows = [[method, values["documents"], f"{values['chunks']} + {values['sentences']}",
+             " / ".join(map(str, values["runs_seconds"])), values["seconds"],
+             " / ".join(map(str, values["cpu_runs_seconds"])), values["cpu_seconds"],
+             values["documents_per_second"], values["texts_per_second"]]
+            for method, values in result["methods"].items()]
+    table = format_table(["sentence vectors", "documents", "chunks + sentences", "runs, s",
+                          "fastest, s", "CPU runs, s", "least CPU, s", "documents/s", "texts/s"],
+                         rows)
+    return (f"{table}\n\nspeed-up of the whole ingest (encoded / pooled), fastest wall runs: "
+            f"**{result['speedup']}x**; least CPU time: **{result['speedup_cpu']}x**")
