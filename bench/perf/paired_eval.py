@@ -1,6 +1,6 @@
 """Paired bootstrap of two ``grounded eval --out`` reports on the same gold questions.
 
-``python -m bench.paired_eval NEW/report.json OLD/report.json`` prints, per configuration and
+``python -m bench.perf.paired_eval NEW/report.json OLD/report.json`` prints, per configuration and
 measure, the mean difference new - old with its 95 % interval and p-value (``eval.bootstrap``).
 """
 
