@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bench.ingest_speed import copy_corpus, pick_distractors
+from bench.perf.ingest_speed import copy_corpus, pick_distractors
 
 
 def test_the_distractor_subset_is_fixed_and_spread(tmp_path: Path) -> None:

@@ -140,7 +140,7 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
             cell_seconds=args.cell_seconds))
         return result, query_tables(result)
     if name == "ingest" and args.sentence_methods:
-        from bench.ingest_speed import (
+        from bench.perf.ingest_speed import (
             SentenceMethodsConfig,
             run_sentence_methods_bench,
             sentence_methods_table,

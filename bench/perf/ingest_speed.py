@@ -274,7 +274,7 @@ def run_sentence_methods_bench(config: SentenceMethodsConfig) -> dict[str, Any]:
 
 def sentence_methods_table(result: dict[str, Any]) -> str:
     """Markdown table of the sentence-method comparison."""
-    from bench.cli import format_table
+    from bench.common.results import format_table
 
     rows = [[method, values["documents"], f"{values['chunks']} + {values['sentences']}",
              " / ".join(map(str, values["runs_seconds"])), values["seconds"],
