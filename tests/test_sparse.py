@@ -108,7 +108,8 @@ def test_score_rows_gives_the_scores_the_search_ranks_by() -> None:
     retriever = build_sparse(TEXTS)
     hits = search_sparse(retriever, "run by the river harbour", len(TEXTS))
     rows = [hit.row for hit in hits]
-    assert score_rows(retriever, "run by the river harbour", rows).tolist() == pytest.approx([hit.score for hit in hits])
+    scores = score_rows(retriever, "run by the river harbour", rows)
+    assert scores.tolist() == pytest.approx([hit.score for hit in hits])
     unmatched = [row for row in range(len(TEXTS)) if row not in rows]
     assert not score_rows(retriever, "run by the river harbour", unmatched).any()
     assert score_rows(retriever, "the of", [0, 1]).tolist() == [0.0, 0.0]
