@@ -133,7 +133,7 @@ class QueryEngine:
         question_terms = self.index.term_weights(dict.fromkeys(content_terms(query.question, initials=False)))
         decision = select_answer(question_terms,
                                  self._candidates(passages_scored, query_vector), self.config.answer,
-                                 required_numbers=numbers_in(query.question))
+                                 required_numbers=numbers_in(query.question), question=query.question)
         answered = time.perf_counter()
         result = QueryResult(
             question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
@@ -170,7 +170,21 @@ class QueryEngine:
                 candidates.append(CandidateSentence(
                     sentence=self.index.sentences[row], similarity=similarity,
                     terms=self._sentence_terms(row), passage_rank=rank))
+        if self.config.answer.agreement_weight and candidates:
+            candidates = self._with_agreement(candidates, passages, limit)
         return candidates
+
+    def _with_agreement(self, candidates: list[CandidateSentence], passages: list[ScoredPassage],
+                        limit: int) -> list[CandidateSentence]:
+        """Each candidate with its best cosine to a candidate of another document (cross-document support)."""
+        rows = [row for scored in passages[:limit] for row in self.index.sentence_rows(scored.row)]
+        vectors = self.index.sentence_vectors[rows]
+        similarities = vectors @ vectors.T
+        doc_ids = np.asarray([self.index.sentences[row].doc_id for row in rows])
+        other = doc_ids[:, None] != doc_ids[None, :]
+        best = np.where(other, similarities, -1.0).max(axis=1)
+        return [replace(candidate, agreement=max(0.0, float(support)))
+                for candidate, support in zip(candidates, best, strict=True)]
 
 
 def _ms(start: float, end: float) -> float:
