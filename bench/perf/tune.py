@@ -14,19 +14,19 @@ from __future__ import annotations
 
 import argparse
 import itertools
-import json
 import sys
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 from bench.common.results import format_table
-from eval.gold import EvidenceSpan, GoldQuestion, load_gold
+from eval.gold import EvidenceSpan, GoldQuestion, load_gold, resolve_gold
 from eval.metrics import covers
+from eval.splits import select_split
 from index.retrieval import RetrievalConfig
 from service.answer import AnswerConfig
 from service.engine import EngineConfig, QueryEngine, load_engine
@@ -82,24 +82,14 @@ def parse_setting(spec: str) -> Setting:
     return Setting(name=name, index=Path(index), gold=tuple(Path(path) for path in gold.split(",")))
 
 
-def split_of(path: Path) -> dict[str, str]:
-    """query_id -> split as written in a gold file (questions without one are in both)."""
-    splits: dict[str, str] = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            record = json.loads(line)
-            if "split" in record:
-                splits[record["query_id"]] = record["split"]
-    return splits
-
-
-def questions_of(setting: Setting, split: str) -> list[GoldQuestion]:
-    """The setting's gold questions of ``split`` ("all" keeps every one)."""
+def questions_of(setting: Setting, split: str, document_texts: dict[str, str]) -> list[GoldQuestion]:
+    """The setting's gold questions of ``split`` ("all" keeps every one), text anchors placed."""
     chosen: list[GoldQuestion] = []
     for path in setting.gold:
-        splits = split_of(path)
-        chosen += [question for question in load_gold(path)
-                   if split == "all" or splits.get(question.query_id, split) == split]
+        questions = load_gold(path)
+        if split != "all":
+            questions = select_split(questions, split)  # type: ignore[arg-type]
+        chosen += resolve_gold(questions, document_texts)
     return chosen
 
 
@@ -193,7 +183,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for setting in settings:
         base = load_engine(setting.index)
         encoder = _MemoEncoder(base.embedder)
-        questions = questions_of(setting, args.split)
+        texts = {doc_id: document.text for doc_id, document in base.index.documents.items()}
+        questions = questions_of(setting, args.split, texts)
         for label, config in configs(grid):
             engine = QueryEngine(base.index, encoder, config)  # type: ignore[arg-type]
             scores = score(engine, questions)
