@@ -23,7 +23,7 @@ _MAIN_REGIONS = (
 )
 
 # Elements that are never prose, wherever they sit.
-NON_PROSE_TAGS = ("script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button",
+NON_PROSE_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "form", "button",
                   "select", "input", "textarea", "iframe", "svg", "canvas", "object", "embed", "audio",
                   "video", "map", "dialog", "head")
 # Page furniture by ARIA role, class or id (Sphinx's basic, alabaster, Read the Docs, furo and
@@ -47,6 +47,8 @@ def _class_test(name: str) -> str:
 
 _NON_PROSE_XPATH = " | ".join((
     *(f".//{tag}" for tag in NON_PROSE_TAGS),
+    # An aside is side matter (related links, pull quotes), except docutils' footnotes and citations.
+    ".//aside[not(contains(@class, 'footnote')) and not(contains(@class, 'citation'))]",
     *(f".//*[@role='{role}']" for role in _NON_PROSE_ROLES),
     *(f".//*[{_class_test(name)}]" for name in _NON_PROSE_CLASSES),
     *(f".//*[@id='{identifier}']" for identifier in _NON_PROSE_IDS),
