@@ -19,17 +19,17 @@ from service.records import Query
 pytestmark = pytest.mark.slow
 
 
-def _installed() -> str | None:
+def _install_problem() -> str | None:
+    """Why mpnet cannot be loaded here (the preset's own message), or ``None`` when it is installed."""
     try:
-        return preset_path(MPNET)
+        preset_path(MPNET)
     except ModelLoadError as error:
         return str(error)
+    return None
 
 
-_STATE = _installed()
-requires_mpnet = pytest.mark.skipif(
-    _STATE is None or not Path(_STATE).is_dir(),
-    reason=f"mpnet is not installed here ({_STATE}); `grounded models install mpnet` enables this test")
+_PROBLEM = _install_problem()
+requires_mpnet = pytest.mark.skipif(_PROBLEM is not None, reason=f"skipped: {_PROBLEM}")
 
 
 @pytest.fixture(scope="module")
