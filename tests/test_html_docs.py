@@ -119,7 +119,7 @@ def test_extraction_is_deterministic(install: HtmlExtraction) -> None:
 
 
 def test_the_extraction_benchmark_counts_cut_sentences_glyphs_and_navigation() -> None:
-    from bench.html_extraction import html_pages, measure
+    from bench.perf.html_extraction import html_pages, measure
 
     pages = html_pages([SITE])
     assert [page.relative_to(SITE).as_posix() for page in pages] == [

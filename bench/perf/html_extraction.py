@@ -1,6 +1,6 @@
 """HTML extraction quality on a folder of real pages: cut sentences, permalink glyphs, navigation text.
 
-Run: ``python -m bench.html_extraction DIR [DIR ...]`` (every ``*.html`` below each folder, skipping
+Run: ``python -m bench.perf.html_extraction DIR [DIR ...]`` (every ``*.html`` below each folder, skipping
 Sphinx's ``_sources``/``_static``); prints one JSON object. A sentence is "cut" when it is prose
 (three or more words, no ``=``, braces or prompts, so code lines do not count) and ends without
 terminal punctuation, or when any sentence ends on a function word ("...creates an").
