@@ -143,3 +143,12 @@ def test_ingest_without_ray_never_imports_ray() -> None:
             "assert 'ray' not in sys.modules, 'ray imported'")
     subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO,
                    env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+@pytest.mark.slow
+def test_ray_path_with_the_real_model_publishes_the_single_process_index_version(
+        cluster: None, seed_corpus: Path, real_embedder: Embedder, tmp_path: Path) -> None:
+    local = ingest([seed_corpus], tmp_path / "local", real_embedder)
+    report = ray_ingest([seed_corpus], tmp_path / "ray", model=None, options=RayOptions(actors=2, batch_size=64))
+    assert report.manifest.sentence_vectors == local.manifest.sentence_vectors == POOLED
+    assert report.manifest.index_version == local.manifest.index_version
