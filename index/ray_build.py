@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import numpy as np
 
 from index.build import IngestReport, combine_splits, publish_ingest
+from index.errors import BuildError
 from index.model_calls import Answer, ModelCall, ReplayEmbedder
 from index.store import load_previous_vectors
 from ingest.chunking import SplitDocument, split_document, token_counter
@@ -157,7 +158,7 @@ def run_model_calls(calls: Sequence[ModelCall], load: LoadEmbedder, dimension: i
         call = calls[int(row["call"])]
         answers[call.key] = _answer(call, row, dimension)
     if len(answers) != len({call.key for call in calls}):
-        raise RuntimeError(f"the actors answered {len(answers)} of {len(calls)} model calls")
+        raise BuildError(f"the actors answered {len(answers)} of {len(calls)} model calls; nothing was published")
     return answers
 
 
@@ -189,7 +190,11 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
     params = params or ChunkingParams()
     load = load or functools.partial(load_embedder, model, precision=precision)
     files = corpus_files(paths)
-    started = _connect(options.address)
+    try:
+        started = _connect(options.address)
+    except ConnectionError as error:
+        raise BuildError(f"cannot join the Ray cluster at {options.address!r} ({error}); start one with "
+                         "`ray start --head`, or pass --ray local") from error
     try:
         identity_ref = ray.remote(_describe).remote(load)
         read_task = ray.remote(_read_files)
@@ -212,7 +217,10 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
             answers = {**answers, **run_model_calls(list(replay.missing.values()), load,
                                                     identity.dimension, options)}
         else:
-            raise RuntimeError(f"model calls still missing after {MAX_ROUNDS} rounds")
+            raise BuildError(f"model calls still missing after {MAX_ROUNDS} rounds; nothing was published")
+    except ray.exceptions.RayError as error:
+        raise BuildError(f"the Ray ingest failed and published nothing; the previous version keeps serving. "
+                         f"{type(error).__name__}: {error}") from error
     finally:
         if started:
             ray.shutdown()

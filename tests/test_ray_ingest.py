@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 import ray
 
+from grounded.cli import main
 from index.build import ingest
+from index.errors import BuildError
 from index.ray_build import RayOptions, ray_ingest
 from index.store import current_version, load_index
 from ingest.embedding import Embedder, HashingEmbedder, OnRows, PooledVectors, Spans, Vectors
@@ -132,10 +134,20 @@ def test_a_failed_run_publishes_nothing_and_the_previous_version_keeps_serving(
     before = current_version(index_dir)
     (corpus / "new.txt").write_text("A new document that must be embedded before it can be served.\n",
                                     encoding="utf-8")
-    with pytest.raises(Exception, match="model call failed"):
+    with pytest.raises(BuildError, match="model call failed"):
         ray_ingest([corpus], index_dir, model="hashing:384", load=Broken, options=RayOptions(actors=1))
     assert current_version(index_dir) == before
     assert load_index(index_dir).manifest.index_version == before
+
+
+def test_cli_ingest_with_ray_publishes_the_single_process_index(cluster: None, corpus: Path, tmp_path: Path,
+                                                                capsys: pytest.CaptureFixture[str]) -> None:
+    local = ingest([corpus], tmp_path / "local", HashingEmbedder())
+    assert main(["ingest", str(corpus), "--index", str(tmp_path / "ray"), "--model", "hashing:384",
+                 "--ray", "--ray-actors", "1", "--ray-batch-size", "128"]) == 0
+    assert current_version(tmp_path / "ray") == local.manifest.index_version
+    assert "published" in capsys.readouterr().out
+    assert main(["ingest", str(corpus), "--index", str(tmp_path / "ray"), "--ray", "--ray-actors", "0"]) == 2
 
 
 def test_ingest_without_ray_never_imports_ray() -> None:
