@@ -6,14 +6,19 @@ Domain errors become one line on stderr and exit code 2; nothing else is caught 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grounded import __version__
 from grounded.report import print_ask, print_ingest_report
+
+if TYPE_CHECKING:
+    from ingest.records import ChunkingParams
 
 DEFAULT_CORPUS = Path("data/corpus")
 DEFAULT_INDEX = Path("var/index")
@@ -50,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                         default="auto",
                         help="sentence vectors pooled from their chunk's forward pass (one pass per "
                              "chunk) or encoded apart; auto: pooled, encoded for hashing:N")
+    ingest.add_argument("--ray", nargs="?", const="local", default=None, metavar="auto|local|ADDRESS",
+                        help="run on Ray (pip install 'grounded[ray]'): local starts a cluster here, auto "
+                             "joins the running one, HOST:PORT joins that head (default when given: local)")
+    ingest.add_argument("--ray-actors", type=int, default=2, help="embedding actors with --ray (default: 2)")
+    ingest.add_argument("--ray-batch-size", type=int, default=256,
+                        help="texts per actor task with --ray, in whole model batches of 64 (default: 256)")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--verbose", "-v", action="store_true", help="list every excluded region")
 
@@ -110,11 +121,33 @@ def _run_ingest(args: argparse.Namespace) -> int:
             print(f"grounded: error: corpus path {path} does not exist; pass a folder or file to ingest",
                   file=sys.stderr)
             return 2
+    sentence_method = None if args.sentence_vectors == "auto" else args.sentence_vectors
+    max_bytes = args.max_file_bytes or DEFAULT_MAX_BYTES
+    if args.ray is not None:
+        return _run_ray_ingest(args, params=params, max_bytes=max_bytes, sentence_method=sentence_method)
     embedder = load_embedder(args.model, precision=args.precision, threads=args.threads)
     # Progress goes to stderr: a bar on a terminal, otherwise a line every 30 s (stdout stays clean).
-    report = ingest(args.paths, args.index, embedder, params=params,
-                    max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=True,
-                    sentence_method=None if args.sentence_vectors == "auto" else args.sentence_vectors)
+    report = ingest(args.paths, args.index, embedder, params=params, max_bytes=max_bytes, progress=True,
+                    sentence_method=sentence_method)
+    print_ingest_report(report, as_json=args.json, verbose=args.verbose)
+    return 0
+
+
+def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_bytes: int,
+                    sentence_method: str | None) -> int:
+    """``grounded ingest --ray``: the same index built on a Ray cluster (Ray imported only here)."""
+    if args.ray_actors < 1 or args.ray_batch_size < 1:
+        print("grounded: error: --ray-actors and --ray-batch-size must be at least 1", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("ray") is None:
+        print("grounded: error: --ray needs Ray, which is not installed; pip install 'grounded[ray]'",
+              file=sys.stderr)
+        return 2
+    from index.ray_build import RayOptions, ray_ingest
+
+    options = RayOptions(address=args.ray, actors=args.ray_actors, batch_size=args.ray_batch_size)
+    report = ray_ingest(args.paths, args.index, model=args.model, options=options, precision=args.precision,
+                        params=params, max_bytes=max_bytes, sentence_method=sentence_method)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 
