@@ -25,7 +25,7 @@ class AnswerConfig:
     max_sentences: int = 3
     from_passages: int = 5
     lexical_weight: float = 0.6
-    min_score: float = 0.5
+    min_score: float = 0.35
     keep_ratio: float = 0.9
     min_words: int = 5
     type_weight: float = 0.15
