@@ -13,7 +13,7 @@ from ingest.furniture.cohesion import line_terms
 def test_stopword_copy_matches_installed_bm25s() -> None:
     # The manifest says "bm25s en_plus + question words": an upgrade that changes bm25s's list
     # must be noticed here, not in a silently different index.
-    assert STOPWORDS_EN_PLUS == frozenset(BM25S_STOPWORDS)
+    assert frozenset(BM25S_STOPWORDS) == STOPWORDS_EN_PLUS
     assert STOPWORDS == STOPWORDS_EN_PLUS | QUESTION_WORDS
     assert BM25_PARAMS["stopwords"] == "bm25s en_plus + question words"
 
