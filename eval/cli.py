@@ -37,7 +37,8 @@ from eval.report import render_summary, write_reports
 from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir, score_gold
 from index.build import ingest
-from index.store import current_version, load_index
+from index.layout import current_version
+from index.load import load_index
 from ingest.embedding import load_embedder
 from service.engine import QueryEngine, load_engine
 

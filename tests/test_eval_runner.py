@@ -17,8 +17,8 @@ from eval.report import write_reports
 from eval.runner import ablation_configs, run_queries, to_outcome
 from eval.scoring import doc_ranking, furniture_by_document, overlaps_furniture, score_gold, score_gold_outcome
 from index.build import ingest
+from index.load import load_index
 from index.retrieval import RetrievalConfig
-from index.store import load_index
 from ingest.embedding import HashingEmbedder
 from ingest.records import Document, Region
 from service.answer import AnswerConfig

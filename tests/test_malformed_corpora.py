@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.corpus_gen import NewsWriter
-from index.store import load_index
+from index.load import load_index
 
 REPO = Path(__file__).resolve().parent.parent
 
