@@ -44,6 +44,10 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--overlap-tokens", type=int, default=None, help="overlap between chunks")
     ingest.add_argument("--max-file-bytes", type=int, default=None, help="refuse files larger than this")
     ingest.add_argument("--threads", type=int, default=None, help="torch threads (default: all cores)")
+    ingest.add_argument("--sentence-vectors", choices=["auto", "pooled_from_chunk", "encoded"],
+                        default="auto",
+                        help="sentence vectors pooled from their chunk's forward pass (one pass per "
+                             "chunk) or encoded apart; auto: pooled, encoded for hashing:N")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--verbose", "-v", action="store_true", help="list every excluded region")
 
@@ -71,11 +75,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--gold", type=Path, default=None, help="gold questions (JSONL)")
     evaluate.add_argument("--model", default=None, help="model for --beir (default: the default model)")
 
-    bench = commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale")
-    _add_index(bench)
-    from bench.cli import add_arguments as add_bench_arguments
-
-    add_bench_arguments(bench)
+    # Listed here for --help only: main() hands ``grounded bench ...`` to the harness before parsing.
+    commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale "
+                                      "(grounded bench --help for its options)", add_help=False)
     return parser
 
 
@@ -96,8 +98,10 @@ def _run_ingest(args: argparse.Namespace) -> int:
                   file=sys.stderr)
             return 2
     embedder = load_embedder(args.model, precision=args.precision, threads=args.threads)
+    # Progress goes to stderr: a bar on a terminal, otherwise a line every 30 s (stdout stays clean).
     report = ingest(args.paths, args.index, embedder, params=params,
-                    max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=sys.stderr.isatty())
+                    max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=True,
+                    sentence_method=None if args.sentence_vectors == "auto" else args.sentence_vectors)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 
@@ -129,10 +133,11 @@ def _run_eval(args: argparse.Namespace) -> int:
     return run_eval(args)
 
 
-def _run_bench(args: argparse.Namespace) -> int:
-    from bench.cli import run_bench
+def _run_bench(arguments: Sequence[str]) -> int:
+    """``grounded bench ...``: the benchmark harness, imported only when asked for."""
+    from bench.perf.cli import main as bench_main
 
-    return run_bench(args)
+    return bench_main(arguments, index_default=Path(os.environ.get("GROUNDED_INDEX_DIR", DEFAULT_INDEX)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -140,13 +145,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
     from index.errors import IndexFolderError
     from ingest.errors import IngestError
 
-    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
-               "bench": _run_bench}
+    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval}
     try:
+        if arguments[:1] == ["bench"]:
+            return _run_bench(arguments[1:])
+        args = build_parser().parse_args(arguments)
         return runners[args.command](args)
     except (IngestError, IndexFolderError) as error:
         print(f"grounded: error: {error}", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,9 +13,11 @@ from index.publish import publish
 from index.records import IndexContent, Manifest
 from ingest.chunking import split_document, token_counter
 from ingest.dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
-from ingest.embedding import Embedder, embed_with_cache
+from ingest.embedding import Embedder
+from ingest.progress import Progress, RowTracker, open_progress
 from ingest.readers import DEFAULT_MAX_BYTES, read_corpus
 from ingest.records import Chunk, ChunkingParams, Document, Rejection, Sentence
+from ingest.sentence_vectors import default_method, embed_texts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -52,32 +55,52 @@ def segment_corpus(documents: Sequence[Document], params: ChunkingParams) -> Seg
     return Segmented(documents=marked, chunks=chunks, sentences=sentences, dropped=dropped)
 
 
+def _open_progress(progress: bool | Progress, segmented: Segmented) -> Progress:
+    """The reporter ``progress`` asks for: stderr (a bar on a terminal, lines otherwise) when True."""
+    if not isinstance(progress, bool):
+        return progress
+    return open_progress(sys.stderr if progress else None,
+                         documents_total=len(segmented.documents),
+                         texts_total=len(segmented.chunks) + len(segmented.sentences))
+
+
 def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
            params: ChunkingParams | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-           progress: bool = False) -> IngestReport:
+           progress: bool | Progress = False, sentence_method: str | None = None) -> IngestReport:
     """Read, clean, chunk, embed (reusing unchanged vectors) and atomically publish ``index_dir``.
 
-    Publishing identical content is a no-op, so an unchanged corpus leaves the index byte-identical.
-    Raises ``CorpusError`` before touching the index when a corpus path is unreadable.
+    ``sentence_method`` is ``pooled_from_chunk`` or ``encoded`` (``ingest.sentence_vectors``; None:
+    the embedder's default). ``progress`` True reports on stderr. Publishing identical content is a
+    no-op, so an unchanged corpus leaves the index byte-identical. Raises ``CorpusError`` before
+    touching the index when a corpus path is unreadable.
     """
     params = params or ChunkingParams()
+    method = sentence_method or default_method(embedder)
     corpus = read_corpus(paths, max_bytes=max_bytes)
     segmented = segment_corpus(corpus.documents, params)
     cache = load_previous_vectors(index_dir, embedder.model_id)
-    texts = [chunk.text for chunk in segmented.chunks] + [s.text for s in segmented.sentences]
-    vectors, embedded = embed_with_cache(embedder, texts, cache, progress=progress)
+    reporter = _open_progress(progress, segmented)
+    tracker = RowTracker([chunk.doc_id for chunk in segmented.chunks]
+                         + [sentence.doc_id for sentence in segmented.sentences], reporter)
+    tracker.count_empty([document.doc_id for document in segmented.documents])
+    try:
+        embedded = embed_texts(embedder, segmented.chunks, segmented.sentences, cache, method=method,
+                               on_rows=tracker.finish)
+    finally:
+        reporter.close()
     content = IndexContent(
         documents=segmented.documents, chunks=segmented.chunks, sentences=segmented.sentences,
-        chunk_vectors=vectors[: len(segmented.chunks)],
-        sentence_vectors=vectors[len(segmented.chunks) :],
+        chunk_vectors=embedded.chunk_vectors, sentence_vectors=embedded.sentence_vectors,
         model_id=embedder.model_id, dimension=embedder.dimension, precision=embedder.precision,
-        chunking=params,
+        chunking=params, sentence_method=method,
     )
     previous_version = read_current_version(index_dir)
     manifest = publish(index_dir, content)
+    texts = len(segmented.chunks) + len(segmented.sentences)
     return IngestReport(
         manifest=manifest, published=manifest.index_version != previous_version,
         documents=segmented.documents, chunk_count=len(segmented.chunks),
         sentence_count=len(segmented.sentences), dropped_duplicates=segmented.dropped,
-        rejections=corpus.rejections, embedded_texts=embedded, reused_texts=len(texts) - embedded,
+        rejections=corpus.rejections, embedded_texts=embedded.embedded,
+        reused_texts=texts - embedded.embedded,
     )

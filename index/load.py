@@ -43,6 +43,7 @@ from index.searcher import Index
 from index.sparse import document_count, load_sparse
 from ingest.embedding import text_key
 from ingest.records import Chunk, Document, Sentence
+from ingest.sentence_vectors import sentence_keys
 
 # --------------------------------------------------------------------------------------- verify
 
@@ -248,7 +249,10 @@ def read_manifest(root: Path) -> Manifest | None:
 
 
 def load_previous_vectors(root: Path, model_id: str) -> dict[str, Vectors]:
-    """``text_key(text) -> vector`` for every chunk and sentence of the current version.
+    """Cache key -> vector for every chunk and sentence of the current version.
+
+    Chunks are keyed by ``text_key(text)``, sentences by ``ingest.sentence_vectors.sentence_keys``
+    under the method the version was built with (their text when encoded, their chunks' when pooled).
 
     Empty when there is no valid current version or it was built with another model, so ingest
     never re-embeds unchanged text and never reuses another model's vectors. The vectors are
@@ -265,6 +269,7 @@ def load_previous_vectors(root: Path, model_id: str) -> dict[str, Vectors]:
     cache: dict[str, Vectors] = {}
     for chunk, vector in zip(records.chunks, records.chunk_vectors, strict=True):
         cache[text_key(chunk.text)] = vector
-    for sentence, vector in zip(records.sentences, records.sentence_vectors, strict=True):
-        cache[text_key(sentence.text)] = vector
+    keys = sentence_keys(records.chunks, records.sentences, manifest.sentence_vectors)
+    for key, vector in zip(keys, records.sentence_vectors, strict=True):
+        cache[key] = vector
     return cache

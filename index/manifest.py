@@ -18,6 +18,8 @@ from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, Manifest
 from ingest.records import Chunk, ChunkingParams, Document, Region, Sentence
 
 MANIFEST_NAME = "manifest.json"
+# The sentence vector method of indexes whose manifest has no ``sentence_vectors`` field.
+ENCODED_SENTENCES = "encoded"
 
 
 def manifest_to_json(manifest: Manifest) -> bytes:
@@ -37,6 +39,8 @@ def manifest_to_json(manifest: Manifest) -> bytes:
         "documents": [dataclasses.asdict(entry) for entry in manifest.documents],
         "files": {name: dataclasses.asdict(entry) for name, entry in manifest.files.items()},
     }
+    if manifest.sentence_vectors != ENCODED_SENTENCES:
+        body["sentence_vectors"] = manifest.sentence_vectors
     text = json.dumps(body, sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False)
     return (text + "\n").encode("utf-8")
 
@@ -186,7 +190,8 @@ def manifest_from_json(data: bytes, path: Path) -> Manifest:
             f"format_version {fields.raw('format_version')!r} is not {FORMAT_VERSION}, "
             "the only format this version of grounded reads"
         )
-    fields.keys({field.name for field in dataclasses.fields(Manifest)})
+    names = {field.name for field in dataclasses.fields(Manifest)}
+    fields.keys(names if "sentence_vectors" in fields.items() else names - {"sentence_vectors"})
     return Manifest(
         format_version=FORMAT_VERSION,
         index_version=fields.text("index_version"),
@@ -201,6 +206,8 @@ def manifest_from_json(data: bytes, path: Path) -> Manifest:
         sentence_count=fields.count("sentence_count"),
         documents=_documents(fields.raw("documents"), fields),
         files=_files(fields.child("files")),
+        sentence_vectors=(fields.text("sentence_vectors") if "sentence_vectors" in fields.items()
+                          else ENCODED_SENTENCES),
     )
 
 

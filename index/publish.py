@@ -133,6 +133,7 @@ def _write_version(folder: Path, content: IndexContent) -> Manifest:
             for document in content.documents
         ),
         files=_file_entries(folder),
+        sentence_vectors=content.sentence_method,
     )
     manifest = dataclasses.replace(manifest, index_version=compute_index_version(manifest))
     write_bytes(folder / MANIFEST_NAME, manifest_to_json(manifest))

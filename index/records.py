@@ -31,6 +31,8 @@ class IndexContent:
     dimension: int
     precision: str
     chunking: ChunkingParams
+    # How sentence vectors were made (``ingest.sentence_vectors``): "encoded" or "pooled_from_chunk".
+    sentence_method: str = "encoded"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -68,6 +70,8 @@ class Manifest:
     sentence_count: int = 0
     documents: tuple[DocumentEntry, ...] = ()
     files: dict[str, FileEntry] = field(default_factory=dict)
+    # Written only when not "encoded", so indexes built before pooling keep their bytes and version.
+    sentence_vectors: str = "encoded"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

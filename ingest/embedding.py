@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,6 +19,10 @@ import numpy.typing as npt
 from ingest.errors import ModelLoadError
 
 Vectors = npt.NDArray[np.float32]
+# Character ranges ``(start, end)`` inside one text, half-open.
+Spans = Sequence[tuple[int, int]]
+# Called with the rows (indices into the texts) whose vectors are done.
+OnRows = Callable[[Sequence[int]], None]
 
 HASHING_PREFIX = "hashing:"
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
@@ -49,6 +54,37 @@ class Embedder(Protocol):
         ...
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PooledVectors:
+    """Vectors of texts and of character spans inside them, from one forward pass per text.
+
+    ``span_vectors`` has one row per requested span, in the order given (texts first to last, each
+    text's spans in order); ``span_pooled[k]`` is False where span ``k`` has no token inside the
+    model's window (truncated away, or only whitespace), and then its row is zero.
+    """
+
+    text_vectors: Vectors
+    span_vectors: Vectors
+    span_pooled: npt.NDArray[np.bool_]
+
+
+class SpanEmbedder(Embedder, Protocol):
+    """An embedder that can also pool vectors of spans from each text's own forward pass."""
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans], *,
+                          batch_size: int = 64, on_rows: OnRows | None = None) -> PooledVectors:
+        """Embed ``texts`` and mean-pool each text's ``spans`` from the same token embeddings."""
+        ...
+
+
+def _unit_rows(vectors: Vectors) -> Vectors:
+    """``vectors`` with every non-zero row scaled to unit length, in place."""
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    vectors /= norms  # in place: the same float32 quotients without two more copies
+    return vectors
+
+
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
@@ -74,18 +110,39 @@ class HashingEmbedder:
     def precision(self) -> str:
         return "float32"
 
+    def _add_word(self, vector: Vectors, word: str) -> None:
+        digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+        bucket = int.from_bytes(digest[:4], "little") % self._dimension
+        vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vectors:
         vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
         for row, text in enumerate(texts):
             for word in _TOKEN.findall(text.lower()):
-                digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
-                bucket = int.from_bytes(digest[:4], "little") % self._dimension
-                sign = 1.0 if digest[4] & 1 else -1.0
-                vectors[row, bucket] += sign
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        vectors /= norms  # in place: the same float32 quotients without two more copies
-        return vectors
+                self._add_word(vectors[row], word)
+        return _unit_rows(vectors)
+
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans], *,
+                          batch_size: int = 64, on_rows: OnRows | None = None) -> PooledVectors:
+        """Bag of the words lying wholly inside each span: equal to ``encode`` of the span's text."""
+        flat = [span for text_spans in spans for span in text_spans]
+        span_vectors = np.zeros((len(flat), self._dimension), dtype=np.float32)
+        span_pooled = np.zeros(len(flat), dtype=np.bool_)
+        row = 0
+        for text, text_spans in zip(texts, spans, strict=True):
+            words = [(match.start(), match.end(), match.group())
+                     for match in _TOKEN.finditer(text.lower())]
+            for start, end in text_spans:
+                for word_start, word_end, word in words:
+                    if start <= word_start and word_end <= end:
+                        self._add_word(span_vectors[row], word)
+                        span_pooled[row] = True
+                row += 1
+        text_vectors = self.encode(texts)
+        if on_rows is not None:
+            on_rows(range(len(texts)))
+        return PooledVectors(text_vectors=text_vectors, span_vectors=_unit_rows(span_vectors),
+                             span_pooled=span_pooled)
 
 
 class SentenceTransformerEmbedder:
@@ -154,6 +211,47 @@ class SentenceTransformerEmbedder:
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
 
+    def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans], *,
+                          batch_size: int = 64, on_rows: OnRows | None = None) -> PooledVectors:
+        """One forward pass per text; each span is the mean of the last hidden state over the word
+        pieces inside it, L2-normalised: the model's own pooling (mean, normalise) on a sub-range.
+        """
+        offsets = np.cumsum([0, *[len(text_spans) for text_spans in spans]])
+        text_vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        span_vectors = np.zeros((int(offsets[-1]), self._dimension), dtype=np.float32)
+        span_pooled = np.zeros(int(offsets[-1]), dtype=np.bool_)
+        # Longest first, as sentence-transformers orders its batches, so padding stays small.
+        order = sorted(range(len(texts)), key=lambda row: (-len(texts[row]), row))
+        for first in range(0, len(order), batch_size):
+            rows = order[first : first + batch_size]
+            batch = [texts[row] for row in rows]
+            outputs: Any = self._model.encode(batch, output_value=None, batch_size=len(batch),
+                                         convert_to_numpy=False, normalize_embeddings=True,
+                                         show_progress_bar=False)
+            tokenized = self._model.tokenizer(batch, return_offsets_mapping=True, truncation=True,
+                                              max_length=self.max_seq_length)
+            for position, row in enumerate(rows):
+                output = outputs[position]
+                text_vectors[row] = output["sentence_embedding"].float().numpy()
+                length = int(output["attention_mask"].sum())
+                token_ids = tokenized["input_ids"][position]
+                if output["input_ids"][:length].tolist() != list(token_ids):
+                    continue  # not the tokens the model saw: no span is pooled, callers fall back
+                characters = np.asarray(tokenized["offset_mapping"][position], dtype=np.int64)
+                tokens = output["token_embeddings"][:length].float().numpy()
+                # Special tokens ([CLS], [SEP]) map to the empty range (0, 0) and to no span.
+                real = characters[:, 1] > characters[:, 0]
+                for number, (start, end) in enumerate(spans[row]):
+                    inside = real & (characters[:, 0] >= start) & (characters[:, 1] <= end)
+                    if inside.any():
+                        target = int(offsets[row]) + number
+                        span_vectors[target] = tokens[inside].mean(axis=0)
+                        span_pooled[target] = True
+            if on_rows is not None:
+                on_rows(rows)
+        return PooledVectors(text_vectors=text_vectors, span_vectors=_unit_rows(span_vectors),
+                             span_pooled=span_pooled)
+
 
 def bf16_supported() -> bool:
     """True when this CPU has native bf16 matrix instructions (AVX512-BF16 or AMX-BF16)."""
@@ -202,13 +300,14 @@ def text_key(text: str) -> str:
 
 def embed_with_cache(embedder: Embedder, texts: Sequence[str],
                      cache: Mapping[str, Vectors], *, progress: bool = False,
-                     batch_size: int = 64, group_size: int = ENCODE_GROUP) -> tuple[Vectors, int]:
+                     batch_size: int = 64, group_size: int = ENCODE_GROUP,
+                     on_rows: OnRows | None = None) -> tuple[Vectors, int]:
     """Embed ``texts``, reusing vectors from ``cache`` (``text_key`` -> vector) where possible.
 
     Returns the ``(len(texts), dimension)`` vectors and how many texts were actually encoded;
     unchanged text is never re-embedded. Duplicate texts are encoded once. Texts are encoded
     ``group_size`` at a time straight into the one result array, so memory beyond the result stays
-    at one group's vectors whatever the corpus size.
+    at one group's vectors whatever the corpus size. ``on_rows`` hears of each finished group.
     """
     vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
     missing: dict[str, list[int]] = {}
@@ -226,4 +325,6 @@ def embed_with_cache(embedder: Embedder, texts: Sequence[str],
                                 progress=progress)
         for rows, vector in zip(group, fresh, strict=True):
             vectors[rows] = vector
+        if on_rows is not None:
+            on_rows([row for rows in group for row in rows])
     return vectors, len(missing)

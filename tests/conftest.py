@@ -11,12 +11,12 @@ from typing import Any
 
 import pytest
 
+from tests.support.paths import SEED_CORPUS
+
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
-REPO = Path(__file__).resolve().parent.parent
-SEED_CORPUS = REPO / "data" / "corpus"
 
 _real_connect = socket.socket.connect
 

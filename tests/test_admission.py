@@ -19,7 +19,7 @@ from service.admission import Admission
 from service.app import create_app
 from service.errors import OverloadedError, QueryTimeoutError
 from service.settings import QUEUE_PER_SLOT, available_cores, load_settings
-from tests.fakes import FakeEngine, SlowEngine, running_server
+from tests.support.fakes import FakeEngine, SlowEngine, running_server
 
 QUESTION = {"question": "How far does the lighthouse beam reach at night?"}
 

@@ -16,7 +16,7 @@ from service import server
 from service.app import create_app
 from service.auth import key_matches, presented_key
 from service.settings import Settings, load_settings
-from tests.fakes import ORCHARD, FakeEngine, alternating_reloader
+from tests.support.fakes import ORCHARD, FakeEngine, alternating_reloader
 
 QUERY_KEY = "query-key-5f1c2a9e7b3d4c8a"
 ADMIN_KEY = "admin-key-0b9d8e7f6a5c4b3a"

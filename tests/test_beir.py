@@ -9,8 +9,9 @@ import pytest
 
 from eval.beir import BeirDoc, read_beir
 from eval.errors import BeirFormatError
+from tests.support.paths import FIXTURES
 
-FIXTURE = Path(__file__).parent / "fixtures" / "beir_tiny"
+FIXTURE = FIXTURES / "beir_tiny"
 
 
 @pytest.fixture

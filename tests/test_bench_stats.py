@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bench.stats import (
+from bench.common.stats import (
     concurrency_slowdown,
     local_intrinsic_dimension,
     mean,
@@ -120,7 +120,7 @@ def test_intrinsic_dimension_skips_degenerate_rows() -> None:
 
 
 def test_profile_samples_are_attributed_to_threads_and_stages() -> None:
-    from bench.profile_query import stage_of, summarise_raw
+    from bench.perf.profile_query import stage_of, summarise_raw
 
     lines = [
         "thread (11): grounded-query_0;_compute (service/admission.py:151);"

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from service.app import create_app
 from service.settings import load_settings
-from tests.fakes import LIGHTHOUSE, FakeEngine
+from tests.support.fakes import LIGHTHOUSE, FakeEngine
 
 MAX_ECHO = 100
 LIMIT = 65536

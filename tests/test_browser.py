@@ -14,13 +14,14 @@ import pytest
 from service.app import create_app
 from service.records import Query
 from service.settings import load_settings
-from tests.fakes import FakeEngine, running_server
+from tests.support.fakes import FakeEngine, running_server
+from tests.support.paths import REPO
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
-SCREENSHOT = Path(__file__).resolve().parent.parent / "artifacts" / "browser" / "query.png"
+SCREENSHOT = REPO / "artifacts" / "browser" / "query.png"
 QUESTION = "How far does the lighthouse beam reach at night?"
 WAIT_SECONDS = 15
 

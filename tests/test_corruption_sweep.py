@@ -1,4 +1,4 @@
-"""A reduced corruption sweep for CI (the full one is ``python -m bench.reliability --only corruption``).
+"""A reduced corruption sweep for CI (the full one is ``python -m bench.faults.reliability --only corruption``).
 
 Beyond tests/test_store.py (one flip, one truncation, one deletion per file): many random flips and
 several truncations of every file, the sweep's own ability to notice a loader that skips checksums,
@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus_gen import write_corpus
-from bench.reliability_corruption import SweepConfig, damaged_variants, run_corruption_sweep, swept_files
-from bench.reliability_fuzz import write_resigned_copy
+from bench.common.corpus import write_corpus
+from bench.faults.corruption import SweepConfig, damaged_variants, run_corruption_sweep, swept_files
+from bench.faults.fuzz import write_resigned_copy
 from index import load as loading
 from index.build import ingest
 from index.errors import IndexCorruptedError, PublishError

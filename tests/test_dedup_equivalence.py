@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bench.corpus_gen import write_corpus
+from bench.common.corpus import write_corpus
 from ingest.chunking import split_document, token_counter
 from ingest.dedup import NEAR_DUPLICATE_JACCARD, DroppedChunk, _shingles, drop_near_duplicate_chunks
 from ingest.readers import read_corpus

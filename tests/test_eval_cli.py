@@ -19,17 +19,11 @@ from eval.runner import run_queries
 from grounded.cli import build_parser
 from index.build import ingest
 from ingest.embedding import HashingEmbedder
+from tests.support.eval_corpus import CORPUS, write_texts
+from tests.support.paths import FIXTURES
 
-BEIR_TINY = Path(__file__).parent / "fixtures" / "beir_tiny"
+BEIR_TINY = FIXTURES / "beir_tiny"
 
-CORPUS = {
-    "alpha": "Volcanoes erupt when magma rises through the crust. "
-             "Lava flows cool slowly into dark basalt rock.\n",
-    "beta": "Honeybees communicate with a waggle dance. "
-            "The dance tells other bees where the flowers are.\n",
-    "gamma": "Lighthouses guide ships at night with rotating lamps. "
-             "Keepers once lived inside the stone towers.\n",
-}
 GOLD = [
     ("q1", "Why do volcanoes erupt with magma?", "direct",
      [("alpha", "Volcanoes erupt when magma rises through the crust.")]),
@@ -53,11 +47,7 @@ def _gold_line(query_id: str, question: str, kind: str, spans: list[tuple[str, s
 def workspace(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A hashing-embedder index of the three documents and a gold file that matches it."""
     root = tmp_path_factory.mktemp("eval-cli")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for doc_id, text in CORPUS.items():
-        (corpus / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-    ingest([corpus], root / "index", HashingEmbedder())
+    ingest([write_texts(root / "corpus")], root / "index", HashingEmbedder())
     (root / "gold.jsonl").write_text("\n".join(_gold_line(*row) for row in GOLD) + "\n",
                                      encoding="utf-8")
     return root

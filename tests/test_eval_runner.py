@@ -24,17 +24,8 @@ from ingest.records import Document, Region
 from service.answer import AnswerConfig
 from service.engine import EngineConfig, QueryEngine
 from service.records import Query
+from tests.support.eval_corpus import CORPUS, write_texts
 
-# Three one-chunk documents with disjoint vocabularies, so the hashing embedder and BM25 both put
-# the document sharing the question's words first.
-CORPUS = {
-    "alpha": "Volcanoes erupt when magma rises through the crust. "
-             "Lava flows cool slowly into dark basalt rock.\n",
-    "beta": "Honeybees communicate with a waggle dance. "
-            "The dance tells other bees where the flowers are.\n",
-    "gamma": "Lighthouses guide ships at night with rotating lamps. "
-             "Keepers once lived inside the stone towers.\n",
-}
 THRESHOLD = 0.4
 
 
@@ -66,11 +57,7 @@ QUESTIONS = (
 def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueryEngine]:
     """A hashing-embedder engine over the three documents, abstaining below 0.4."""
     root = tmp_path_factory.mktemp("runner")
-    corpus = root / "corpus"
-    corpus.mkdir()
-    for doc_id, text in CORPUS.items():
-        (corpus / f"{doc_id}.txt").write_text(text, encoding="utf-8")
-    ingest([corpus], root / "index", HashingEmbedder())
+    ingest([write_texts(root / "corpus")], root / "index", HashingEmbedder())
     index = load_index(root / "index")
     assert [chunk.chunk_id for chunk in index.chunks] == ["alpha#0000", "beta#0000", "gamma#0000"]
     assert all(not document.excluded for document in index.documents.values())

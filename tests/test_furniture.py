@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from ingest.furniture import detect_furniture, split_lines
 from ingest.records import Region
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "data" / "corpus"
 PAGES = REPO / "tests" / "fixtures" / "pages"
 RULES = {"teaser-tail", "teaser-box", "credit", "caption", "share-bar", "section-label",

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 import pytest
 
 from ingest.html import HtmlExtraction, extract_html
+from tests.support.paths import FIXTURES
 
-PAGE = Path(__file__).resolve().parent / "fixtures" / "pages" / "ferry_service.html"
+PAGE = FIXTURES / "pages" / "ferry_service.html"
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,7 @@ from index.build import ingest
 from index.layout import current_version
 from index.load import load_index
 from ingest.embedding import HashingEmbedder
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:

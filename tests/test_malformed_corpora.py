@@ -16,10 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bench.corpus_gen import NewsWriter
+from bench.common.corpus import NewsWriter
 from index.load import load_index
-
-REPO = Path(__file__).resolve().parent.parent
+from tests.support.paths import REPO
 
 _CHILD = """
 import resource, sys
@@ -27,6 +26,7 @@ limit = int(sys.argv[1])
 if limit:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from grounded.cli import main
+from tests.support.paths import REPO
 code = main(sys.argv[2:])
 # ru_maxrss survives exec: it would report the parent's (pytest's) size when that is larger.
 # VmHWM is this process image's own peak.

@@ -20,15 +20,15 @@ import faiss
 import numpy as np
 import pytest
 
-from bench.reliability_fuzz import write_resigned_copy
+from bench.faults.fuzz import write_resigned_copy
 from index.build import ingest
 from index.dense import read_dense, read_limit_bytes
 from index.errors import IndexCorruptedError
 from index.layout import current_version
 from index.load import load_index
 from ingest.embedding import HashingEmbedder
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 PACKAGES = ("ingest", "index", "service", "eval", "grounded", "bench")
 PICKLING_MODULES = frozenset({"pickle", "_pickle", "cPickle", "cloudpickle", "dill", "joblib", "shelve", "marshal"})
 PICKLING_CALLS = frozenset({"read_pickle", "to_pickle"})

@@ -22,8 +22,9 @@ from ingest.onnx_query import (
 from service.engine import QueryEngine, load_engine
 from service.records import Query
 from service.settings import load_settings
+from tests.support.paths import REPO
 
-GOLD = Path(__file__).resolve().parent.parent / "eval" / "data" / "gold.jsonl"
+GOLD = REPO / "eval" / "data" / "gold.jsonl"
 
 
 def _module(name: str, **attributes: Any) -> Any:

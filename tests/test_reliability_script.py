@@ -1,4 +1,4 @@
-"""``python -m bench.reliability --quick``: runs, prints the table, writes the report, exits by verdict."""
+"""``python -m bench.faults.reliability --quick``: runs, prints the table, writes the report, exits by verdict."""
 
 from __future__ import annotations
 
@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from bench.reliability import QUICK, build_parser
-from bench.reliability_http import Outcome
-from bench.reliability_load import recovery_seconds
-from bench.reliability_report import CheckResult, format_table, markdown_table
-
-REPO = Path(__file__).resolve().parent.parent
+from bench.common.load import Outcome
+from bench.faults.load import recovery_seconds
+from bench.faults.reliability import QUICK, build_parser
+from bench.faults.report import CheckResult, format_table, markdown_table
+from tests.support.paths import REPO
 
 
 def _probe(due: float, latency_ms: float, status: int = 200) -> Outcome:
@@ -60,7 +59,8 @@ def test_quick_mode_runs_every_check_and_reports(tmp_path: Path) -> None:
     out = tmp_path / "report"
     environment = {**os.environ, "PYTHONPATH": str(REPO)}
     result = subprocess.run(
-        [sys.executable, "-m", "bench.reliability", "--quick", "--out", str(out), "--workdir", str(tmp_path / "work")],
+        [sys.executable, "-m", "bench.faults.reliability", "--quick", "--out", str(out),
+         "--workdir", str(tmp_path / "work")],
         cwd=REPO, env=environment, capture_output=True, text=True, timeout=600, check=False)
     report = json.loads((out / "reliability.json").read_text(encoding="utf-8"))
     names = [check["name"] for check in report["checks"]]

@@ -25,8 +25,17 @@ from service.app import create_app
 from service.engine_protocol import QueryEngineProtocol
 from service.reload import reload_in_background
 from service.settings import load_settings
-from tests.conftest import REPO
-from tests.fakes import LIGHTHOUSE, ORCHARD, FakeDocument, FakeEngine, SlowEngine, alternating_reloader, running_server
+from tests.support.fakes import (
+    LIGHTHOUSE,
+    ORCHARD,
+    FakeDocument,
+    FakeEngine,
+    SlowEngine,
+    alternating_reloader,
+    running_server,
+    write_fake_corpus,
+)
+from tests.support.paths import REPO
 
 ADMIN_KEY = "admin-key-for-reload-tests-3c9d"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
@@ -189,20 +198,13 @@ THIRD = FakeDocument(
 )
 
 
-def write_corpus(folder: Path, documents: tuple[FakeDocument, ...]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for document in documents:
-        (folder / f"{document.doc_id}.txt").write_text(f"{document.title}\n\n{document.text}\n", encoding="utf-8")
-    return folder
-
-
 def test_real_engine_reloads_a_newly_published_version_while_answering(tmp_path: Path) -> None:
     from index.build import ingest
     from ingest.embedding import HashingEmbedder
     from service.engine import load_engine
 
     index_dir = tmp_path / "index"
-    corpus = write_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
     first = ingest([corpus], index_dir, HashingEmbedder()).manifest.index_version
     engine = load_engine(index_dir, threads=1)
     settings = load_settings(index_dir=index_dir, admin_key=ADMIN_KEY, max_queue=16, queue_timeout_s=10)
@@ -227,7 +229,7 @@ def test_real_engine_reloads_a_newly_published_version_while_answering(tmp_path:
         for asker in askers:
             asker.start()
         unchanged = client.post("/admin/reload", headers=ADMIN).json()
-        write_corpus(corpus, (THIRD,))
+        write_fake_corpus(corpus, (THIRD,))
         second = ingest([corpus], index_dir, HashingEmbedder()).manifest.index_version
         reload = client.post("/admin/reload", headers=ADMIN).json()
         time.sleep(0.2)
@@ -244,7 +246,8 @@ def test_real_engine_reloads_a_newly_published_version_while_answering(tmp_path:
         assert THIRD.doc_id in {passage["citation"]["doc_id"] for passage in ferry["passages"]}
 
         # A damaged new version is refused and the good one keeps serving.
-        write_corpus(corpus, (FakeDocument(doc_id="fourth", title="Fourth", source="", text=THIRD.text + " Again."),))
+        fourth = FakeDocument(doc_id="fourth", title="Fourth", source="", text=THIRD.text + " Again.")
+        write_fake_corpus(corpus, (fourth,))
         third = ingest([corpus], index_dir, HashingEmbedder()).manifest.index_version
         vectors = index_dir / "versions" / third / "chunk_vectors.npy"
         damaged = bytearray(vectors.read_bytes())
@@ -282,7 +285,7 @@ def served_index(tmp_path: Path) -> Iterator[tuple[Path, Path]]:
     from index.build import ingest
     from ingest.embedding import HashingEmbedder
 
-    corpus = write_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
     ingest([corpus], tmp_path / "index", HashingEmbedder())
     yield corpus, tmp_path / "index"
 
@@ -327,7 +330,7 @@ def test_server_process_reloads_on_sighup_and_drains_on_sigterm(
         first = http.get("/ready").json()["index_version"]
 
         # SIGHUP: the newest published version is served, with no restart.
-        write_corpus(corpus, (THIRD,))
+        write_fake_corpus(corpus, (THIRD,))
         second = ingest([corpus], index_dir, HashingEmbedder()).manifest.index_version
         process.send_signal(signal.SIGHUP)
         wait_for(lambda: http.get("/ready").json()["index_version"] == second, 60, "the SIGHUP reload")

@@ -37,7 +37,7 @@ from schemathesis.specs.openapi.checks import (
 
 from service.app import create_app
 from service.settings import load_settings
-from tests.fakes import FakeEngine
+from tests.support.fakes import FakeEngine
 
 CASES = int(os.environ.get("GROUNDED_SCHEMATHESIS_CASES", "100"))
 MAX_ECHO = 100

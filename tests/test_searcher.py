@@ -11,7 +11,7 @@ from index.load import load_index
 from index.publish import publish
 from index.searcher import Index
 from ingest.embedding import HashingEmbedder
-from tests.test_store import DIMENSION, make_content
+from tests.support.index_content import DIMENSION, make_content
 
 
 @pytest.fixture

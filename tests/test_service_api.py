@@ -19,7 +19,7 @@ from service.mapping import UNSTATED_ABSTENTION_REASON, to_query, to_response
 from service.records import Answer, Citation, Passage, Query, QueryResult, Timings
 from service.schemas import QueryRequest, QueryResponse
 from service.settings import Settings, load_settings
-from tests.fakes import FAKE_DOCUMENTS, LIGHTHOUSE, ORCHARD, FakeEngine
+from tests.support.fakes import FAKE_DOCUMENTS, LIGHTHOUSE, ORCHARD, FakeEngine
 
 ANSWERED = "How far does the lighthouse beam reach at night?"
 UNANSWERABLE = "What is the capital of Peru?"

@@ -19,7 +19,7 @@ from service.admission import Admission
 from service.app import create_app
 from service.records import Query, QueryResult
 from service.settings import load_settings
-from tests.fakes import FakeEngine, running_server
+from tests.support.fakes import FakeEngine, running_server
 
 QUESTION = {"question": "How far does the lighthouse beam reach at night?"}
 API_KEY = "query-key-for-early-refusal-tests-7d2a"

@@ -17,7 +17,7 @@ from service.app import create_app
 from service.engine import QueryEngine, load_engine, reload_engine
 from service.server import hand_over
 from service.settings import load_settings
-from tests.fakes import LIGHTHOUSE, ORCHARD, FakeDocument
+from tests.support.fakes import LIGHTHOUSE, ORCHARD, FakeDocument, write_fake_corpus
 
 ADMIN_KEY = "admin-key-for-engine-tests-5b1e"
 FERRY = FakeDocument(
@@ -38,13 +38,6 @@ def _unfreeze_afterwards() -> Iterator[None]:
     gc.unfreeze()
 
 
-def write_corpus(folder: Path, documents: tuple[FakeDocument, ...]) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for document in documents:
-        (folder / f"{document.doc_id}.txt").write_text(f"{document.title}\n\n{document.text}\n", encoding="utf-8")
-    return folder
-
-
 def is_frozen(value: object) -> bool:
     """True when the collector's generations do not hold ``value`` (it is in the frozen one)."""
     assert gc.is_tracked(value)
@@ -52,7 +45,7 @@ def is_frozen(value: object) -> bool:
 
 
 def test_document_chunk_counts_match_the_manifest(tmp_path: Path) -> None:
-    corpus = write_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD, FERRY))
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD, FERRY))
     manifest = ingest([corpus], tmp_path / "index", HashingEmbedder()).manifest
     engine = load_engine(tmp_path / "index")
     counts = {info.doc_id: info.chunk_count for info in engine.documents()}
@@ -61,7 +54,7 @@ def test_document_chunk_counts_match_the_manifest(tmp_path: Path) -> None:
 
 
 def test_load_engine_takes_the_index_out_of_the_collectors_scans(tmp_path: Path) -> None:
-    corpus = write_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
     ingest([corpus], tmp_path / "index", HashingEmbedder())
     engine = load_engine(tmp_path / "index")
     assert gc.get_freeze_count() > len(engine.index.chunks)
@@ -71,7 +64,7 @@ def test_load_engine_takes_the_index_out_of_the_collectors_scans(tmp_path: Path)
 
 def test_a_reload_releases_the_old_engine_and_freezes_the_new_one(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    corpus = write_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
     first = ingest([corpus], index_dir, HashingEmbedder()).manifest.index_version
     settings = load_settings(index_dir=index_dir, admin_key=ADMIN_KEY)
     old_engine = load_engine(index_dir)
@@ -82,7 +75,7 @@ def test_a_reload_releases_the_old_engine_and_freezes_the_new_one(tmp_path: Path
     del old_engine
     with TestClient(app) as client:
         assert client.post("/query", json={"question": "How far does the beam reach?"}).json()["index_version"] == first
-        write_corpus(corpus, (FERRY,))
+        write_fake_corpus(corpus, (FERRY,))
         second = ingest([corpus], index_dir, HashingEmbedder()).manifest.index_version
         reloaded = client.post("/admin/reload", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
         assert reloaded.json() == {"index_version": second, "changed": True}
@@ -98,10 +91,10 @@ def test_a_reload_releases_the_old_engine_and_freezes_the_new_one(tmp_path: Path
 
 def test_a_failed_reload_leaves_the_served_index_frozen(tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
-    corpus = write_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
     ingest([corpus], index_dir, HashingEmbedder())
     engine = load_engine(index_dir)
-    write_corpus(corpus, (FERRY,))
+    write_fake_corpus(corpus, (FERRY,))
     second = ingest([corpus], index_dir, HashingEmbedder()).manifest.index_version
     vectors = index_dir / "versions" / second / "chunk_vectors.npy"
     damaged = bytearray(vectors.read_bytes())
@@ -113,7 +106,7 @@ def test_a_failed_reload_leaves_the_served_index_frozen(tmp_path: Path) -> None:
 
 
 def test_hand_over_gives_the_engine_once(tmp_path: Path) -> None:
-    corpus = write_corpus(tmp_path / "corpus", (LIGHTHOUSE,))
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE,))
     ingest([corpus], tmp_path / "index", HashingEmbedder())
     engine = load_engine(tmp_path / "index")
     loader = hand_over(engine)

@@ -20,7 +20,7 @@ from starlette.types import Message
 from service.app import create_app
 from service.errors import EXCERPT_MAX_CHARS, QueryTimeoutError, excerpt
 from service.settings import load_settings
-from tests.fakes import FakeEngine, running_server
+from tests.support.fakes import FakeEngine, running_server
 
 MAX_ECHO = 100
 LIMIT = 65536

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import random
@@ -30,62 +29,10 @@ from index.load import load_index, load_previous_vectors, read_manifest
 from index.manifest import manifest_from_json, manifest_to_json
 from index.publish import clean_leftovers, publish
 from index.records import IndexContent
-from ingest.embedding import HashingEmbedder, text_key
-from ingest.records import Chunk, ChunkingParams, Document, Region, Sentence
-
-REPO = Path(__file__).resolve().parent.parent
-DIMENSION = 32
-
-BASE_TEXTS = {
-    "alpha": "The harbour froze in January. Ferries stopped for a week. Fishermen waited.",
-    "beta": "A rare xylophone was sold at auction. The buyer paid in gold. Nobody saw him.",
-    "gamma": "Rain fell on the valley. The river rose quickly! Was the bridge safe? It was.",
-}
-_SENTENCE = re.compile(r"[^.!?]+[.!?]")
-
-
-def make_content(texts: dict[str, str] | None = None, *, dimension: int = DIMENSION,
-                 model_id: str | None = None) -> IndexContent:
-    """Tiny hand-made content: sentences split on .!?, chunks are overlapping sentence pairs."""
-    texts = BASE_TEXTS if texts is None else texts
-    embedder = HashingEmbedder(dimension)
-    documents: list[Document] = []
-    chunks: list[Chunk] = []
-    sentences: list[Sentence] = []
-    for doc_id in sorted(texts):
-        text = texts[doc_id]
-        documents.append(Document(
-            doc_id=doc_id, source=f"{doc_id}.txt", text=text, title=doc_id.title(),
-            content_hash=hashlib.sha256(text.encode()).hexdigest(),
-            excluded=(Region(start=0, end=0, reason="furniture:test"),),
-        ))
-        spans = []
-        for match in _SENTENCE.finditer(text):
-            start = match.start() + len(match.group()) - len(match.group().lstrip())
-            spans.append((start, match.end()))
-        sentences.extend(Sentence(doc_id=doc_id, start=s, end=e, text=text[s:e]) for s, e in spans)
-        for ordinal in range(max(1, len(spans) - 1)):
-            first, last = spans[ordinal], spans[min(ordinal + 1, len(spans) - 1)]
-            chunk_text = text[first[0]:last[1]]
-            chunks.append(Chunk(
-                chunk_id=f"{doc_id}#{ordinal:04d}", doc_id=doc_id, ordinal=ordinal,
-                start=first[0], end=last[1], text=chunk_text, token_count=len(chunk_text.split()),
-                sentence_start=ordinal, sentence_end=min(ordinal + 2, len(spans)),
-            ))
-    return IndexContent(
-        documents=tuple(documents), chunks=tuple(chunks), sentences=tuple(sentences),
-        chunk_vectors=embedder.encode([chunk.text for chunk in chunks]),
-        sentence_vectors=embedder.encode([sentence.text for sentence in sentences]),
-        model_id=model_id or embedder.model_id, dimension=dimension, precision="float32",
-        chunking=ChunkingParams(),
-    )
-
-
-def variant(number: int) -> IndexContent:
-    """Content that differs per ``number`` (for version switching and the crash loop)."""
-    texts = dict(BASE_TEXTS)
-    texts["delta"] = f"This is variant {number}. It has its own words, number {number}."
-    return make_content(texts)
+from ingest.embedding import text_key
+from ingest.records import Chunk
+from tests.support.index_content import DIMENSION, make_content, variant
+from tests.support.paths import REPO
 
 
 def folder_bytes(folder: Path) -> dict[str, bytes]:
@@ -170,7 +117,7 @@ def test_same_content_gives_the_same_bytes_in_another_process_and_folder(tmp_pat
     manifest = publish(tmp_path / "here", make_content())
     # Another hash seed: bm25s numbers its vocabulary in set order unless we sort it.
     script = ("import sys; from pathlib import Path; from index.publish import publish; "
-              "from tests.test_store import make_content; "
+              "from tests.support.index_content import make_content; "
               "print(publish(Path(sys.argv[1]), make_content()).index_version)")
     environment = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPO)}
     result = subprocess.run(
@@ -379,7 +326,7 @@ _CRASH_CHILD = """
 import sys
 from pathlib import Path
 from index.publish import publish
-from tests.test_store import variant
+from tests.support.index_content import variant
 root, number = Path(sys.argv[1]), int(sys.argv[2])
 contents = [variant(number + step) for step in range(40)]
 print("ready", flush=True)

@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from ingest.furniture import detect_furniture
 from ingest.records import Region
 from ingest.title import TITLE_LENGTH, derive_title
+from tests.support.paths import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "data" / "corpus"
 PAGES = REPO / "tests" / "fixtures" / "pages"
 
