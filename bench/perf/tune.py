@@ -104,7 +104,8 @@ def score(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Scores:
     """Run every question once (cache off) and score it."""
     hits, reciprocal, answer_hits, false_abstentions, abstained = [], [], [], [], []
     for question in questions:
-        result = engine.query(Query(question=question.question, top_k=10), use_cache=False)
+        result = engine.query(Query(question=question.question, top_k=10, mode=engine.config.retrieval.mode),
+                              use_cache=False)
         if not question.answerable:
             abstained.append(float(result.answer is None))
             continue
@@ -127,17 +128,14 @@ def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
+_RETRIEVAL_KNOBS = ("mode", "fusion", "alpha", "peak_weight", "max_per_document", "rescore", "sentence_weight")
+_ANSWER_KNOBS = ("type_weight", "agreement_weight", "lexical_weight", "min_score", "max_sentences", "keep_ratio")
 GRID: dict[str, tuple[Any, ...]] = {
-    "fusion": ("convex", "max_z", "rrf"),
-    "alpha": (0.7,),
-    "peak_weight": (0.5,),
-    "max_per_document": (0, 2),
-    "type_weight": (0.0,),
-    "agreement_weight": (0.0,),
-    "lexical_weight": (0.6,),
-    "min_score": (0.35,),
+    **{name: (getattr(RetrievalConfig(), name),) for name in _RETRIEVAL_KNOBS},
+    **{name: (getattr(AnswerConfig(), name),) for name in _ANSWER_KNOBS},
 }
-_RETRIEVAL = frozenset({"fusion", "alpha", "peak_weight", "max_per_document"})
+"""Every knob at the product's default; ``--grid`` replaces a knob's values."""
+_RETRIEVAL = frozenset(_RETRIEVAL_KNOBS)
 
 
 def configs(grid: dict[str, tuple[Any, ...]]) -> Iterator[tuple[str, EngineConfig]]:
