@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from eval.errors import BeirFormatError
+from eval.jsonl import json_objects
 
 QRELS_HEADER = ("query-id", "corpus-id", "score")
 
@@ -110,17 +110,9 @@ def _read_qrels(path: Path, queries: dict[str, str]) -> dict[str, dict[str, int]
 
 def _json_lines(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Each non-blank line parsed as a JSON object, with its ``path:line`` for messages."""
-    for line_number, line in _text_lines(path):
-        if not line.strip():
-            continue
-        where = f"{path}:{line_number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise BeirFormatError(f"{where}: not valid JSON ({error.msg})") from error
-        if not isinstance(record, dict):
-            raise BeirFormatError(f"{where}: each line must be a JSON object")
-        yield where, cast(dict[str, Any], record)
+    lines = (line for _, line in _text_lines(path))
+    for _, where, record in json_objects(lines, source=str(path), error=BeirFormatError):
+        yield where, record
 
 
 def _text_lines(path: Path) -> Iterator[tuple[int, str]]:

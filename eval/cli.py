@@ -23,8 +23,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from eval.beir import BeirDoc, read_beir
 from eval.errors import EvalError
 from eval.gold import load_gold, resolve_gold, verify_gold
-from eval.report import render_summary, write_reports
-from eval.runner import (
+from eval.records import (
     BEIR_SUMMARY,
     GOLD_SUMMARY,
     LOWER_IS_BETTER,
@@ -33,13 +32,13 @@ from eval.runner import (
     PlainQuestion,
     QueryOutcome,
     Question,
-    ablation_configs,
-    run_queries,
-    score_beir,
-    score_gold,
 )
+from eval.report import render_summary, write_reports
+from eval.runner import ablation_configs, run_queries
+from eval.scoring import score_beir, score_gold
 from index.build import ingest
-from index.store import current_version, load_index
+from index.layout import current_version
+from index.load import load_index
 from ingest.embedding import load_embedder
 from service.engine import QueryEngine, load_engine
 

@@ -9,7 +9,6 @@ every anchor into an offset span once the document texts are known.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from eval.errors import GoldSetError
+from eval.jsonl import json_objects
 
 Kind = Literal["direct", "paraphrase", "multi_doc", "unanswerable"]
 KINDS: tuple[Kind, ...] = get_args(Kind)
@@ -104,14 +104,7 @@ def parse_gold(lines: Iterable[str], *, source: str = "<gold>") -> tuple[GoldQue
     """Validate JSONL lines into questions; ``source`` only names the input in error messages."""
     questions: list[GoldQuestion] = []
     seen: dict[str, int] = {}
-    for line_number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{line_number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise GoldSetError(f"{where}: not valid JSON ({error.msg})") from error
+    for line_number, where, record in json_objects(lines, source=source, error=GoldSetError):
         question = _parse_question(record, where)
         if question.query_id in seen:
             raise GoldSetError(

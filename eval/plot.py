@@ -8,7 +8,7 @@ from pathlib import Path
 import matplotlib
 from matplotlib.figure import Figure
 
-from eval.runner import HIT_CURVE, EvalResult
+from eval.records import HIT_CURVE, EvalResult
 
 PLOT_NAME = "evidence_hit_at_k.png"
 SERVED_COLOUR = "black"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from eval.calibration import Calibration, ThresholdErrors
 from eval.plot import PLOT_NAME, plot_hit_curves
-from eval.runner import (
+from eval.records import (
     HIT_CURVE,
     LOWER_IS_BETTER,
     TOP_PASSAGES,

@@ -1,39 +1,19 @@
-"""Text analysis shared by BM25 and answer scoring: terms, stop words, stemming (pure)."""
+"""The BM25 analyzer: which terms index and query time take from a text (pure).
+
+Built on the project's one vocabulary (``ingest.analysis``: stop words, Snowball stems, words);
+what it adds is search-specific: acronyms survive their stop-word spelling, and an indexed name
+also yields its initials. Answer scoring uses the same terms.
+"""
 
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
-from bm25s.stopwords import STOPWORDS_EN_PLUS
+from ingest.analysis import STOPWORDS, normalize_initialisms, split_words, stem
 
-# "U.S." and "U.N." must meet "US" and "UN": drop the periods of initialisms before tokenising.
-_INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
-_TERM = re.compile(r"(?u)\b\w\w+\b")
 # A run of capitalised words, "of" / "of the" allowed inside: "United States", "Bank of England".
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:of[ \t]+(?:the[ \t]+)?)?[A-Z][a-z]+)+\b")
 _NAME_LINKS = frozenset({"of", "the"})
-QUESTION_WORDS = frozenset({"what", "who", "whom", "whose", "which", "when", "where", "why", "how",
-                            "did", "does", "do", "is", "are", "was", "were", "according"})
-STOPWORDS = frozenset(STOPWORDS_EN_PLUS) | QUESTION_WORDS
-
-
-def normalize_initialisms(text: str) -> str:
-    """Rewrite ``U.S.`` as ``US`` (for term matching only; stored text is never changed)."""
-    return _INITIALISM.sub(lambda match: match.group().replace(".", ""), text)
-
-
-@lru_cache(maxsize=1)
-def _stemmer() -> object:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def stem(words: list[str]) -> list[str]:
-    """Snowball English stems of ``words``."""
-    stems: list[str] = _stemmer().stemWords(words)  # type: ignore[attr-defined]
-    return stems
 
 
 def is_acronym(word: str) -> bool:
@@ -48,10 +28,10 @@ def name_initials(text: str) -> list[str]:
     that abbreviates it. Leading capitalised stop words ("The", "In") are not part of a name."""
     initials: list[str] = []
     for run in _NAME_RUN.findall(text):
-        words = run.split()
-        while words and words[0].lower() in STOPWORDS:
-            words.pop(0)
-        letters = "".join(word[0] for word in words if word not in _NAME_LINKS)
+        name_words = run.split()
+        while name_words and name_words[0].lower() in STOPWORDS:
+            name_words.pop(0)
+        letters = "".join(word[0] for word in name_words if word not in _NAME_LINKS)
         if 2 <= len(letters) <= 5:
             initials.append(letters.lower())
     return initials
@@ -68,8 +48,8 @@ def content_terms(text: str, *, initials: bool = True) -> list[str]:
     of a name in a question ("Donald Trump" -> "dt") would be a term no passage needs to contain.
     """
     normalized = normalize_initialisms(text)
-    words = [word.lower() for word in _TERM.findall(normalized)
+    terms = [word.lower() for word in split_words(normalized)
              if word.lower() not in STOPWORDS or is_acronym(word)]
     if initials:
-        words += name_initials(normalized)
-    return stem(words)
+        terms += name_initials(normalized)
+    return stem(terms)

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from index.layout import current_version as read_current_version
+from index.load import load_previous_vectors
+from index.publish import publish
 from index.records import IndexContent, Manifest
-from index.store import current_version as read_current_version
-from index.store import load_previous_vectors, publish
 from ingest.chunking import SplitDocument, split_document, token_counter
 from ingest.dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
 from ingest.embedding import Embedder

@@ -23,8 +23,8 @@ import numpy as np
 
 from index.build import IngestReport, combine_splits, publish_ingest
 from index.errors import BuildError
+from index.load import load_previous_vectors
 from index.model_calls import Answer, ModelCall, ReplayEmbedder
-from index.store import load_previous_vectors
 from ingest.chunking import SplitDocument, split_document, token_counter
 from ingest.dedup import mark_duplicate_lines
 from ingest.embedding import Embedder, PooledVectors, load_embedder

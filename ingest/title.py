@@ -10,6 +10,7 @@ from collections.abc import Iterator, Sequence
 
 from ingest.furniture import TextLine, split_lines
 from ingest.records import Region
+from ingest.sentences import iter_sentences
 
 TITLE_LENGTH = 90  # characters, ellipsis included
 _HEADLINE_LENGTH = 160  # characters; a longer first line is a paragraph
@@ -30,12 +31,6 @@ _DATE_LINE = re.compile(
     r"|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b[\w\s:,.]{0,20}$",
     re.IGNORECASE,
 )
-# A full stop after one of these words (or after "U.S."-style initials) does not end a sentence.
-_ABBREVIATIONS = frozenset(
-    "mr mrs ms dr prof st jr sr gen gov sen rep lt col capt sgt cmdr adm pres no vs etc inc ltd "
-    "co corp dept est fig jan feb mar apr jun jul aug sep sept oct nov dec mt ft approx".split()
-)
-_SENTENCE_BREAK = re.compile(r"[.!?]+[\"'”’)\]]*(?=\s+[\"'“‘(\[]?[A-Z0-9])")
 _SUBORDINATORS = frozenset(
     "as while when after although though despite since because if with amid following before "
     "once unless whereas".split()
@@ -96,13 +91,9 @@ def _is_excluded(line: TextLine, excluded: Sequence[Region], starts: Sequence[in
 
 
 def _first_sentence(paragraph: str) -> str:
-    """The paragraph up to its first sentence end, abbreviations and initials not counted."""
-    for match in _SENTENCE_BREAK.finditer(paragraph):
-        words = paragraph[:match.start()].split()
-        last_word = words[-1].lstrip("\"'“‘(").lower() if words else ""
-        if "." in last_word or last_word in _ABBREVIATIONS or len(last_word) == 1:
-            continue
-        return paragraph[:match.end()]
+    """The paragraph up to the end of its first sentence (``ingest.sentences`` decides where)."""
+    for _, end in iter_sentences(paragraph):
+        return paragraph[:end]
     return paragraph
 
 

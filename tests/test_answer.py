@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from index.analysis import content_terms, name_initials, normalize_initialisms
+from index.analysis import content_terms, name_initials
+from ingest.analysis import normalize_initialisms
 from ingest.records import Sentence
 from service.answer import AnswerConfig, CandidateSentence, is_answer_like, numbers_in, select_answer
 

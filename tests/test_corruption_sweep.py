@@ -20,10 +20,11 @@ import pytest
 from bench.common.corpus import write_corpus
 from bench.faults.corruption import SweepConfig, damaged_variants, run_corruption_sweep, swept_files
 from bench.faults.fuzz import write_resigned_copy
-from index import store
+from index import load as loading
 from index.build import ingest
 from index.errors import IndexCorruptedError, PublishError
-from index.store import current_version, load_index
+from index.layout import current_version
+from index.load import load_index
 from ingest.embedding import HashingEmbedder
 
 
@@ -41,7 +42,7 @@ def test_every_flip_and_truncation_of_every_file_is_refused_before_parsing(tmp_p
 def test_the_sweep_notices_a_loader_that_skips_its_checksums(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(store, "_verify_files", lambda *args, **kwargs: None)
+    monkeypatch.setattr(loading, "_verify_files", lambda *args, **kwargs: None)
     result = run_corruption_sweep(SweepConfig(workdir=tmp_path, documents=3, flips_per_file=3, seed=2))
     assert not result.passed
     assert any("loaded" in problem or "parsed before verification" in problem for problem in result.problems)

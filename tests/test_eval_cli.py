@@ -14,7 +14,8 @@ import pytest
 
 import eval.cli
 from eval.cli import run_eval, safe_file_stem
-from eval.runner import QueryOutcome, run_queries
+from eval.records import QueryOutcome
+from eval.runner import run_queries
 from grounded.cli import build_parser
 from index.build import ingest
 from ingest.embedding import HashingEmbedder

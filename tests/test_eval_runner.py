@@ -9,29 +9,16 @@ from pathlib import Path
 
 import pytest
 
+from eval.confidence import compare, holm
 from eval.gold import EvidenceSpan, GoldQuestion
+from eval.grounding import answer_grounded, citation_problems
+from eval.records import EvalResult, NamedConfig, QueryOutcome, RetrievedPassage
 from eval.report import write_reports
-from eval.runner import (
-    EvalResult,
-    NamedConfig,
-    QueryOutcome,
-    RetrievedPassage,
-    ablation_configs,
-    answer_grounded,
-    citation_problems,
-    compare,
-    doc_ranking,
-    furniture_by_document,
-    holm,
-    overlaps_furniture,
-    run_queries,
-    score_gold,
-    score_gold_outcome,
-    to_outcome,
-)
+from eval.runner import ablation_configs, run_queries, to_outcome
+from eval.scoring import doc_ranking, furniture_by_document, overlaps_furniture, score_gold, score_gold_outcome
 from index.build import ingest
+from index.load import load_index
 from index.retrieval import RetrievalConfig
-from index.store import load_index
 from ingest.embedding import HashingEmbedder
 from ingest.records import Document, Region
 from service.answer import AnswerConfig
@@ -255,7 +242,7 @@ def test_default_not_in_the_sweep_gets_its_own_row() -> None:
 
 
 def test_compare_pairs_questions_by_id() -> None:
-    from eval.runner import ConfigResult, QueryRecord
+    from eval.records import ConfigResult, QueryRecord
 
     def config_result(name: str, values: dict[str, float], default: bool) -> ConfigResult:
         records = tuple(QueryRecord(outcome=_outcome(query_id, (), name), ranking=(),

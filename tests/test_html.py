@@ -74,7 +74,7 @@ def test_logging_stays_quiet_on_unusable_pages(caplog: pytest.LogCaptureFixture)
     assert [record for record in caplog.records if record.levelno >= logging.WARNING] == []
 
 
-NEWS = Path(__file__).resolve().parent / "fixtures" / "html_news" / "river_bridge.html"
+NEWS = FIXTURES / "html_news" / "river_bridge.html"
 
 
 def test_a_news_page_that_marks_no_main_content_still_gives_its_article() -> None:

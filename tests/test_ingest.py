@@ -15,7 +15,8 @@ import pytest
 
 from grounded.cli import main
 from index.build import ingest
-from index.store import current_version, load_index
+from index.layout import current_version
+from index.load import load_index
 from ingest.embedding import HashingEmbedder
 from tests.support.paths import REPO
 

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bench.common.corpus import NewsWriter
-from index.store import load_index
+from index.load import load_index
 from tests.support.paths import REPO
 
 _CHILD = """

@@ -24,7 +24,8 @@ from bench.faults.fuzz import write_resigned_copy
 from index.build import ingest
 from index.dense import read_dense, read_limit_bytes
 from index.errors import IndexCorruptedError
-from index.store import current_version, load_index
+from index.layout import current_version
+from index.load import load_index
 from ingest.embedding import HashingEmbedder
 from tests.support.paths import REPO
 
@@ -86,7 +87,7 @@ def test_the_detector_finds_every_kind_of_pickling() -> None:
 def test_the_project_never_pickles() -> None:
     sources = project_sources()
     assert len(sources) > 30, "the scan found too few files: did the packages move?"
-    assert REPO / "index" / "store.py" in sources and REPO / "service" / "app.py" in sources
+    assert REPO / "index" / "load.py" in sources and REPO / "service" / "app.py" in sources
     findings = [f"{path.relative_to(REPO)}:{finding}" for path in sources
                 for finding in pickle_uses(path.read_text(encoding="utf-8"), str(path))]
     assert findings == []

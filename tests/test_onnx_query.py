@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from index.build import ingest
-from index.store import load_index
+from index.load import load_index
 from ingest.embedding import load_embedder
 from ingest.onnx_query import (
     MIN_COSINE,

@@ -17,8 +17,9 @@ import ray
 from grounded.cli import main
 from index.build import ingest
 from index.errors import BuildError
+from index.layout import current_version
+from index.load import load_index
 from index.ray_build import RayOptions, ray_ingest
-from index.store import current_version, load_index
 from ingest.embedding import Embedder, HashingEmbedder, OnRows, PooledVectors, Spans, Vectors
 from ingest.sentence_vectors import ENCODED, POOLED
 from tests.support.paths import REPO

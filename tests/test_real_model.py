@@ -9,7 +9,7 @@ import pytest
 
 from index.build import ingest
 from index.errors import ModelMismatchError
-from index.store import load_index
+from index.load import load_index
 from service.engine import QueryEngine, load_engine
 from service.records import Query
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index.load import load_index
+from index.publish import publish
 from index.searcher import Index
-from index.store import load_index, publish
 from ingest.embedding import HashingEmbedder
 from tests.support.index_content import DIMENSION, make_content
 

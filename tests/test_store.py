@@ -16,23 +16,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import store
+from index import load as loading
+from index import publish as publishing
 from index.errors import (
     IndexCorruptedError,
     IndexMissingError,
     ModelMismatchError,
     PublishError,
 )
+from index.layout import current_version
+from index.load import load_index, load_previous_vectors, read_manifest
 from index.manifest import manifest_from_json, manifest_to_json
+from index.publish import clean_leftovers, publish
 from index.records import IndexContent
-from index.store import (
-    clean_leftovers,
-    current_version,
-    load_index,
-    load_previous_vectors,
-    publish,
-    read_manifest,
-)
 from ingest.embedding import text_key
 from ingest.records import Chunk
 from tests.support.index_content import DIMENSION, make_content, variant
@@ -120,7 +116,7 @@ def test_same_content_twice_is_a_no_op_with_byte_identical_files(tmp_path: Path)
 def test_same_content_gives_the_same_bytes_in_another_process_and_folder(tmp_path: Path) -> None:
     manifest = publish(tmp_path / "here", make_content())
     # Another hash seed: bm25s numbers its vocabulary in set order unless we sort it.
-    script = ("import sys; from pathlib import Path; from index.store import publish; "
+    script = ("import sys; from pathlib import Path; from index.publish import publish; "
               "from tests.support.index_content import make_content; "
               "print(publish(Path(sys.argv[1]), make_content()).index_version)")
     environment = {**os.environ, "PYTHONHASHSEED": "12345", "PYTHONPATH": str(REPO)}
@@ -169,7 +165,7 @@ def _forbid_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("a file was parsed before every checksum was verified")
 
     for name in ("_read_records", "read_dense", "load_sparse"):
-        monkeypatch.setattr(store, name, refuse)
+        monkeypatch.setattr(loading, name, refuse)
 
 
 def _data_files(root: Path) -> list[Path]:
@@ -272,7 +268,7 @@ def test_disk_failure_raises_publish_error_and_keeps_the_old_version(
     def fail(*args: object, **kwargs: object) -> None:
         raise OSError(failure, os.strerror(failure))
 
-    monkeypatch.setattr(store, "write_bytes" if step == "write" else "fsync_tree", fail)
+    monkeypatch.setattr(publishing, "write_bytes" if step == "write" else "fsync_tree", fail)
     with pytest.raises(PublishError, match="previous version is still current"):
         publish(tmp_path, variant(1))
     assert current_version(tmp_path) == old.index_version
@@ -329,7 +325,7 @@ def test_content_breaking_its_invariants_is_a_bug_not_a_publish(tmp_path: Path) 
 _CRASH_CHILD = """
 import sys
 from pathlib import Path
-from index.store import publish
+from index.publish import publish
 from tests.support.index_content import variant
 root, number = Path(sys.argv[1]), int(sys.argv[2])
 contents = [variant(number + step) for step in range(40)]

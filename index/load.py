@@ -1,0 +1,275 @@
+"""Verify and load the current version of an index folder (``index.layout``).
+
+Every file's size and sha256 is checked against the manifest before any file is parsed, and
+nothing is ever unpickled; a damaged folder raises ``IndexCorruptedError`` naming the file.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tokenize
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from index.dense import read_dense
+from index.errors import IndexCorruptedError, IndexFolderError, IndexMissingError, ModelMismatchError
+from index.fsutil import sha256_file
+from index.layout import (
+    CHUNK_VECTORS_FILE,
+    CHUNKS_FILE,
+    CURRENT_NAME,
+    DENSE_FILE,
+    DOCUMENTS_FILE,
+    REQUIRED_FILES,
+    SENTENCE_VECTORS_FILE,
+    SENTENCES_FILE,
+    SPARSE_FOLDER,
+    VERSIONS_NAME,
+    current_version,
+    fix_hint,
+)
+from index.manifest import (
+    MANIFEST_NAME,
+    chunks_from_jsonl,
+    compute_index_version,
+    documents_from_jsonl,
+    manifest_from_json,
+    manifest_to_json,
+    sentences_from_jsonl,
+)
+from index.records import Manifest, Vectors
+from index.searcher import Index
+from index.sparse import document_count, load_sparse
+from ingest.embedding import text_key
+from ingest.records import Chunk, Document, Sentence
+from ingest.sentence_vectors import sentence_keys
+
+# --------------------------------------------------------------------------------------- verify
+
+def _verified_manifest(version_dir: Path, root: Path) -> Manifest:
+    """Parse ``manifest.json`` and check it is canonical and matches its own content address."""
+    path = version_dir / MANIFEST_NAME
+    try:
+        data = path.read_bytes()
+    except OSError as error:
+        raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
+    manifest = manifest_from_json(data, path)
+    if (manifest_to_json(manifest) != data
+            or compute_index_version(manifest) != manifest.index_version
+            or manifest.index_version != version_dir.name):
+        raise IndexCorruptedError(
+            f"{path} does not match its checksum (it was modified or damaged); {fix_hint(root)}"
+        )
+    return manifest
+
+
+def _verify_files(version_dir: Path, manifest: Manifest, root: Path) -> None:
+    """Check every listed file's size and sha256 before any of them is parsed."""
+    missing = REQUIRED_FILES - set(manifest.files)
+    if missing:
+        raise IndexCorruptedError(
+            f"{version_dir / MANIFEST_NAME} does not list {sorted(missing)}; {fix_hint(root)}"
+        )
+    for name, entry in sorted(manifest.files.items()):
+        relative = PurePosixPath(name)
+        path = version_dir / relative
+        if relative.is_absolute() or ".." in relative.parts:
+            raise IndexCorruptedError(f"{version_dir / MANIFEST_NAME} lists {name!r}; {fix_hint(root)}")
+        try:
+            sha256, size = sha256_file(path)
+        except FileNotFoundError as error:
+            raise IndexCorruptedError(f"{path} is missing; {fix_hint(root)}") from error
+        except OSError as error:
+            raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
+        if (sha256, size) != (entry.sha256, entry.size):
+            raise IndexCorruptedError(
+                f"{path} does not match its checksum in manifest.json (it was modified, "
+                f"truncated or damaged); {fix_hint(root)}"
+            )
+
+
+def _open_current(root: Path) -> tuple[Path, Manifest]:
+    """The current version's folder and verified manifest (files not yet checked)."""
+    name = current_version(root)
+    if name is None:
+        raise IndexMissingError(f"no index at {root}: run `grounded ingest --index {root}`")
+    version_dir = root / VERSIONS_NAME / name
+    if not version_dir.is_dir():
+        raise IndexCorruptedError(
+            f"{root / CURRENT_NAME} names version {name}, but {version_dir} does not exist; "
+            f"{fix_hint(root)}"
+        )
+    return version_dir, _verified_manifest(version_dir, root)
+
+
+def version_is_intact(version_dir: Path, manifest: Manifest, root: Path) -> bool:
+    """True when an existing version folder holds exactly ``manifest`` and its files."""
+    try:
+        if _verified_manifest(version_dir, root) != manifest:
+            return False
+        _verify_files(version_dir, manifest, root)
+    except IndexCorruptedError:
+        return False
+    return True
+
+
+# ----------------------------------------------------------------------------------------- load
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class _Records:
+    documents: tuple[Document, ...]
+    chunks: tuple[Chunk, ...]
+    sentences: tuple[Sentence, ...]
+    chunk_vectors: Vectors
+    sentence_vectors: Vectors
+
+
+# What numpy and bm25s raise on a damaged file whose checksum passed: numpy parses a .npy header
+# with ``tokenize`` and ``ast.literal_eval``, bm25s indexes JSON it trusts.
+_PARSE_ERRORS = (ValueError, KeyError, TypeError, SyntaxError, tokenize.TokenError)
+
+
+def _load_array(path: Path, rows: int, dimension: int, root: Path) -> Vectors:
+    try:
+        vectors: Vectors = np.load(path, allow_pickle=False)
+    except (OSError, *_PARSE_ERRORS) as error:
+        raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
+    if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
+        raise IndexCorruptedError(
+            f"{path} holds {vectors.dtype} {vectors.shape}, expected float32 {(rows, dimension)}; "
+            f"{fix_hint(root)}"
+        )
+    vectors.flags.writeable = False
+    return vectors
+
+
+def _read_records(version_dir: Path, manifest: Manifest, root: Path) -> _Records:
+    """Parse the record and vector files of a version whose checksums were verified."""
+    documents_path = version_dir / DOCUMENTS_FILE
+    documents = documents_from_jsonl(documents_path.read_bytes(), documents_path)
+    text_of = {document.doc_id: document.text for document in documents}
+    chunks_path = version_dir / CHUNKS_FILE
+    chunks = chunks_from_jsonl(chunks_path.read_bytes(), chunks_path, text_of)
+    sentences_path = version_dir / SENTENCES_FILE
+    sentences = sentences_from_jsonl(sentences_path.read_bytes(), sentences_path, text_of)
+    if (len(text_of), len(chunks), len(sentences)) != (
+        len(manifest.documents), manifest.chunk_count, manifest.sentence_count
+    ):
+        raise IndexCorruptedError(
+            f"{version_dir} holds {len(text_of)} documents, {len(chunks)} chunks and "
+            f"{len(sentences)} sentences, but manifest.json says {len(manifest.documents)}, "
+            f"{manifest.chunk_count} and {manifest.sentence_count}; {fix_hint(root)}"
+        )
+    return _Records(
+        documents=documents,
+        chunks=chunks,
+        sentences=sentences,
+        chunk_vectors=_load_array(version_dir / CHUNK_VECTORS_FILE, len(chunks),
+                                  manifest.dimension, root),
+        sentence_vectors=_load_array(version_dir / SENTENCE_VECTORS_FILE, len(sentences),
+                                     manifest.dimension, root),
+    )
+
+
+def _check_model(manifest: Manifest, root: Path, model_id: str | None,
+                 dimension: int | None) -> None:
+    if (model_id is not None and model_id != manifest.model_id) or (
+        dimension is not None and dimension != manifest.dimension
+    ):
+        raise ModelMismatchError(
+            f"the index at {root} was built with model {manifest.model_id} "
+            f"({manifest.dimension}-d), but model {model_id or manifest.model_id} "
+            f"({dimension or manifest.dimension}-d) was requested; serve with the index's model "
+            f"or re-run `grounded ingest --index {root}` with the new one"
+        )
+
+
+def load_index(root: Path, *, expected_model_id: str | None = None,
+               expected_dimension: int | None = None) -> Index:
+    """Verify and load the current version of ``root`` into a ready ``Index``.
+
+    Every file's sha256 is checked against ``manifest.json`` before any is parsed. Raises
+    ``IndexMissingError`` (no version yet), ``IndexCorruptedError`` (a file is missing, damaged or
+    inconsistent; the message names it) or ``ModelMismatchError``.
+    """
+    version_dir, manifest = _open_current(root)
+    _check_model(manifest, root, expected_model_id, expected_dimension)
+    _verify_files(version_dir, manifest, root)
+    try:
+        records = _read_records(version_dir, manifest, root)
+        dense_path = version_dir / DENSE_FILE
+        try:
+            dense = read_dense(dense_path, count=manifest.chunk_count, dimension=manifest.dimension)
+        except RuntimeError as error:
+            raise IndexCorruptedError(f"cannot read {dense_path}: {error}; {fix_hint(root)}") from error
+        if (dense.ntotal, dense.d) != (manifest.chunk_count, manifest.dimension):
+            raise IndexCorruptedError(
+                f"{dense_path} holds {dense.ntotal} vectors of dimension {dense.d}, expected "
+                f"{manifest.chunk_count} of {manifest.dimension}; {fix_hint(root)}"
+            )
+        sparse_path = version_dir / SPARSE_FOLDER
+        try:
+            sparse = load_sparse(sparse_path)
+        except _PARSE_ERRORS as error:
+            message = f"cannot read {sparse_path}: {error}; {fix_hint(root)}"
+            raise IndexCorruptedError(message) from error
+        if document_count(sparse) != manifest.chunk_count:
+            raise IndexCorruptedError(
+                f"{sparse_path} scores {document_count(sparse)} chunks, expected "
+                f"{manifest.chunk_count}; {fix_hint(root)}"
+            )
+    except OSError as error:
+        raise IndexCorruptedError(f"cannot read {version_dir}: {error}; {fix_hint(root)}") from error
+    return Index(
+        root=root,
+        version_dir=version_dir,
+        manifest=manifest,
+        documents={document.doc_id: document for document in records.documents},
+        chunks=records.chunks,
+        sentences=records.sentences,
+        chunk_vectors=records.chunk_vectors,
+        sentence_vectors=records.sentence_vectors,
+        dense=dense,
+        sparse=sparse,
+    )
+
+
+def read_manifest(root: Path) -> Manifest | None:
+    """The fully verified manifest of the current version, or ``None`` when there is no valid one.
+
+    A damaged index reads as ``None`` so that ingest simply rebuilds it.
+    """
+    try:
+        version_dir, manifest = _open_current(root)
+        _verify_files(version_dir, manifest, root)
+    except (IndexMissingError, IndexCorruptedError):
+        return None
+    return manifest
+
+
+def load_previous_vectors(root: Path, model_id: str) -> dict[str, Vectors]:
+    """Cache key -> vector for every chunk and sentence of the current version.
+
+    Chunks are keyed by ``text_key(text)``, sentences by ``ingest.sentence_vectors.sentence_keys``
+    under the method the version was built with (their text when encoded, their chunks' when pooled).
+
+    Empty when there is no valid current version or it was built with another model, so ingest
+    never re-embeds unchanged text and never reuses another model's vectors. The vectors are
+    read-only views into the loaded arrays.
+    """
+    try:
+        version_dir, manifest = _open_current(root)
+        if manifest.model_id != model_id:
+            return {}
+        _verify_files(version_dir, manifest, root)
+        records = _read_records(version_dir, manifest, root)
+    except (IndexFolderError, OSError):
+        return {}
+    cache: dict[str, Vectors] = {}
+    for chunk, vector in zip(records.chunks, records.chunk_vectors, strict=True):
+        cache[text_key(chunk.text)] = vector
+    keys = sentence_keys(records.chunks, records.sentences, manifest.sentence_vectors)
+    for key, vector in zip(keys, records.sentence_vectors, strict=True):
+        cache[key] = vector
+    return cache
