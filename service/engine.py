@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import gc
 import logging
-import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +23,7 @@ from index.store import current_version, load_index
 from ingest.embedding import Embedder, SentenceTransformerEmbedder, load_embedder
 from ingest.onnx_query import OnnxUnavailableError, onnx_query_embedder
 from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
+from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
 WARM_UP_QUESTION = "What is this collection of documents about?"
@@ -39,38 +39,6 @@ class EngineConfig:
     cache_size: int = 256
 
 
-class _ResultCache:
-    """A bounded LRU of query results, keyed by the normalised query."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._items: OrderedDict[Query, QueryResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Query) -> QueryResult | None:
-        with self._lock:
-            result = self._items.get(key)
-            if result is not None:
-                self._items.move_to_end(key)
-            return result
-
-    def put(self, key: Query, result: QueryResult) -> None:
-        if self._capacity <= 0:
-            return
-        with self._lock:
-            self._items[key] = result
-            self._items.move_to_end(key)
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-
-
-def _cache_key(query: Query) -> Query:
-    """Questions that differ only in spacing or case share a cache entry."""
-    doc_ids = tuple(sorted(set(query.doc_ids))) if query.doc_ids is not None else None
-    return Query(question=" ".join(query.question.split()).casefold(), top_k=query.top_k,
-                 mode=query.mode, doc_ids=doc_ids)
-
-
 class QueryEngine:
     """Answers queries over one loaded index with one embedder (the one the manifest names)."""
 
@@ -78,7 +46,7 @@ class QueryEngine:
         self.index = index
         self.embedder = embedder
         self.config = config or EngineConfig()
-        self._cache = _ResultCache(self.config.cache_size)
+        self._cache = ResultCache(self.config.cache_size)
         sentences = index.sentences
         # Content terms of a sentence, computed on first use (bounded, so memory stays flat).
         self._sentence_terms = lru_cache(maxsize=65536)(
@@ -105,7 +73,7 @@ class QueryEngine:
               use_cache: bool = True) -> QueryResult:
         """Answer ``query``; ``retrieval`` overrides the configured retrieval (the eval ablation)."""
         started = time.perf_counter()
-        key = _cache_key(query)
+        key = cache_key(query)
         if use_cache and retrieval is None:
             cached = self._cache.get(key)
             if cached is not None:
@@ -119,21 +87,22 @@ class QueryEngine:
         if config.mode != query.mode:
             config = replace(config, mode=query.mode)
 
-        query_vector = self.embedder.encode([query.question])[0]
+        # Everything below sees only the key's text and terms, so equal keys mean equal results.
+        query_vector = self.embedder.encode([key.text])[0]
         embedded = time.perf_counter()
         rows = (self.index.rows_for_documents(query.doc_ids) if query.doc_ids is not None else None)
         if rows is not None and len(rows) == 0:
             passages_scored: list[ScoredPassage] = []
         else:
-            passages_scored = retrieve(self.index, query.question, query_vector, top_k=query.top_k,
+            passages_scored = retrieve(self.index, key.text, query_vector, top_k=query.top_k,
                                        config=config, rows=rows)
         searched = time.perf_counter()
         passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(passages_scored, 1))
         rescored = time.perf_counter()
-        question_terms = self.index.term_weights(dict.fromkeys(content_terms(query.question, initials=False)))
+        question_terms = self.index.term_weights(dict.fromkeys(key.terms))
         decision = select_answer(question_terms,
                                  self._candidates(passages_scored, query_vector), self.config.answer,
-                                 required_numbers=numbers_in(query.question))
+                                 required_numbers=numbers_in(key.text))
         answered = time.perf_counter()
         result = QueryResult(
             question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
