@@ -24,9 +24,9 @@ from eval.metrics import (
     retrieval_measures,
     span_qrels,
 )
+from index.records import Document
 from index.retrieval import RetrievalConfig
-from ingest.records import Document
-from service.engine import QueryEngine
+from service import QueryEngine
 from service.records import Answer, Query, QueryResult
 
 DEPTH = 100

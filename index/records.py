@@ -9,6 +9,22 @@ import numpy.typing as npt
 
 from ingest.records import Chunk, ChunkingParams, Document, Sentence
 
+__all__ = [
+    "FORMAT_VERSION",
+    "Chunk",
+    "ChunkingParams",
+    "Document",
+    "DocumentEntry",
+    "FileEntry",
+    "Hit",
+    "IndexContent",
+    "Manifest",
+    "Sentence",
+    "Vectors",
+]
+"""The ingest records an index holds (``Document``, ``Chunk``, ``Sentence``, ``ChunkingParams``) are
+re-exported, so the layers above the index import them from here, never from ``ingest``."""
+
 Vectors = npt.NDArray[np.float32]
 
 FORMAT_VERSION = 1

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ingest.records import Sentence
+from index.records import Sentence
 from service.records import Answer, Citation
 
 TERMINAL = (".", "!", "\"", "”", "’", "'", ")")

@@ -7,7 +7,6 @@ result cache takes a lock.
 from __future__ import annotations
 
 import gc
-import logging
 import time
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -17,17 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from index.analysis import content_terms
+from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_encoder
 from index.retrieval import RetrievalConfig, ScoredPassage, retrieve
 from index.searcher import Index
 from index.store import current_version, load_index
-from ingest.embedding import Embedder, SentenceTransformerEmbedder, load_embedder
-from ingest.onnx_query import OnnxUnavailableError, onnx_query_embedder
 from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
 from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
 WARM_UP_QUESTION = "What is this collection of documents about?"
-_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,31 +144,22 @@ def _ms(start: float, end: float) -> float:
 
 
 def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads: int | None = 1,
-                model_path: str | None = None, query_runtime: str = "onnx") -> QueryEngine:
-    """Load the index and the model its manifest names (or ``model_path``, which must match).
+                model_path: str | None = None, query_runtime: QueryRuntime = "onnx",
+                encoder: Embedder | None = None) -> QueryEngine:
+    """Load the index and the encoder its manifest names (``index.query_encoder.load_query_encoder``).
 
-    ``query_runtime="onnx"`` encodes questions with ONNX Runtime where ``ingest.onnx_query``
-    accepts the model (same vectors, ~2x faster, GIL released), else with torch, saying why.
+    ``model_path`` must be the index's model; an ``encoder`` already loaded (the one that just built
+    the index) is checked against the manifest and used as is. Raises the index errors of
+    ``load_index`` and ``ModelMismatchError``.
     """
-    if query_runtime not in ("onnx", "torch"):
-        raise ValueError(f"query_runtime must be 'onnx' or 'torch', got {query_runtime!r}")
     index = load_index(index_dir)
-    manifest = index.manifest
-    embedder: Embedder = load_embedder(model_path or manifest.model_id, precision=manifest.precision,
-                                       threads=threads)
-    if embedder.model_id != manifest.model_id or embedder.dimension != manifest.dimension:
-        from index.errors import ModelMismatchError
-
-        raise ModelMismatchError(
-            f"index {index_dir} was built with {manifest.model_id} ({manifest.dimension}-d) but the "
-            f"model given is {embedder.model_id} ({embedder.dimension}-d); re-run `grounded ingest` "
-            "with this model or serve with the index's model")
-    if query_runtime == "onnx" and isinstance(embedder, SentenceTransformerEmbedder):
-        try:
-            embedder = onnx_query_embedder(embedder, threads=threads or 1)
-        except OnnxUnavailableError as error:
-            _LOG.warning("questions are encoded with torch: %s", error)
-    engine = QueryEngine(index, embedder, config)
+    source = f"index {index_dir}"
+    if encoder is None:
+        encoder = load_query_encoder(index.manifest, model_path=model_path, threads=threads,
+                                     runtime=query_runtime, source=source)
+    else:
+        check_model(encoder, index.manifest, source=source)
+    engine = QueryEngine(index, encoder, config)
     engine.query(Query(question=WARM_UP_QUESTION), use_cache=False)
     freeze_long_lived_objects()
     return engine

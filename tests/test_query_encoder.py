@@ -10,15 +10,15 @@ import numpy as np
 import pytest
 
 from index.build import ingest
-from index.store import load_index
-from ingest.embedding import load_embedder
-from ingest.onnx_query import (
+from index.query_encoder import (
     MIN_COSINE,
     OnnxQueryEmbedder,
     OnnxUnavailableError,
     _supported_layout,
     onnx_query_embedder,
 )
+from index.store import load_index
+from ingest.embedding import load_embedder
 from service.engine import QueryEngine, load_engine
 from service.records import Query
 from service.settings import load_settings
