@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -19,6 +20,7 @@ __all__ = [
     "Hit",
     "IndexContent",
     "Manifest",
+    "Mode",
     "Sentence",
     "Vectors",
 ]
@@ -28,6 +30,9 @@ re-exported, so the layers above the index import them from here, never from ``i
 Vectors = npt.NDArray[np.float32]
 
 FORMAT_VERSION = 1
+
+Mode = Literal["hybrid", "dense", "sparse"]
+"""Which first stage a search runs: fused dense + BM25, dense only or BM25 only."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,13 +15,11 @@ import numpy as np
 import numpy.typing as npt
 
 from index.fusion import convex_combination, min_max, reciprocal_rank_fusion
-from index.records import Hit
-from ingest.records import Chunk
+from index.records import Chunk, Hit, Mode
 
 if TYPE_CHECKING:
     from index.searcher import Index
 
-Mode = Literal["hybrid", "dense", "sparse"]
 Fusion = Literal["rrf", "convex"]
 
 

@@ -15,7 +15,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from index.analysis import content_terms
-from service.records import Mode, Query, QueryResult
+from index.records import Mode
+from service.records import Query, QueryResult
 
 
 def question_text(question: str) -> str:
