@@ -69,8 +69,6 @@ logger = logging.getLogger(__name__)
 
 EngineLoader = Callable[[Settings], QueryEngineProtocol]
 
-# Neutral on purpose: it only has to exercise every stage (model, FAISS, BM25 compilation).
-WARM_UP_QUERY = Query(question="What happened, where and when?", top_k=5, mode="hybrid")
 RETRY_AFTER_SECONDS = "5"
 JSON_EXAMPLE = 'send a JSON object such as {"question": "..."}'
 # The product page is one self-contained file: the policy forbids every external asset.
@@ -230,11 +228,6 @@ def _document_security(app: FastAPI, settings: Settings) -> None:
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented customisation hook
 
 
-def warm_up(engine: QueryEngineProtocol) -> QueryResult:
-    """Answer one query so the first real request pays no compilation or lazy-loading cost."""
-    return engine.query(WARM_UP_QUERY)
-
-
 def _lifespan(
     settings: Settings, engine_loader: EngineLoader, metrics: Metrics, holder: EngineHolder
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
@@ -261,8 +254,7 @@ def _lifespan(
 
 
 def _install(engine: QueryEngineProtocol, holder: EngineHolder) -> str:
-    """Warm ``engine`` up and serve it from ``holder``, which becomes its only owner; its version."""
-    warm_up(engine)
+    """Serve ``engine`` from ``holder`` (which warms it up and becomes its only owner); its version."""
     holder.install(engine)
     return engine.index_version
 

@@ -24,8 +24,6 @@ from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_a
 from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
-WARM_UP_QUESTION = "What is this collection of documents about?"
-
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineConfig:
@@ -160,7 +158,6 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
     else:
         check_model(encoder, index.manifest, source=source)
     engine = QueryEngine(index, encoder, config)
-    engine.query(Query(question=WARM_UP_QUESTION), use_cache=False)
     freeze_long_lived_objects()
     return engine
 
@@ -168,9 +165,9 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
 def reload_engine(engine: QueryEngine) -> QueryEngine:
     """An engine over the newest published version of the same folder, sharing the loaded model.
 
-    Returns ``engine`` itself when the published version has not changed. The new engine is warmed
-    up before it is returned, so swapping it in never slows the first query. Raises the index
-    errors of ``load_index`` (corrupted, other model) and leaves ``engine`` untouched.
+    Returns ``engine`` itself when the published version has not changed. Raises the index errors
+    of ``load_index`` (corrupted, other model) and leaves ``engine`` untouched. Not warmed up: the
+    service's ``EngineHolder`` warms every engine once before serving it.
     """
     if current_version(engine.index.root) == engine.index_version:
         return engine
@@ -181,7 +178,6 @@ def reload_engine(engine: QueryEngine) -> QueryEngine:
         index = load_index(engine.index.root, expected_model_id=engine.embedder.model_id,
                            expected_dimension=engine.embedder.dimension)
         fresh = QueryEngine(index, engine.embedder, engine.config)
-        fresh.query(Query(question=WARM_UP_QUESTION), use_cache=False)
     finally:
         # Loaded or not, what is served now leaves the collector's scans again.
         freeze_long_lived_objects()
