@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install index serve test test-fast lint eval eval-gate bench reliability clean
+.PHONY: install index serve test test-fast lint eval eval-gate bench reliability docs-corpus clean
 
 # The seed benchmark as a CI gate: each value sits just under what `make eval` measured
 # (docs/evaluation.md), so a retrieval or grounding regression fails the build.
@@ -62,6 +62,11 @@ eval: install index
 
 bench: install index
 	$(BIN)/grounded bench --index $(INDEX)
+
+# The HTML documentation corpus of eval/data/gold-flask.jsonl (Debian's python-flask-doc, pinned),
+# fetched into var/corpora/flask; never vendored.
+docs-corpus:
+	bash scripts/fetch-docs-corpus.sh var/corpora/flask
 
 reliability: install
 	$(BIN)/python -m bench.faults.reliability

@@ -1,8 +1,12 @@
-"""Fusing ranked lists (pure): reciprocal-rank fusion and a normalised convex combination."""
+"""Fusing ranked lists (pure): reciprocal-rank fusion, a normalised convex combination and
+standardised max fusion."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+
+import numpy as np
+import numpy.typing as npt
 
 from index.records import Hit
 
@@ -46,3 +50,32 @@ def convex_combination(dense: Sequence[Hit], sparse: Sequence[Hit], alpha: float
     rows = dense_scores.keys() | sparse_scores.keys()
     return sort_hits({row: alpha * dense_scores.get(row, 0.0) + (1 - alpha) * sparse_scores.get(row, 0.0)
                       for row in rows})
+
+
+def standardize(scores: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """Scores as z-scores within one candidate pool; a pool whose scores are all equal maps to 0."""
+    spread = float(scores.std())
+    if spread <= 0 or not np.isfinite(spread):
+        return np.zeros_like(scores)
+    standardized: npt.NDArray[np.float64] = (scores - scores.mean()) / spread
+    return standardized
+
+
+def max_z_fusion(rows: Sequence[int], dense_scores: npt.ArrayLike, sparse_scores: npt.ArrayLike,
+                 peak_weight: float) -> list[Hit]:
+    """Fuse two scorings of the same candidate rows by their standardised scores.
+
+    Each side is standardised over the candidate pool (both sides scored exactly for every row),
+    so a side whose best rows stand far above the rest (a rare name that BM25 finds in one
+    article) counts for more than a side with flat scores (a dense model that does not know the
+    name). The fused score is ``peak_weight * max(z_dense, z_sparse) + (1 - peak_weight) *
+    mean(z_dense, z_sparse)``: strong evidence from either side is kept, agreement still helps.
+    """
+    if not 0.0 <= peak_weight <= 1.0:
+        raise ValueError(f"peak_weight must lie in [0, 1], got {peak_weight}")
+    dense = standardize(np.asarray(dense_scores, dtype=np.float64))
+    sparse = standardize(np.asarray(sparse_scores, dtype=np.float64))
+    if dense.shape != sparse.shape or dense.shape != (len(rows),):
+        raise ValueError("one dense and one sparse score per row is required")
+    fused = peak_weight * np.maximum(dense, sparse) + (1 - peak_weight) * (dense + sparse) / 2
+    return sort_hits({int(row): float(score) for row, score in zip(rows, fused, strict=True)})

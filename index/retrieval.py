@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 
-from index.fusion import convex_combination, min_max, reciprocal_rank_fusion
+from index.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
 from index.records import Chunk, Hit, Mode
 
 if TYPE_CHECKING:
     from index.searcher import Index
 
-Fusion = Literal["rrf", "convex"]
+Fusion = Literal["rrf", "convex", "max_z"]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,10 +30,12 @@ class RetrievalConfig:
     mode: Mode = "hybrid"
     fusion: Fusion = "convex"
     alpha: float = 0.7
+    peak_weight: float = 0.5
     rescore: bool = False
     sentence_weight: float = 0.5
     candidates: int = 50
     max_overlap: float = 0.5
+    max_per_document: int = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +60,14 @@ def first_stage(index: Index, question: str, query_vector: npt.NDArray[np.float3
         return sparse
     if config.fusion == "rrf":
         return reciprocal_rank_fusion([dense, sparse])
+    if config.fusion == "max_z":
+        # Both sides scored exactly for every candidate either side found: a row the other side
+        # missed gets its real (low) score, not an arbitrary zero.
+        pool = sorted({hit.row for hit in dense} | {hit.row for hit in sparse})
+        if not pool:
+            return []
+        return max_z_fusion(pool, index.dense_scores(query_vector, pool), index.sparse_scores(question, pool),
+                            config.peak_weight)
     return convex_combination(dense, sparse, config.alpha)
 
 
@@ -95,20 +105,25 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 
 def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
-              top_k: int, max_overlap: float) -> list[ScoredPassage]:
+              top_k: int, max_overlap: float, max_per_document: int = 0) -> list[ScoredPassage]:
     """The best ``top_k`` passages, demoting one that mostly repeats a passage ranked above it.
 
     A passage is demoted (moved below every passage that is not) when it shares more than
     ``max_overlap`` of its characters with a kept passage of the same document, or when its best
     sentence is a kept passage's best sentence: overlapping chunks of one paragraph would
-    otherwise crowd the top. Demoted passages keep their relative order, so deep rankings still
-    hold every candidate.
+    otherwise crowd the top. With ``max_per_document`` > 0, a document's passages beyond that many
+    are demoted too, so a question several articles answer is answered from several of them.
+    Demoted passages keep their relative order, so deep rankings still hold every candidate.
     """
     kept: list[ScoredPassage] = []
     demoted: list[ScoredPassage] = []
     kept_sentences: set[int] = set()
+    per_document: dict[str, int] = {}
     for passage in passages:
         chunk = chunks[passage.row]
+        if max_per_document and per_document.get(chunk.doc_id, 0) >= max_per_document:
+            demoted.append(passage)
+            continue
         crowded = any(
             chunks[other.row].doc_id == chunk.doc_id
             and _overlap((chunk.start, chunk.end), (chunks[other.row].start, chunks[other.row].end))
@@ -119,6 +134,7 @@ def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
             demoted.append(passage)
             continue
         kept.append(passage)
+        per_document[chunk.doc_id] = per_document.get(chunk.doc_id, 0) + 1
         if passage.best_sentence_row is not None:
             kept_sentences.add(passage.best_sentence_row)
         if len(kept) == top_k:
@@ -136,4 +152,4 @@ def retrieve(index: Index, question: str, query_vector: npt.NDArray[np.float32],
     else:
         scored = [ScoredPassage(row=hit.row, score=hit.score, best_sentence_row=best[hit.row][0])
                   for hit in candidates]
-    return diversify(scored, index.chunks, top_k, config.max_overlap)
+    return diversify(scored, index.chunks, top_k, config.max_overlap, config.max_per_document)

@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from index.dense import search_dense
 from index.records import Hit, Manifest, Vectors
-from index.sparse import search_sparse, term_idf
+from index.sparse import score_rows, search_sparse, term_idf
 from ingest.records import Chunk, Document, Sentence
 
 RowIds = npt.NDArray[np.int64]
@@ -101,6 +101,15 @@ class Index:
                       rows: npt.ArrayLike | None = None) -> list[Hit]:
         """Top ``k`` chunk rows by BM25 score; ``[]`` when no query word is in the vocabulary."""
         return search_sparse(self._sparse, question, k, rows)
+
+    def sparse_scores(self, question: str, rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
+        """Exact BM25 scores of ``question`` for the given chunk rows."""
+        return score_rows(self._sparse, question, np.asarray(rows, dtype=np.int64))
+
+    def dense_scores(self, query_vector: npt.NDArray[np.float32], rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
+        """Exact cosine similarities of a unit query vector to the given chunk rows."""
+        # Inner product equals cosine similarity on unit vectors.
+        return np.asarray(self.chunk_vectors[np.asarray(rows, dtype=np.int64)] @ query_vector, dtype=np.float32)
 
     def term_weights(self, terms: Iterable[str]) -> dict[str, float]:
         """BM25 idf of analysed query terms over this index's chunks (rarer terms weigh more)."""

@@ -176,6 +176,18 @@ def search_sparse(retriever: bm25s.BM25, query: str, k: int,
     return top_rows(scores, k)
 
 
+def score_rows(retriever: bm25s.BM25, query: str, rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
+    """BM25 scores of ``query`` for the given rows (0 for a row without any query term)."""
+    vocabulary: dict[str, int] = retriever.vocab_dict
+    token_ids = [vocabulary[token] for token in content_terms(query, initials=False)
+                 if token != _PLACEHOLDER_TOKEN and token in vocabulary]
+    row_ids = np.asarray(rows, dtype=np.int64)
+    if not token_ids or len(row_ids) == 0:
+        return np.zeros(len(row_ids), dtype=np.float32)
+    scores = np.asarray(retriever.get_scores_from_ids(token_ids), dtype=np.float32)
+    return scores[row_ids]
+
+
 def term_idf(retriever: bm25s.BM25, terms: Sequence[str]) -> dict[str, float]:
     """Lucene BM25 idf of each analysed term; a term absent from the corpus gets the largest idf.
 

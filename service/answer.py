@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from index.records import Sentence
+from service.answer_types import AnswerType, has_answer_type, question_answer_type
 from service.records import Answer, Citation
 
 TERMINAL = (".", "!", "\"", "”", "’", "'", ")")
@@ -27,6 +28,8 @@ class AnswerConfig:
     min_score: float = 0.35
     keep_ratio: float = 0.9
     min_words: int = 5
+    type_weight: float = 0.0
+    agreement_weight: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,6 +40,7 @@ class CandidateSentence:
     similarity: float
     terms: frozenset[str]
     passage_rank: int
+    agreement: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -70,13 +74,20 @@ def term_coverage(question_terms: Mapping[str, float], terms: frozenset[str]) ->
 
 
 def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, float],
-                   lexical_weight: float) -> float:
-    """Cosine similarity plus a bonus for the idf-weighted share of the question's terms it contains."""
-    return candidate.similarity + lexical_weight * term_coverage(question_terms, candidate.terms)
+                   config: AnswerConfig, answer_type: AnswerType | None = None, question: str = "") -> float:
+    """Cosine similarity, plus the idf-weighted share of the question's terms the sentence contains,
+    plus (when the question asks for a quantity, date or name) a bonus for holding one, plus its
+    agreement with sentences of other retrieved documents (weights from ``config``)."""
+    score = candidate.similarity + config.lexical_weight * term_coverage(question_terms, candidate.terms)
+    if answer_type is not None and config.type_weight and has_answer_type(candidate.sentence.text, answer_type,
+                                                                          question):
+        score += config.type_weight
+    return score + config.agreement_weight * candidate.agreement
 
 
 def select_answer(question_terms: Mapping[str, float], candidates: Sequence[CandidateSentence],
-                  config: AnswerConfig, *, required_numbers: frozenset[str] = frozenset()) -> AnswerDecision:
+                  config: AnswerConfig, *, required_numbers: frozenset[str] = frozenset(),
+                  question: str = "") -> AnswerDecision:
     """Choose up to ``max_sentences`` sentences scoring within ``keep_ratio`` of the best one.
 
     Only declarative sentences that contain every number the question names are eligible (a
@@ -91,8 +102,9 @@ def select_answer(question_terms: Mapping[str, float], candidates: Sequence[Cand
         return AnswerDecision(answer=None, best_score=0.0, abstention_reason=(
             "no retrieved sentence mentions " + ", ".join(sorted(required_numbers))
             + ", which the question asks about"))
+    answer_type = question_answer_type(question)
     scored = sorted(
-        ((sentence_score(c, question_terms, config.lexical_weight), c) for c in eligible),
+        ((sentence_score(c, question_terms, config, answer_type, question), c) for c in eligible),
         key=lambda item: (-item[0], item[1].passage_rank, item[1].sentence.doc_id, item[1].sentence.start),
     )
     if not scored:

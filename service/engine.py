@@ -24,6 +24,8 @@ from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_a
 from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
+AGREEMENT_NEIGHBOURS = 3
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineConfig:
@@ -97,7 +99,7 @@ class QueryEngine:
         question_terms = self.index.term_weights(dict.fromkeys(key.terms))
         decision = select_answer(question_terms,
                                  self._candidates(passages_scored, query_vector), self.config.answer,
-                                 required_numbers=numbers_in(key.text))
+                                 required_numbers=numbers_in(key.text), question=key.text)
         answered = time.perf_counter()
         result = QueryResult(
             question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
@@ -134,7 +136,24 @@ class QueryEngine:
                 candidates.append(CandidateSentence(
                     sentence=self.index.sentences[row], similarity=similarity,
                     terms=self._sentence_terms(row), passage_rank=rank))
+        if self.config.answer.agreement_weight and candidates:
+            candidates = self._with_agreement(candidates, passages, limit)
         return candidates
+
+    def _with_agreement(self, candidates: list[CandidateSentence], passages: list[ScoredPassage],
+                        limit: int) -> list[CandidateSentence]:
+        """Each candidate with its support from other documents: the mean cosine of its
+        ``AGREEMENT_NEIGHBOURS`` closest candidates from other retrieved documents (0 if none)."""
+        rows = [row for scored in passages[:limit] for row in self.index.sentence_rows(scored.row)]
+        vectors = self.index.sentence_vectors[rows]
+        similarities = vectors @ vectors.T
+        doc_ids = np.asarray([self.index.sentences[row].doc_id for row in rows])
+        other = doc_ids[:, None] != doc_ids[None, :]
+        closest = -np.sort(-np.where(other, similarities, np.nan), axis=1)[:, :AGREEMENT_NEIGHBOURS]
+        counts = np.sum(~np.isnan(closest), axis=1)
+        support = np.where(counts > 0, np.nansum(closest, axis=1) / np.maximum(counts, 1), 0.0)
+        return [replace(candidate, agreement=max(0.0, float(value)))
+                for candidate, value in zip(candidates, support, strict=True)]
 
 
 def _ms(start: float, end: float) -> float:

@@ -101,3 +101,20 @@ def test_questions_are_analysed_without_initials() -> None:
     assert content_terms("How has Donald Trump's policy been characterized?", initials=False) == [
         "donald", "trump", "polici", "character"]
     assert "dt" in content_terms("Donald Trump's policy")
+
+
+def loose(text: str, similarity: float, rank: int, start: int) -> CandidateSentence:
+    sentence = Sentence(doc_id="d", start=start, end=start + len(text), text=text)
+    return CandidateSentence(sentence=sentence, similarity=similarity, terms=frozenset(content_terms(text)),
+                             passage_rank=rank)
+
+
+def test_a_sentence_of_the_asked_type_beats_a_restatement_when_the_type_weight_is_on() -> None:
+    question = "How many people have left Venezuela?"
+    restates = loose("Many people have left Venezuela in recent years.", 0.62, 1, 0)
+    answers = loose("Six million Venezuelans are now abroad after the exodus.", 0.55, 2, 100)
+    plain = select_answer({}, [restates, answers], AnswerConfig(max_sentences=1, min_score=0.1), question=question)
+    typed = select_answer({}, [restates, answers], AnswerConfig(max_sentences=1, min_score=0.1, type_weight=0.2),
+                          question=question)
+    assert plain.answer is not None and plain.answer.citations[0].text == restates.sentence.text
+    assert typed.answer is not None and typed.answer.citations[0].text == answers.sentence.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from index.fusion import convex_combination, min_max, reciprocal_rank_fusion
+from index.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
 from index.records import Hit
 
 
@@ -48,3 +48,32 @@ def test_convex_rejects_alpha_outside_unit_interval() -> None:
 
 def test_min_max_of_constant_scores_is_one() -> None:
     assert min_max(hits((1, 3.0), (2, 3.0))) == {1: 1.0, 2: 1.0}
+
+
+def test_max_z_keeps_a_decisive_lead_of_one_side_over_flat_scores_of_the_other() -> None:
+    # BM25 finds the name in row 0 only; the dense side scores everything alike, row 0 a bit low.
+    rows = [0, 1, 2, 3, 4]
+    dense = [0.30, 0.34, 0.33, 0.335, 0.332]
+    sparse = [10.6, 4.6, 4.4, 4.2, 4.0]
+    assert max_z_fusion(rows, dense, sparse, peak_weight=0.5)[0].row == 0
+    # A min-max convex combination at 0.7 dense weight buries it, which is what max_z is for.
+    convex = convex_combination(hits(*zip(rows, dense, strict=True)), hits(*zip(rows, sparse, strict=True)), 0.7)
+    assert convex[0].row != 0
+
+
+def test_max_z_rewards_agreement_when_neither_side_is_decisive() -> None:
+    rows = [0, 1, 2]
+    fused = max_z_fusion(rows, [0.5, 0.6, 0.4], [3.0, 2.0, 1.0], peak_weight=0.0)
+    assert {hit.row: hit.score for hit in fused}[2] == pytest.approx(min(hit.score for hit in fused))
+
+
+def test_max_z_of_constant_scores_is_zero_and_ties_break_by_row() -> None:
+    fused = max_z_fusion([5, 3], [0.2, 0.2], [1.0, 1.0], peak_weight=0.5)
+    assert [(hit.row, hit.score) for hit in fused] == [(3, 0.0), (5, 0.0)]
+
+
+def test_max_z_rejects_a_bad_weight_or_mismatched_scores() -> None:
+    with pytest.raises(ValueError, match="peak_weight"):
+        max_z_fusion([0], [1.0], [1.0], peak_weight=1.5)
+    with pytest.raises(ValueError, match="one dense and one sparse score per row"):
+        max_z_fusion([0, 1], [1.0], [1.0, 2.0], peak_weight=0.5)

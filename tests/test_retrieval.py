@@ -32,3 +32,11 @@ def test_same_best_sentence_is_demoted() -> None:
 def test_nothing_is_lost_when_everything_crowds() -> None:
     ranked = [passage(0, 0.9, sentence=1), passage(1, 0.8, sentence=1)]
     assert [p.row for p in diversify(ranked, CHUNKS, top_k=5, max_overlap=0.5)] == [0, 1]
+
+
+def test_a_document_beyond_its_share_is_demoted_below_other_documents() -> None:
+    chunks = [chunk("a", 0, 100), chunk("a", 200, 300), chunk("a", 400, 500), chunk("b", 0, 100)]
+    ranked = [passage(0, 0.9), passage(1, 0.8), passage(2, 0.7), passage(3, 0.1)]
+    capped = diversify(ranked, chunks, top_k=4, max_overlap=0.5, max_per_document=2)
+    assert [p.row for p in capped] == [0, 1, 3, 2]
+    assert [p.row for p in diversify(ranked, chunks, top_k=4, max_overlap=0.5)] == [0, 1, 2, 3]

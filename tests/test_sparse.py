@@ -15,6 +15,7 @@ from index.sparse import (
     document_count,
     load_sparse,
     save_sparse,
+    score_rows,
     search_sparse,
 )
 
@@ -101,3 +102,14 @@ def test_save_and_load_round_trip_without_pickle(tmp_path: Path) -> None:
     assert not isinstance(loaded.scores["data"], np.memmap)
     for query in ("river", "harbour budget", "xylophone gold"):
         assert search_sparse(loaded, query, 5) == search_sparse(retriever, query, 5)
+
+
+def test_score_rows_gives_the_scores_the_search_ranks_by() -> None:
+    retriever = build_sparse(TEXTS)
+    hits = search_sparse(retriever, "run by the river harbour", len(TEXTS))
+    rows = [hit.row for hit in hits]
+    scores = score_rows(retriever, "run by the river harbour", rows)
+    assert scores.tolist() == pytest.approx([hit.score for hit in hits])
+    unmatched = [row for row in range(len(TEXTS)) if row not in rows]
+    assert not score_rows(retriever, "run by the river harbour", unmatched).any()
+    assert score_rows(retriever, "the of", [0, 1]).tolist() == [0.0, 0.0]

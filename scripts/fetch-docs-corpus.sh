@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Fetches the HTML documentation corpus for eval/data/gold-flask.jsonl: Debian's python-flask-doc
+# (Sphinx HTML, pinned version and sha256), unpacked, and copies only its documentation pages
+# (no _static/, _sources/, _images/, search, genindex, py-modindex or 404 page) into DEST,
+# keeping subfolders. The pages are never vendored: DEST defaults to var/corpora/flask
+# (git-ignored). Idempotent: a DEST whose stamp names this package version is left as it is.
+#
+# Usage: scripts/fetch-docs-corpus.sh [DEST]
+set -euo pipefail
+
+PACKAGE="python-flask-doc"
+VERSION="2.2.2-3"
+SHA256="0659f6a04b15fe3f907150cadc0399fe987c790e722e001b73f7e49fa5ecca15"
+HTML_ROOT="usr/share/doc/python-flask-doc/html"
+EXPECTED_PAGES=73
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dest="${1:-$repo_root/var/corpora/flask}"
+stamp="$dest/.fetched-from"
+want="$PACKAGE=$VERSION sha256:$SHA256"
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "$dest already holds $PACKAGE $VERSION; nothing to do"
+  exit 0
+fi
+# Only a folder this script made (it has the stamp) is ever replaced.
+if [ -d "$dest" ] && [ ! -f "$stamp" ] && [ -n "$(ls -A "$dest")" ]; then
+  echo "$dest exists and was not made by this script; remove it or pass another DEST" >&2
+  exit 1
+fi
+
+command -v apt-get >/dev/null 2>&1 || { echo "apt-get not found: this script needs Debian/Ubuntu apt" >&2; exit 1; }
+command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: this script needs Debian/Ubuntu dpkg" >&2; exit 1; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+(cd "$work" && apt-get download -q "$PACKAGE=$VERSION") || {
+  echo "apt-get download $PACKAGE=$VERSION failed: run 'apt-get update' (Debian 12 bookworm sources) and retry" >&2
+  exit 1
+}
+deb="$(ls "$work"/*.deb)"
+got="$(sha256sum "$deb" | cut -d' ' -f1)"
+if [ "$got" != "$SHA256" ]; then
+  echo "sha256 mismatch for $deb: expected $SHA256, got $got; refusing to unpack" >&2
+  exit 1
+fi
+
+dpkg -x "$deb" "$work/root"
+html="$work/root/$HTML_ROOT"
+
+rm -rf "$dest"
+mkdir -p "$dest"
+count=0
+while IFS= read -r -d '' page; do
+  relative="${page#"$html"/}"
+  case "$relative" in
+    _*/* | search.html | genindex.html | py-modindex.html | 404.html) continue ;;
+  esac
+  mkdir -p "$dest/$(dirname "$relative")"
+  cp "$page" "$dest/$relative"
+  count=$((count + 1))
+done < <(find "$html" -type f -name '*.html' -print0 | sort -z)
+
+if [ "$count" -ne "$EXPECTED_PAGES" ]; then
+  echo "copied $count pages, expected $EXPECTED_PAGES: the package layout changed" >&2
+  exit 1
+fi
+echo "$want" >"$stamp"
+echo "copied $count HTML pages of $PACKAGE $VERSION into $dest"
