@@ -17,7 +17,7 @@ import numpy as np
 
 from index.analysis import content_terms
 from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_encoder
-from index.retrieval import RetrievalConfig, ScoredPassage, retrieve
+from index.retrieval import RetrievalConfig, ScoredPassage, SentenceSimilarities, retrieve
 from index.searcher import Index
 from index.store import current_version, load_index
 from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
@@ -88,17 +88,19 @@ class QueryEngine:
         query_vector = self.embedder.encode([key.text])[0]
         embedded = time.perf_counter()
         rows = (self.index.rows_for_documents(query.doc_ids) if query.doc_ids is not None else None)
+        # One query's sentence cosines, shared by retrieval and the answer: each chunk's at most once.
+        similarities = SentenceSimilarities(self.index, query_vector)
         if rows is not None and len(rows) == 0:
             passages_scored: list[ScoredPassage] = []
         else:
             passages_scored = retrieve(self.index, key.text, query_vector, top_k=query.top_k,
-                                       config=config, rows=rows)
+                                       config=config, rows=rows, similarities=similarities)
         searched = time.perf_counter()
         passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(passages_scored, 1))
         rescored = time.perf_counter()
         question_terms = self.index.term_weights(dict.fromkeys(key.terms))
         decision = select_answer(question_terms,
-                                 self._candidates(passages_scored, query_vector), self.config.answer,
+                                 self._candidates(passages_scored, similarities), self.config.answer,
                                  required_numbers=numbers_in(key.text), question=key.text)
         answered = time.perf_counter()
         result = QueryResult(
@@ -120,7 +122,7 @@ class QueryEngine:
                        start=chunk.start, end=chunk.end)
 
     def _candidates(self, passages: list[ScoredPassage],
-                    query_vector: np.ndarray) -> list[CandidateSentence]:
+                    similarities_of: SentenceSimilarities) -> list[CandidateSentence]:
         candidates: list[CandidateSentence] = []
         limit = self.config.answer.from_passages
         # A sentence shared by overlapping passages gets one similarity: a product over another
@@ -130,7 +132,7 @@ class QueryEngine:
             sentence_rows = self.index.sentence_rows(scored.row)
             if len(sentence_rows) == 0:
                 continue
-            similarities = self.index.sentence_vectors[sentence_rows.start : sentence_rows.stop] @ query_vector
+            similarities = similarities_of.of_chunk(scored.row)
             for offset, row in enumerate(sentence_rows):
                 similarity = known.setdefault(row, float(similarities[offset]))
                 candidates.append(CandidateSentence(
