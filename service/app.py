@@ -51,7 +51,7 @@ from service.errors import (
 from service.mapping import to_document_detail, to_document_summary, to_query, to_response
 from service.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
 from service.observability import Metrics, MetricsMiddleware, route_template
-from service.records import DocumentInfo, Query, QueryResult
+from service.records import DocumentInfo
 from service.reload import EngineHolder, EngineReloader, ReloadResponse, Served, reload_query_engine
 from service.schemas import (
     DOC_ID_MAX_CHARS,
@@ -239,8 +239,6 @@ def _lifespan(
         # the first engine must be freed when a reload replaces it.
         index_version = _install(engine_loader(settings), holder)
         app.state.ready = True
-        if settings.test_delay_ms:
-            logger.warning("test hook: every query waits %d ms first (GROUNDED_TEST_DELAY_MS)", settings.test_delay_ms)
         elapsed = time.perf_counter() - started
         metrics.mark_ready(index_version=index_version, startup_seconds=elapsed)
         logger.info("ready in %.2f s (index %s)", elapsed, index_version)
@@ -337,7 +335,7 @@ def _add_routes(app: FastAPI, page: str) -> None:
         # query threads (never on the loop, where FAISS would stall every other request).
         if body.filters is not None:
             _check_known_documents(body.filters.doc_ids, served.documents)
-        work = partial(_answer, served.engine, to_query(body), settings.test_delay_ms / 1000)
+        work = partial(served.engine.query, to_query(body))
         result = await admission.run(work)
         metrics.observe_result(result)
         return to_response(result)
@@ -372,13 +370,6 @@ def _add_routes(app: FastAPI, page: str) -> None:
         # Plain def: loading and warming the new version blocks, so it runs in the thread pool.
         outcome = holder.reload()
         return ReloadResponse(index_version=outcome.index_version, changed=outcome.changed)
-
-
-def _answer(engine: QueryEngineProtocol, query: Query, delay_s: float) -> QueryResult:
-    """One query on a query thread; ``delay_s`` is the test hook's injected slow stage."""
-    if delay_s:
-        time.sleep(delay_s)
-    return engine.query(query)
 
 
 def _check_known_documents(doc_ids: list[str], known: Mapping[str, DocumentInfo]) -> None:
