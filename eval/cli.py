@@ -22,7 +22,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from eval.beir import BeirDoc, read_beir
 from eval.errors import EvalError
-from eval.gold import load_gold, verify_gold
+from eval.gold import load_gold, resolve_gold, verify_gold
 from eval.report import render_summary, write_reports
 from eval.runner import (
     BEIR_SUMMARY,
@@ -127,7 +127,8 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
     questions = load_gold(args.gold)
     engine = load_engine(args.index, model_path=args.model)
     index = engine.index
-    problems = verify_gold(questions, {doc_id: doc.text for doc_id, doc in index.documents.items()})
+    texts = {doc_id: doc.text for doc_id, doc in index.documents.items()}
+    problems = verify_gold(questions, texts)
     if problems:
         print(f"grounded: error: the gold set does not match the index in {args.index} "
               f"({len(problems)} problems); re-ingest the corpus the gold set was written for or "
@@ -135,6 +136,7 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
         for problem in problems:
             print(f"  {problem}", file=sys.stderr)
         return None
+    questions = resolve_gold(questions, texts)
     configs = ablation_configs(engine.config.retrieval)
     outcomes = _run_with_progress(engine, questions, configs)
     return score_gold(

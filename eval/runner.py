@@ -232,10 +232,12 @@ class EvalResult:
 # ------------------------------------------------------------------------------ configurations
 
 def describe(config: RetrievalConfig) -> str:
-    """A short name: ``sparse``, ``dense``, ``hybrid-rrf``, ``hybrid-convex-0.5``, ``+rescore``."""
+    """A short name: ``sparse``, ``dense``, ``hybrid-rrf``, ``hybrid-convex-0.5``, ``hybrid-maxz-0.5``,
+    ``+rescore``."""
     name: str = config.mode
     if config.mode == "hybrid":
-        name += "-rrf" if config.fusion == "rrf" else f"-convex-{config.alpha:g}"
+        name += {"rrf": "-rrf", "convex": f"-convex-{config.alpha:g}",
+                 "max_z": f"-maxz-{config.peak_weight:g}"}[config.fusion]
     return name + ("+rescore" if config.rescore else "")
 
 
@@ -250,6 +252,7 @@ def ablation_configs(default: RetrievalConfig,
     variants = [replace(default, mode="sparse", rescore=False),
                 replace(default, mode="dense", rescore=False)]
     for rescore in (False, True):
+        variants.append(replace(default, mode="hybrid", fusion="max_z", rescore=rescore))
         variants.append(replace(default, mode="hybrid", fusion="rrf", rescore=rescore))
         for alpha in sorted({0.5, *alphas}):
             variants.append(replace(default, mode="hybrid", fusion="convex", alpha=alpha,

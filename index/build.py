@@ -10,13 +10,13 @@ from pathlib import Path
 from index.records import IndexContent, Manifest
 from index.store import current_version as read_current_version
 from index.store import load_previous_vectors, publish
-from ingest.chunking import split_document, token_counter
+from ingest.chunking import SplitDocument, split_document, token_counter
 from ingest.dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
 from ingest.embedding import Embedder
 from ingest.progress import Progress, RowTracker, open_progress
-from ingest.readers import DEFAULT_MAX_BYTES, read_corpus
+from ingest.readers import DEFAULT_MAX_BYTES, CorpusRead, read_corpus
 from ingest.records import Chunk, ChunkingParams, Document, Rejection, Sentence
-from ingest.sentence_vectors import default_method, embed_texts
+from ingest.sentence_vectors import Embedded, default_method, embed_texts
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,10 +48,14 @@ def segment_corpus(documents: Sequence[Document], params: ChunkingParams) -> Seg
     """Mark repeated lines, chunk every document, drop near-duplicate chunks (pure)."""
     count = token_counter(params.encoding)
     marked = mark_duplicate_lines(documents)
-    splits = [split_document(document, params, count) for document in marked]
+    return combine_splits(marked, [split_document(document, params, count) for document in marked])
+
+
+def combine_splits(marked: Sequence[Document], splits: Sequence[SplitDocument]) -> Segmented:
+    """Documents and their splits (in document order) as one Segmented, near-duplicates dropped (pure)."""
     chunks, dropped = drop_near_duplicate_chunks([chunk for split in splits for chunk in split.chunks])
     sentences = tuple(sentence for split in splits for sentence in split.sentences)
-    return Segmented(documents=marked, chunks=chunks, sentences=sentences, dropped=dropped)
+    return Segmented(documents=tuple(marked), chunks=chunks, sentences=sentences, dropped=dropped)
 
 
 def _open_progress(progress: bool | Progress, segmented: Segmented) -> Progress:
@@ -87,11 +91,20 @@ def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
                                on_rows=tracker.finish)
     finally:
         reporter.close()
+    return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
+                          model_id=embedder.model_id, dimension=embedder.dimension,
+                          precision=embedder.precision, params=params, sentence_method=method)
+
+
+def publish_ingest(index_dir: Path, *, corpus: CorpusRead, segmented: Segmented, embedded: Embedded,
+                   model_id: str, dimension: int, precision: str, params: ChunkingParams,
+                   sentence_method: str) -> IngestReport:
+    """Publish the embedded corpus atomically as the next version of ``index_dir`` and report it."""
     content = IndexContent(
         documents=segmented.documents, chunks=segmented.chunks, sentences=segmented.sentences,
         chunk_vectors=embedded.chunk_vectors, sentence_vectors=embedded.sentence_vectors,
-        model_id=embedder.model_id, dimension=embedder.dimension, precision=embedder.precision,
-        chunking=params, sentence_method=method,
+        model_id=model_id, dimension=dimension, precision=precision,
+        chunking=params, sentence_method=sentence_method,
     )
     previous_version = read_current_version(index_dir)
     manifest = publish(index_dir, content)

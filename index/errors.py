@@ -4,7 +4,8 @@ IndexFolderError
 ├── IndexMissingError     no published version in the folder: run `grounded ingest --index DIR`
 ├── IndexCorruptedError   a file fails its checksum or cannot be parsed: re-run ingest
 ├── ModelMismatchError    the index was built with another model/dimension than requested
-└── PublishError          a new version could not be written (disk full, fsync failure)
+├── PublishError          a new version could not be written (disk full, fsync failure)
+└── BuildError            a distributed build (`--ray`) failed before publishing anything
 """
 
 
@@ -26,3 +27,7 @@ class ModelMismatchError(IndexFolderError):
 
 class PublishError(IndexFolderError):
     """Writing or publishing a new version failed; the previous version is untouched."""
+
+
+class BuildError(IndexFolderError):
+    """A distributed build failed before publishing; the previous version keeps serving."""

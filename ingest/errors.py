@@ -2,7 +2,8 @@
 
 IngestError
 ├── CorpusError        a corpus path is missing or unreadable (the CLI exits 2, nothing is published)
-└── ModelLoadError     the embedding model cannot be loaded from local files
+├── ModelLoadError     the embedding model cannot be loaded from local files (or a preset is not installed)
+└── ModelInstallError  `grounded models install` failed a check (nothing was installed)
 """
 
 
@@ -16,3 +17,7 @@ class CorpusError(IngestError):
 
 class ModelLoadError(IngestError):
     """The embedding model cannot be loaded offline."""
+
+
+class ModelInstallError(IngestError):
+    """A model install failed (pip, a digest, the zip); nothing was left half-unpacked."""

@@ -1,30 +1,31 @@
-"""HTML to plain text: trafilatura main-content extraction, or an lxml fallback that never fails."""
+"""HTML to plain text: the page's marked main content, else trafilatura's article, else the whole body.
+
+A page that marks its content (``<main>``, ``role="main"``, Sphinx's ``div.body``, one ``<article>``:
+every documentation generator and most modern sites) is read directly, without its navigation,
+sidebars, tables of contents and ``¶`` permalinks. trafilatura stays for pages that mark nothing
+(older news and blog templates), where guessing the article among the boilerplate is what it is
+for; only its paragraph structure is used, not its text, which keeps the source's line wrapping
+inside paragraphs (a Sphinx paragraph with a code literal came out as one line per source line,
+cutting its sentences). The walk over the body is the last resort and never fails.
+"""
 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 
 import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 import lxml.html  # type: ignore[import-untyped]
 import trafilatura
 
+from ingest.html_regions import drop_non_prose, main_region
+from ingest.html_text import inline_text, paragraphs_of
+from ingest.html_title import clean_title, page_title
+
 # trafilatura, htmldate and courlan log an ERROR/WARNING for every page they cannot use; the
 # fallback below handles those pages, so the messages are noise in ingestion logs.
 _NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan")
-
-# Elements whose text is never article text, dropped before the fallback reads <body>.
-_BOILERPLATE_TAGS = ("script", "style", "noscript", "template", "nav", "footer", "header",
-                     "aside", "form", "button", "select", "iframe", "svg")
-
-# Block elements: the fallback ends a paragraph after each of them.
-_BLOCK_TAGS = frozenset({"p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5",
-                         "h6", "li", "ul", "ol", "table", "tr", "blockquote", "pre", "figure",
-                         "figcaption", "dd", "dt", "br", "hr"})
-
-_SPACES = re.compile(r"[^\S\n]+")
-_PARAGRAPH_BREAKS = re.compile(r"\s*\n\s*")
+_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,53 +39,37 @@ class HtmlExtraction:
 def extract_html(raw: str) -> HtmlExtraction:
     """Extract the main text and title of an HTML page; empty text for a page with no text.
 
-    Deterministic: no comments, tables kept, precision favoured, no cross-document deduplication
-    (trafilatura's dedup cache would make one page's output depend on the pages read before it).
+    Deterministic: the same page always gives the same text (trafilatura runs without its
+    cross-document deduplication cache, which would make one page depend on the pages before it).
     """
-    _quiet_logs()
-    document = trafilatura.bare_extraction(
-        raw,
-        with_metadata=True,
-        include_comments=False,
-        include_tables=True,
-        include_images=False,
-        include_links=False,
-        favor_precision=True,
-        deduplicate=False,
-    )
-    text = ""
-    title: str | None = None
-    if document is not None and not isinstance(document, dict):
-        text = _paragraphs(document.text or "")
-        title = _clean_title(document.title)
-    if text:
-        return HtmlExtraction(text=text, title=title)
-    fallback_text, fallback_title = _lxml_fallback(raw)
-    return HtmlExtraction(text=fallback_text, title=title or fallback_title)
+    root = _parse(raw)
+    if root is None:
+        return HtmlExtraction(text="", title=None)
+    region = main_region(root)
+    if region is not None:
+        heading = _first_heading(region)
+        title = page_title(root, heading, heading_in_main=True)
+        drop_non_prose(region)
+        paragraphs = paragraphs_of(region)
+        if paragraphs:
+            # Headings alone (Sphinx's generated index pages once their link tables are gone) are no text.
+            headings = {inline_text(heading) for heading in region.iter(*_HEADINGS)}
+            prose = any(paragraph not in headings for paragraph in paragraphs)
+            return HtmlExtraction(text="\n\n".join(paragraphs) if prose else "", title=title)
+    body = root.find("body")
+    heading = _first_heading(body) if body is not None else None
+    title = page_title(root, heading, heading_in_main=False)
+    paragraphs = _trafilatura_paragraphs(raw)
+    if not paragraphs and body is not None:
+        for header in body.iter("header"):
+            header.drop_tree()
+        drop_non_prose(body)
+        paragraphs = paragraphs_of(body)
+    return HtmlExtraction(text="\n\n".join(paragraphs), title=title)
 
 
-def _quiet_logs() -> None:
-    """Raise the noisy third-party loggers to CRITICAL (idempotent)."""
-    for name in _NOISY_LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
-def _paragraphs(text: str) -> str:
-    """Trafilatura's one-paragraph-per-line text with a blank line between paragraphs."""
-    lines = (_SPACES.sub(" ", line).strip() for line in text.splitlines())
-    return "\n\n".join(line for line in lines if line)
-
-
-def _clean_title(title: str | None) -> str | None:
-    """Whitespace-normalised title, or None when there is none."""
-    if title is None:
-        return None
-    cleaned = " ".join(title.split())
-    return cleaned or None
-
-
-def _lxml_fallback(raw: str) -> tuple[str, str | None]:
-    """The text of <body> without scripts, styles and navigation, and the page's h1 or <title>."""
+def _parse(raw: str) -> lxml.html.HtmlElement | None:
+    """The page's element tree without comments, or None when lxml finds no document in it."""
     try:
         root = lxml.html.document_fromstring(raw)
     except (lxml.etree.ParserError, ValueError):
@@ -92,38 +77,40 @@ def _lxml_fallback(raw: str) -> tuple[str, str | None]:
         try:
             root = lxml.html.document_fromstring(raw.encode("utf-8", errors="replace"))
         except (lxml.etree.ParserError, ValueError):
-            return "", None
-    title = _first_text(root, "//h1") or _first_text(root, "//title")
-    body = root.find("body")
-    if body is None:
-        return "", _clean_title(title)
-    for element in list(body.iter(*_BOILERPLATE_TAGS)):
-        # drop_tree keeps the tail: that text belongs to the parent, not to the dropped element.
-        element.drop_tree()
-    return _block_text(body), _clean_title(title)
+            return None
+    # Comments are not page text, but the text after one is (iterwalk would skip that tail).
+    lxml.etree.strip_tags(root, lxml.etree.Comment, lxml.etree.ProcessingInstruction)
+    return root
 
 
-def _first_text(root: lxml.html.HtmlElement, xpath: str) -> str | None:
-    """Text content of the first element matching ``xpath``, or None."""
-    matches = root.xpath(xpath)
-    if not matches or not isinstance(matches[0], lxml.html.HtmlElement):
-        return None
-    content: str = matches[0].text_content()
-    return content
+def _first_heading(element: lxml.html.HtmlElement) -> str | None:
+    """The text of the first h1 under ``element`` that is not in a header, nav or aside."""
+    for heading in element.iter("h1"):
+        if not any(ancestor.tag in {"header", "nav", "aside"} for ancestor in heading.iterancestors()):
+            return clean_title(inline_text(heading))
+    return None
 
 
-def _block_text(body: lxml.html.HtmlElement) -> str:
-    """Text of ``body`` with a paragraph break after every block element."""
-    pieces: list[str] = []
-    for event, element in lxml.etree.iterwalk(body, events=("start", "end")):
-        tag = element.tag if isinstance(element.tag, str) else ""
-        if event == "start":
-            if element.text and tag:
-                pieces.append(element.text)
-            continue
-        if tag in _BLOCK_TAGS:
-            pieces.append("\n")
-        if element.tail and element is not body:
-            pieces.append(element.tail)
-    joined = _SPACES.sub(" ", "".join(pieces))
-    return "\n\n".join(part for part in _PARAGRAPH_BREAKS.split(joined.strip()) if part)
+def _trafilatura_paragraphs(raw: str) -> list[str]:
+    """The paragraphs of the article trafilatura finds in ``raw``, or [] when it finds none."""
+    _quiet_logs()
+    document = trafilatura.bare_extraction(
+        raw,
+        with_metadata=False,
+        include_comments=False,
+        include_tables=True,
+        include_images=False,
+        include_links=False,
+        favor_precision=True,
+        deduplicate=False,
+    )
+    body = getattr(document, "body", None)
+    if document is None or isinstance(document, dict) or body is None:
+        return []
+    return paragraphs_of(body)
+
+
+def _quiet_logs() -> None:
+    """Raise the noisy third-party loggers to CRITICAL (idempotent)."""
+    for name in _NOISY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.CRITICAL)

@@ -141,6 +141,54 @@ def to_document(source: SourceFile, *, max_sentences: int = DEFAULT_MAX_SENTENCE
                     content_hash=hashlib.sha256(source.data).hexdigest(), excluded=excluded)
 
 
+def corpus_files(paths: Sequence[Path]) -> tuple[tuple[Path, Path], ...]:
+    """Every file under ``paths`` as ``(path, root)``, in reading order; doc_ids are relative to root.
+
+    Raises CorpusError when a given path does not exist or cannot be listed.
+    """
+    files: list[tuple[Path, Path]] = []
+    for given in paths:
+        if not given.exists():
+            raise CorpusError(f"corpus path {given} does not exist; pass a folder or file to ingest")
+        if given.is_dir():
+            if not os.access(given, os.R_OK | os.X_OK):
+                raise CorpusError(f"corpus folder {given} is not readable; check its permissions")
+            files.extend((path, given) for path in _walk(given))
+        else:
+            files.append((given, given.parent))
+    return tuple(files)
+
+
+def read_document(path: Path, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
+                  max_sentences: int = DEFAULT_MAX_SENTENCES) -> Document | Rejection:
+    """One corpus file as a decoded Document, or the reason it is refused."""
+    read = _read_file(path, root, max_bytes)
+    return read if isinstance(read, Rejection) else to_document(read, max_sentences=max_sentences)
+
+
+def gather_corpus(items: Sequence[Document | Rejection]) -> CorpusRead:
+    """The corpus from files read in ``corpus_files`` order: repeated doc_ids and bytes refused (pure)."""
+    documents: dict[str, Document] = {}
+    seen_hashes: dict[str, str] = {}
+    rejections: list[Rejection] = []
+    for item in items:
+        if isinstance(item, Rejection):
+            rejections.append(item)
+        elif item.doc_id in documents:
+            rejections.append(Rejection(
+                path=item.source, code="duplicate_doc_id",
+                reason=f"doc_id {item.doc_id!r} is taken by {documents[item.doc_id].source}; rename one"))
+        elif item.content_hash in seen_hashes:
+            rejections.append(Rejection(
+                path=item.source, code="duplicate_document",
+                reason=f"same bytes as {seen_hashes[item.content_hash]}; indexed once"))
+        else:
+            documents[item.doc_id] = item
+            seen_hashes[item.content_hash] = item.source
+    ordered = tuple(documents[doc_id] for doc_id in sorted(documents))
+    return CorpusRead(documents=ordered, rejections=tuple(rejections))
+
+
 def read_corpus(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
                 max_sentences: int = DEFAULT_MAX_SENTENCES) -> CorpusRead:
     """Read every supported file under ``paths``; doc_ids are relative to each given folder.
@@ -152,33 +200,5 @@ def read_corpus(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
     """
     if max_sentences < 1:
         raise ValueError(f"max_sentences is {max_sentences}; pass a limit of at least 1 sentence per document")
-    documents: dict[str, Document] = {}
-    seen_hashes: dict[str, str] = {}
-    rejections: list[Rejection] = []
-    for given in paths:
-        if not given.exists():
-            raise CorpusError(f"corpus path {given} does not exist; pass a folder or file to ingest")
-        if given.is_dir():
-            if not os.access(given, os.R_OK | os.X_OK):
-                raise CorpusError(f"corpus folder {given} is not readable; check its permissions")
-            root, files = given, list(_walk(given))
-        else:
-            root, files = given.parent, [given]
-        for path in files:
-            read = _read_file(path, root, max_bytes)
-            item = read if isinstance(read, Rejection) else to_document(read, max_sentences=max_sentences)
-            if isinstance(item, Rejection):
-                rejections.append(item)
-            elif item.doc_id in documents:
-                rejections.append(Rejection(
-                    path=item.source, code="duplicate_doc_id",
-                    reason=f"doc_id {item.doc_id!r} is taken by {documents[item.doc_id].source}; rename one"))
-            elif item.content_hash in seen_hashes:
-                rejections.append(Rejection(
-                    path=item.source, code="duplicate_document",
-                    reason=f"same bytes as {seen_hashes[item.content_hash]}; indexed once"))
-            else:
-                documents[item.doc_id] = item
-                seen_hashes[item.content_hash] = item.source
-    ordered = tuple(documents[doc_id] for doc_id in sorted(documents))
-    return CorpusRead(documents=ordered, rejections=tuple(rejections))
+    return gather_corpus([read_document(path, root, max_bytes=max_bytes, max_sentences=max_sentences)
+                          for path, root in corpus_files(paths)])

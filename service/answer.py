@@ -25,11 +25,11 @@ class AnswerConfig:
     max_sentences: int = 3
     from_passages: int = 5
     lexical_weight: float = 0.6
-    min_score: float = 0.35
+    min_score: float = 0.5
     keep_ratio: float = 0.9
     min_words: int = 5
-    type_weight: float = 0.0
-    agreement_weight: float = 0.0
+    type_weight: float = 0.15
+    agreement_weight: float = 0.3
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -113,7 +113,8 @@ def test_a_sentence_of_the_asked_type_beats_a_restatement_when_the_type_weight_i
     question = "How many people have left Venezuela?"
     restates = loose("Many people have left Venezuela in recent years.", 0.62, 1, 0)
     answers = loose("Six million Venezuelans are now abroad after the exodus.", 0.55, 2, 100)
-    plain = select_answer({}, [restates, answers], AnswerConfig(max_sentences=1, min_score=0.1), question=question)
+    plain = select_answer({}, [restates, answers], AnswerConfig(max_sentences=1, min_score=0.1, type_weight=0.0),
+                          question=question)
     typed = select_answer({}, [restates, answers], AnswerConfig(max_sentences=1, min_score=0.1, type_weight=0.2),
                           question=question)
     assert plain.answer is not None and plain.answer.citations[0].text == restates.sentence.text

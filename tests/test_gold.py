@@ -13,10 +13,13 @@ from eval.gold import (
     KINDS,
     EvidenceSpan,
     GoldQuestion,
+    TextAnchor,
     default_gold_path,
     load_gold,
     parse_gold,
     read_document_texts,
+    resolve_gold,
+    resolve_span,
     verify_gold,
 )
 from tests.support.paths import SEED_CORPUS
@@ -140,6 +143,9 @@ def test_parses_a_valid_line() -> None:
         (_line(evidence=[]), "unanswerable"),
         (_line(kind="unanswerable"), "unanswerable"),
         (_line(kind="multi_doc"), "two or more documents"),
+        (_line(split="train"), "split 'train'"),
+        (_line(evidence=[{"doc_id": "d", "start": 0, "text": "Norway"}]), "missing keys"),
+        (_line(evidence=[{"doc_id": "d", "text": " "}]), "text must be"),
     ],
 )
 def test_schema_violations_name_the_line(line: str, message: str) -> None:
@@ -187,3 +193,90 @@ def test_read_document_texts_keeps_carriage_returns(tmp_path: Path) -> None:
     (tmp_path / "a.txt").write_bytes(b"one\r\ntwo")
     (tmp_path / "b.md").write_text("ignored", encoding="utf-8")
     assert read_document_texts(tmp_path) == {"a": "one\r\ntwo"}
+
+
+# ---- splits ----------------------------------------------------------------------------------
+
+
+def test_split_is_optional_and_parsed() -> None:
+    (without,) = parse_gold([_line()])
+    (tuned,) = parse_gold([_line(split="tune")])
+    (held_out,) = parse_gold([_line(split="test")])
+    assert (without.split, tuned.split, held_out.split) == (None, "tune", "test")
+
+
+# ---- text-anchored spans -----------------------------------------------------------------------
+
+
+def test_a_span_without_offsets_is_a_text_anchor() -> None:
+    line = _line(kind="multi_doc", evidence=[
+        {"doc_id": "d", "start": 0, "end": 6, "text": "Norway"},
+        {"doc_id": "e", "text": "Mexico hosted the talks."},
+    ])
+    (question,) = parse_gold([line])
+    assert question.evidence == (EvidenceSpan(doc_id="d", start=0, end=6, text="Norway"),)
+    assert question.anchors == (TextAnchor(doc_id="e", text="Mexico hosted the talks."),)
+    assert question.answerable
+    assert question.doc_ids == ("d", "e")
+
+
+def test_resolve_span_prefers_the_exact_text() -> None:
+    document = "Intro.\nNorway mediated the talks. Mexico hosted them."
+    start, end = resolve_span(document, TextAnchor(doc_id="d", text="Mexico hosted them."))
+    assert document[start:end] == "Mexico hosted them."
+
+
+def test_resolve_span_maps_a_whitespace_normalised_match_back_to_the_original() -> None:
+    document = "Glossary\n\nNorway  mediated\n   the talks\u00a0in Mexico.  Then more."
+    anchor = TextAnchor(doc_id="d", text=" Norway mediated the talks in\nMexico. ")
+    start, end = resolve_span(document, anchor)
+    assert document[start:end] == "Norway  mediated\n   the talks\u00a0in Mexico."
+
+
+@pytest.mark.parametrize(
+    ("document", "text", "message"),
+    [
+        ("Norway. Norway.", "Norway.", "more than once"),
+        ("Norway  said. Norway\nsaid.", "Norway said.", "more than once once whitespace"),
+        ("Norway mediated.", "Mexico hosted.", "not in the document"),
+        ("Norway mediated.", "   ", "blank"),
+    ],
+)
+def test_resolve_span_rejects_missing_and_ambiguous_text(document: str, text: str, message: str) -> None:
+    with pytest.raises(GoldSetError, match=message):
+        resolve_span(document, TextAnchor(doc_id="d", text=text))
+
+
+def _anchored(query_id: str, *anchors: TextAnchor) -> GoldQuestion:
+    return GoldQuestion(query_id=query_id, question="?", kind="direct", anchors=anchors)
+
+
+def test_verify_reports_unresolvable_and_ambiguous_anchors_with_query_and_document() -> None:
+    texts = {"guide/install": "Run make.  Run make.\nThen   test it.", "faq": "Ask."}
+    questions = [
+        _anchored("h1", TextAnchor(doc_id="guide/install", text="Then test it.")),  # resolves
+        _anchored("h2", TextAnchor(doc_id="guide/install", text="Run make.")),  # ambiguous
+        _anchored("h3", TextAnchor(doc_id="faq", text="Answer.")),  # absent
+        _anchored("h4", TextAnchor(doc_id="gone", text="Ask.")),  # unknown document
+    ]
+    problems = verify_gold(questions, texts)
+    assert len(problems) == 3
+    assert problems[0].startswith("h2 anchor[0] in 'guide/install'") and "more than once" in problems[0]
+    assert problems[1].startswith("h3 anchor[0] in 'faq'") and "not in the document" in problems[1]
+    assert problems[2] == "h4 anchor[0]: unknown doc_id 'gone'"
+
+
+def test_resolve_gold_turns_anchors_into_offset_spans() -> None:
+    texts = {"guide/install": "Setup\n\nThen   test it."}
+    offset = GoldQuestion(query_id="h0", question="?", kind="direct",
+                          evidence=(EvidenceSpan(doc_id="guide/install", start=0, end=5, text="Setup"),))
+    anchored = _anchored("h1", TextAnchor(doc_id="guide/install", text="Then test it."))
+    unchanged, resolved = resolve_gold([offset, anchored], texts)
+    assert unchanged is offset
+    assert resolved.anchors == ()
+    assert resolved.evidence == (EvidenceSpan(doc_id="guide/install", start=7, end=22, text="Then   test it."),)
+    assert verify_gold([resolved], texts) == []
+    with pytest.raises(GoldSetError, match=r"h2 in 'guide/install': .*not in the document"):
+        resolve_gold([_anchored("h2", TextAnchor(doc_id="guide/install", text="Absent."))], texts)
+    with pytest.raises(GoldSetError, match="h3: unknown doc_id 'x'"):
+        resolve_gold([_anchored("h3", TextAnchor(doc_id="x", text="Absent."))], texts)

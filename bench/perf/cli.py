@@ -15,6 +15,8 @@ from bench.common.process import cores_obtained, log
 from bench.common.results import write_json
 
 SUITES = ("query", "ingest", "precision", "index", "scale")
+# Run only when named: they need the optional Ray extra.
+EXTRA_SUITES = ("ray-ingest",)
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -31,7 +33,7 @@ def _sizes(text: str) -> tuple[int, ...]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``grounded bench`` (``--index`` is added by the main parser)."""
-    parser.add_argument("suite", nargs="?", choices=(*SUITES, "all"), default="all",
+    parser.add_argument("suite", nargs="?", choices=(*SUITES, *EXTRA_SUITES, "all"), default="all",
                         help="which benchmark to run (default: all, scale last)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
                         help="folder for the JSON results (default: %(default)s)")
@@ -46,6 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="requests per mode and concurrency level (default: %(default)s)")
     parser.add_argument("--cell-seconds", type=float, default=60.0,
                         help="time bound of one mode x concurrency measurement (default: %(default)s)")
+    parser.add_argument("--model", default=None,
+                        help="model preset or folder for the ingest benchmark (default: minilm)")
     parser.add_argument("--ingest-documents", type=int, default=40,
                         help="generated news-like documents for the ingest benchmark (default: %(default)s)")
     parser.add_argument("--sentence-methods", action="store_true",
@@ -154,9 +158,15 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
         from bench.perf.ingest_speed import IngestBenchConfig, ingest_tables, run_ingest_bench
 
         result = run_ingest_bench(IngestBenchConfig(
-            corpus=args.corpus, documents=args.ingest_documents, threads=args.ingest_threads,
+            corpus=args.corpus, documents=args.ingest_documents, threads=args.ingest_threads, model=args.model,
             profile_to=args.out / "ingest-profile.txt" if args.profile else None))
         return result, ingest_tables(result)
+    if name == "ray-ingest":
+        from bench.perf.ray_ingest import RayIngestBenchConfig, ray_ingest_table, run_ray_ingest_bench
+
+        result = run_ray_ingest_bench(RayIngestBenchConfig(
+            corpus=args.corpus, documents=args.ingest_documents, threads=args.ingest_threads))
+        return result, ray_ingest_table(result)
     if name == "precision":
         from bench.perf.precision import precision_tables, run_precision_bench
 

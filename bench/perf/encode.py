@@ -14,8 +14,9 @@ from typing import Any
 from bench.common.stats import safe_ratio
 
 
-def _torch_model(precision: str, threads: int) -> Any:
-    """The default sentence-transformers model on CPU at ``precision``, torch limited to ``threads``."""
+def _torch_model(precision: str, threads: int, model: str | None = None) -> Any:
+    """The index's sentence-transformers model (``model``: a manifest's model id, ``None`` the default)
+    on CPU at ``precision``, torch limited to ``threads``."""
     import torch
     from sentence_transformers import SentenceTransformer
 
@@ -25,19 +26,19 @@ def _torch_model(precision: str, threads: int) -> Any:
     kwargs: dict[str, Any] = {}
     if precision == "bfloat16":
         kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
-    return SentenceTransformer(resolve_model(None)[0], device="cpu", **kwargs)
+    return SentenceTransformer(resolve_model(model)[0], device="cpu", **kwargs)
 
 
 def bare_encode_latencies(questions: Sequence[str], *, precision: str, threads: int,
-                          passes: int) -> list[float]:
+                          passes: int, model: str | None = None) -> list[float]:
     """``model.encode([question])`` milliseconds for every question, ``passes`` times (first is warm-up)."""
-    model = _torch_model(precision, threads)
-    return _time_each(lambda question: model.encode([question], convert_to_numpy=True, normalize_embeddings=True),
+    loaded = _torch_model(precision, threads, model)
+    return _time_each(lambda question: loaded.encode([question], convert_to_numpy=True, normalize_embeddings=True),
                       questions, passes)
 
 
 def bare_served_encode(questions: Sequence[str], *, precision: str, threads: int,
-                       passes: int) -> dict[str, Any]:
+                       passes: int, model: str | None = None) -> dict[str, Any]:
     """The encoder the server really uses for questions (ONNX Runtime where the model allows), bare.
 
     Returns its runtime, its milliseconds per question (``passes`` times, the first a warm-up) and
@@ -46,7 +47,7 @@ def bare_served_encode(questions: Sequence[str], *, precision: str, threads: int
     from index.query_encoder import OnnxUnavailableError, onnx_query_embedder
     from ingest.embedding import SentenceTransformerEmbedder, load_embedder
 
-    base = load_embedder(None, precision=precision, threads=threads)
+    base = load_embedder(model, precision=precision, threads=threads)
     assert isinstance(base, SentenceTransformerEmbedder)
     try:
         encoder: Any = onnx_query_embedder(base, threads=threads)
@@ -77,16 +78,17 @@ def _schedstat() -> tuple[int, int]:
     return int(fields[0]), int(fields[1])
 
 
-def encode_thread_scaling(questions: Sequence[str], *, precision: str, requests: int = 128) -> dict[str, Any]:
+def encode_thread_scaling(questions: Sequence[str], *, precision: str, requests: int = 128,
+                          model: str | None = None) -> dict[str, Any]:
     """Bare single-question encode throughput with 1 and 2 Python threads (1 torch thread each).
 
     Per thread, wall time splits into on-CPU, waiting for a core (run queue: the machine is
     busy) and blocked (mostly the GIL). Low throughput gain with large run-queue wait means the
     cores were taken; with large blocked time it means the GIL serialises the encoder.
     """
-    model = _torch_model(precision, 1)
+    loaded = _torch_model(precision, 1, model)
     for question in questions[:8]:
-        model.encode([question])
+        loaded.encode([question])
     result: dict[str, Any] = {}
     for workers in (1, 2):
         shares: list[dict[str, float]] = []
@@ -95,7 +97,7 @@ def encode_thread_scaling(questions: Sequence[str], *, precision: str, requests:
             cpu_before, wait_before = _schedstat()
             started = time.perf_counter()
             for number in range(count):
-                model.encode([questions[number % len(questions)]], normalize_embeddings=True)
+                loaded.encode([questions[number % len(questions)]], normalize_embeddings=True)
             wall = time.perf_counter() - started
             cpu_after, wait_after = _schedstat()
             cpu, wait = (cpu_after - cpu_before) / 1e9, (wait_after - wait_before) / 1e9

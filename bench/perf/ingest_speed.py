@@ -36,6 +36,8 @@ class IngestBenchConfig:
     corpus: Path
     documents: int = 40
     threads: int = 2
+    model: str | None = None
+    """Model preset or folder (``None``: the default preset)."""
     seed: int = 11
     batch_size: int = 64
     rounds: int = 2
@@ -96,7 +98,7 @@ def run_ingest_bench(config: IngestBenchConfig) -> dict[str, Any]:
         sentence_texts = [sentence.text for sentence in segmented.sentences]
         # Ingest encodes each distinct text once, in first-seen order: so does the baseline.
         unique_texts = list(dict.fromkeys(chunk_texts + sentence_texts))
-        embedder = load_embedder(None, precision="auto", threads=config.threads)
+        embedder = load_embedder(config.model, precision="auto", threads=config.threads)
         embedder.encode(unique_texts[:16], batch_size=config.batch_size)  # warm-up
 
         def bare(texts: Sequence[str]) -> float:
@@ -128,7 +130,8 @@ def run_ingest_bench(config: IngestBenchConfig) -> dict[str, Any]:
         result: dict[str, Any] = {
             "corpus": f"{config.documents} generated news-like documents (bigram chain over {config.corpus})",
             "corpus_bytes": sum(path.stat().st_size for path in corpus.iterdir()),
-            "precision": embedder.precision, "threads": config.threads, "batch_size": config.batch_size,
+            "model": embedder.model_id, "precision": embedder.precision, "threads": config.threads,
+            "batch_size": config.batch_size,
             "chunks": report.chunk_count, "sentences": report.sentence_count,
             "texts_embedded": report.embedded_texts, "texts_unique_expected": unique,
             "dropped_duplicate_chunks": len(report.dropped_duplicates),

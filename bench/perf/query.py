@@ -160,7 +160,8 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     }
     log("query: bare encode (before)")
     encode_before = bare_encode_latencies(questions, precision=manifest.precision,
-                                          threads=config.threads, passes=config.encode_passes)
+                                          threads=config.threads, passes=config.encode_passes,
+                                          model=manifest.model_id)
     cells: dict[str, list[dict[str, Any]]] = {}
     with running_server(config.index_dir, cache_size=0, threads=config.threads,
                         timeout=config.ready_timeout_seconds) as (server, ready):
@@ -183,14 +184,15 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
         result["server_rss_bytes_after"] = rss_bytes(server.process.pid)
     log("query: bare encode (after)")
     encode_after = bare_encode_latencies(questions, precision=manifest.precision,
-                                         threads=config.threads, passes=config.encode_passes)
+                                         threads=config.threads, passes=config.encode_passes,
+                                         model=manifest.model_id)
     encode = summarise(encode_before + encode_after)
     result["bare_encode_ms"] = {"all": encode.as_dict(),
                                 "before": summarise(encode_before).as_dict(),
                                 "after": summarise(encode_after).as_dict()}
     log("query: bare encode with the served query encoder")
     served = bare_served_encode(questions, precision=manifest.precision, threads=config.threads,
-                                passes=config.encode_passes)
+                                passes=config.encode_passes, model=manifest.model_id)
     served_encode = summarise(served["latencies"])
     result["bare_served_encode_ms"] = {"runtime": served["runtime"], "all": served_encode.as_dict(),
                                        "min_cosine_to_torch": served["min_cosine_to_torch"]}
@@ -211,7 +213,8 @@ def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     plain["query_over_served_encode_p50"] = round(safe_ratio(plain["client_ms"]["p50"], served_encode.p50), 3)
     result["modes"] = cells
     log("query: encode thread scaling (GIL or cores?)")
-    result["encode_thread_scaling"] = encode_thread_scaling(questions, precision=manifest.precision)
+    result["encode_thread_scaling"] = encode_thread_scaling(questions, precision=manifest.precision,
+                                                            model=manifest.model_id)
     result["cached_repeat"] = _cached_repeat(config, questions)
     return result
 

@@ -1,0 +1,199 @@
+"""Choose retrieval and answer defaults on the tune split of the gold sets, report them on the rest.
+
+``python -m bench.perf.tune --setting seeds=var/idx-seeds:eval/data/gold.jsonl \
+    --setting news=var/idx-news:eval/data/gold.jsonl,eval/data/gold-news.jsonl --split tune``
+
+Each setting is an index and the gold files evaluated on it. Every configuration of the grid is
+run through the product's own engine (``service.engine.QueryEngine``, cache off) on every setting;
+the table shows, per setting, evidence hit@5, MRR@10 (first passage covering gold evidence),
+answer hit rate (an answer sentence overlaps gold evidence by half of either), false abstentions
+and abstentions on unanswerable questions. The question vectors are computed once per setting.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import sys
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from bench.common.results import format_table
+from eval.gold import EvidenceSpan, GoldQuestion, load_gold, resolve_gold
+from eval.metrics import covers
+from eval.splits import select_split
+from index.retrieval import RetrievalConfig
+from service.answer import AnswerConfig
+from service.engine import EngineConfig, QueryEngine, load_engine
+from service.records import Query
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setting:
+    """An index folder and the gold questions asked of it."""
+
+    name: str
+    index: Path
+    gold: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scores:
+    """Per-setting figures of one configuration."""
+
+    hit5: float
+    mrr10: float
+    answer_hit: float
+    false_abstention: float
+    abstained_unanswerable: float
+    answerable: int
+    unanswerable: int
+
+
+class _MemoEncoder:
+    """The engine's encoder with a memory: every configuration asks the same questions."""
+
+    def __init__(self, base: object) -> None:
+        self._base = base
+        self._memo: dict[str, npt.NDArray[np.float32]] = {}
+        self.model_id = base.model_id  # type: ignore[attr-defined]
+        self.dimension = base.dimension  # type: ignore[attr-defined]
+        self.precision = base.precision  # type: ignore[attr-defined]
+
+    def encode(self, texts: Sequence[str]) -> npt.NDArray[np.float32]:
+        missing = [text for text in texts if text not in self._memo]
+        if missing:
+            vectors = self._base.encode(missing)  # type: ignore[attr-defined]
+            self._memo.update(zip(missing, vectors, strict=True))
+        return np.stack([self._memo[text] for text in texts])
+
+
+def parse_setting(spec: str) -> Setting:
+    """``NAME=INDEX:GOLD[,GOLD...]``."""
+    name, _, rest = spec.partition("=")
+    index, _, gold = rest.partition(":")
+    if not name or not index or not gold:
+        raise SystemExit(f"--setting {spec!r}: use NAME=INDEX_DIR:GOLD.jsonl[,GOLD.jsonl]")
+    return Setting(name=name, index=Path(index), gold=tuple(Path(path) for path in gold.split(",")))
+
+
+def questions_of(setting: Setting, split: str, document_texts: dict[str, str]) -> list[GoldQuestion]:
+    """The setting's gold questions of ``split`` ("all" keeps every one), text anchors placed."""
+    chosen: list[GoldQuestion] = []
+    for path in setting.gold:
+        questions = load_gold(path)
+        if split != "all":
+            questions = select_split(questions, split)  # type: ignore[arg-type]
+        chosen += resolve_gold(questions, document_texts)
+    return chosen
+
+
+def _sentence_hits(doc_id: str, start: int, end: int, span: EvidenceSpan) -> bool:
+    if doc_id != span.doc_id:
+        return False
+    overlap = max(0, min(end, span.end) - max(start, span.start))
+    return overlap > 0 and (2 * overlap >= end - start or 2 * overlap >= span.end - span.start)
+
+
+def score(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Scores:
+    """Run every question once (cache off) and score it."""
+    hits, reciprocal, answer_hits, false_abstentions, abstained = [], [], [], [], []
+    for question in questions:
+        result = engine.query(Query(question=question.question, top_k=10, mode=engine.config.retrieval.mode),
+                              use_cache=False)
+        if not question.answerable:
+            abstained.append(float(result.answer is None))
+            continue
+        locations = [(passage.doc_id, passage.start, passage.end) for passage in result.passages]
+        rank = next((number for number, location in enumerate(locations, 1)
+                     if any(covers(location, span) for span in question.evidence)), None)
+        hits.append(float(rank is not None and rank <= 5))
+        reciprocal.append(1.0 / rank if rank is not None else 0.0)
+        false_abstentions.append(float(result.answer is None))
+        if result.answer is not None:
+            answer_hits.append(float(any(_sentence_hits(citation.doc_id, citation.start, citation.end, span)
+                                         for citation in result.answer.citations
+                                         for span in question.evidence)))
+    return Scores(hit5=_mean(hits), mrr10=_mean(reciprocal), answer_hit=_mean(answer_hits),
+                  false_abstention=_mean(false_abstentions), abstained_unanswerable=_mean(abstained),
+                  answerable=len(hits), unanswerable=len(abstained))
+
+
+def _mean(values: Sequence[float]) -> float:
+    return float(np.mean(values)) if values else float("nan")
+
+
+_RETRIEVAL_KNOBS = ("mode", "fusion", "alpha", "peak_weight", "max_per_document", "rescore", "sentence_weight")
+_ANSWER_KNOBS = ("type_weight", "agreement_weight", "lexical_weight", "min_score", "max_sentences", "keep_ratio")
+GRID: dict[str, tuple[Any, ...]] = {
+    **{name: (getattr(RetrievalConfig(), name),) for name in _RETRIEVAL_KNOBS},
+    **{name: (getattr(AnswerConfig(), name),) for name in _ANSWER_KNOBS},
+}
+"""Every knob at the product's default; ``--grid`` replaces a knob's values."""
+_RETRIEVAL = frozenset(_RETRIEVAL_KNOBS)
+
+
+def configs(grid: dict[str, tuple[Any, ...]]) -> Iterator[tuple[str, EngineConfig]]:
+    """Every combination of the grid as a named engine configuration."""
+    names = list(grid)
+    for values in itertools.product(*(grid[name] for name in names)):
+        chosen: dict[str, Any] = dict(zip(names, values, strict=True))
+        retrieval = replace(RetrievalConfig(), **{k: v for k, v in chosen.items() if k in _RETRIEVAL})
+        answer = replace(AnswerConfig(), **{k: v for k, v in chosen.items() if k not in _RETRIEVAL})
+        label = " ".join(f"{name}={value}" for name, value in chosen.items() if len(grid[name]) > 1)
+        yield label or "default", EngineConfig(retrieval=retrieval, answer=answer, cache_size=0)
+
+
+def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
+    """``--grid NAME=V1,V2`` overrides on top of ``GRID``; numbers become floats or ints."""
+    grid = dict(GRID)
+    for spec in specs:
+        name, _, values = spec.partition("=")
+        if name not in grid:
+            raise SystemExit(f"--grid {spec!r}: unknown knob; one of {', '.join(grid)}")
+        grid[name] = tuple(_value(value) for value in values.split(","))
+    return grid
+
+
+def _value(text: str) -> object:
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            continue
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.perf.tune", description=__doc__.splitlines()[0])
+    parser.add_argument("--setting", action="append", required=True, help="NAME=INDEX:GOLD[,GOLD]")
+    parser.add_argument("--split", default="tune", choices=("tune", "test", "all"))
+    parser.add_argument("--grid", action="append", default=[], help="NAME=V1,V2 (see GRID)")
+    args = parser.parse_args(argv)
+    grid = parse_grid(args.grid)
+    settings = [parse_setting(spec) for spec in args.setting]
+    rows: list[list[str]] = []
+    for setting in settings:
+        base = load_engine(setting.index)
+        encoder = _MemoEncoder(base.embedder)
+        texts = {doc_id: document.text for doc_id, document in base.index.documents.items()}
+        questions = questions_of(setting, args.split, texts)
+        for label, config in configs(grid):
+            engine = QueryEngine(base.index, encoder, config)  # type: ignore[arg-type]
+            scores = score(engine, questions)
+            rows.append([setting.name, label, f"{scores.hit5:.3f}", f"{scores.mrr10:.3f}",
+                         f"{scores.answer_hit:.3f}", f"{scores.false_abstention:.3f}",
+                         f"{scores.abstained_unanswerable:.3f}", f"{scores.answerable}/{scores.unanswerable}"])
+            print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
+    print(format_table(["setting", "config", "hit@5", "MRR@10", "answer hit", "false abst.", "abst. unans.",
+                        "questions"], rows))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
