@@ -38,9 +38,8 @@ from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir, score_gold
 from index.build import ingest
 from index.layout import current_version
-from index.load import load_index
-from ingest.embedding import load_embedder
-from service.engine import QueryEngine, load_engine
+from index.query_encoder import load_embedder
+from service import QueryEngine, load_engine
 
 # Longest file name written for a BEIR document; most file systems allow 255 bytes.
 _MAX_NAME_BYTES = 200
@@ -154,7 +153,7 @@ def _run_beir(args: argparse.Namespace) -> EvalResult:
         original_ids = write_beir_corpus(dataset.corpus, corpus_folder)
         index_folder = Path(temporary) / "index"
         ingest([corpus_folder], index_folder, embedder, progress=sys.stderr.isatty())
-        engine = QueryEngine(load_index(index_folder), embedder)
+        engine = load_engine(index_folder, encoder=embedder)
         questions = [PlainQuestion(query_id=query_id, question=text)
                      for query_id, text in dataset.queries.items()]
         configs = ablation_configs(engine.config.retrieval)

@@ -13,7 +13,7 @@ from dataclasses import replace
 from eval.grounding import answer_grounded, citation_problems
 from eval.records import DEPTH, NamedConfig, QueryOutcome, Question, RetrievedPassage
 from index.retrieval import RetrievalConfig
-from service.engine import QueryEngine
+from service import QueryEngine
 from service.records import Query, QueryResult
 
 ALPHA_SWEEP = (0.3, 0.7)

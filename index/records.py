@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from ingest.records import Chunk, ChunkingParams, Document, Sentence
 
+__all__ = [
+    "FORMAT_VERSION",
+    "Chunk",
+    "ChunkingParams",
+    "Document",
+    "DocumentEntry",
+    "FileEntry",
+    "Hit",
+    "IndexContent",
+    "Manifest",
+    "Mode",
+    "Sentence",
+    "Vectors",
+]
+"""The ingest records an index holds (``Document``, ``Chunk``, ``Sentence``, ``ChunkingParams``) are
+re-exported, so the layers above the index import them from here, never from ``ingest``."""
+
 Vectors = npt.NDArray[np.float32]
 
 FORMAT_VERSION = 1
+
+Mode = Literal["hybrid", "dense", "sparse"]
+"""Which first stage a search runs: fused dense + BM25, dense only or BM25 only."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

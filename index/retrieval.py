@@ -7,21 +7,19 @@ passage that contains one sentence answering the question over one that is vague
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import numpy.typing as npt
 
 from index.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
-from index.records import Hit
-from ingest.records import Chunk
+from index.records import Chunk, Hit, Mode
 
 if TYPE_CHECKING:
     from index.searcher import Index
 
-Mode = Literal["hybrid", "dense", "sparse"]
 Fusion = Literal["rrf", "convex", "max_z"]
 
 
@@ -73,20 +71,41 @@ def first_stage(index: Index, question: str, query_vector: npt.NDArray[np.float3
     return convex_combination(dense, sparse, config.alpha)
 
 
-def best_sentences(index: Index, rows: Sequence[int],
-                   query_vector: npt.NDArray[np.float32]) -> dict[int, tuple[int | None, float]]:
-    """For each chunk row, its best sentence row and that sentence's cosine with the question."""
-    best: dict[int, tuple[int | None, float]] = {}
-    for row in rows:
-        sentence_rows = index.sentence_rows(row)
-        if len(sentence_rows) == 0:
-            best[row] = (None, 0.0)
-            continue
-        # Inner product equals cosine similarity on unit vectors.
-        similarities = index.sentence_vectors[sentence_rows.start : sentence_rows.stop] @ query_vector
+class SentenceSimilarities:
+    """Cosines of one question with the sentences of chunks: each chunk's computed once, when first asked.
+
+    Shared by the second stage, de-crowding and answer selection of one query, so a chunk's
+    sentences are multiplied with the question only if some stage needs them, and only once (the
+    same slice product each time, so every stage sees the same rounding).
+    """
+
+    def __init__(self, index: Index, query_vector: npt.NDArray[np.float32]) -> None:
+        self._index = index
+        self._query_vector = query_vector
+        self._by_chunk: dict[int, npt.NDArray[np.float32]] = {}
+
+    @property
+    def computed_chunks(self) -> int:
+        """How many chunks' sentences have been compared with the question so far."""
+        return len(self._by_chunk)
+
+    def of_chunk(self, row: int) -> npt.NDArray[np.float32]:
+        """Cosines of chunk ``row``'s sentences, in the order of ``index.sentence_rows(row)``."""
+        similarities = self._by_chunk.get(row)
+        if similarities is None:
+            sentence_rows = self._index.sentence_rows(row)
+            # Inner product equals cosine similarity on unit vectors.
+            similarities = self._index.sentence_vectors[sentence_rows.start : sentence_rows.stop] @ self._query_vector
+            self._by_chunk[row] = similarities
+        return similarities
+
+    def best(self, row: int) -> tuple[int | None, float]:
+        """Chunk ``row``'s best sentence row and that sentence's cosine; ``(None, 0.0)`` without sentences."""
+        similarities = self.of_chunk(row)
+        if len(similarities) == 0:
+            return None, 0.0
         position = int(np.argmax(similarities))
-        best[row] = (sentence_rows.start + position, float(similarities[position]))
-    return best
+        return self._index.sentence_rows(row).start + position, float(similarities[position])
 
 
 def rescore(candidates: Sequence[Hit], best: dict[int, tuple[int | None, float]],
@@ -107,7 +126,8 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 
 def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
-              top_k: int, max_overlap: float, max_per_document: int = 0) -> list[ScoredPassage]:
+              top_k: int, max_overlap: float, max_per_document: int = 0, *,
+              best_sentence: Callable[[int], int | None] | None = None) -> list[ScoredPassage]:
     """The best ``top_k`` passages, demoting one that mostly repeats a passage ranked above it.
 
     A passage is demoted (moved below every passage that is not) when it shares more than
@@ -116,6 +136,8 @@ def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
     otherwise crowd the top. With ``max_per_document`` > 0, a document's passages beyond that many
     are demoted too, so a question several articles answer is answered from several of them.
     Demoted passages keep their relative order, so deep rankings still hold every candidate.
+    ``best_sentence(chunk_row)``, when given, stands in for ``best_sentence_row`` and is asked only
+    for passages not demoted already (what the second stage did not compute is computed lazily).
     """
     kept: list[ScoredPassage] = []
     demoted: list[ScoredPassage] = []
@@ -132,26 +154,39 @@ def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
             > max_overlap * (chunk.end - chunk.start)
             for other in kept
         )
-        if crowded or (passage.best_sentence_row is not None and passage.best_sentence_row in kept_sentences):
+        if crowded:
+            demoted.append(passage)
+            continue
+        sentence = passage.best_sentence_row if best_sentence is None else best_sentence(passage.row)
+        if sentence is not None and sentence in kept_sentences:
             demoted.append(passage)
             continue
         kept.append(passage)
         per_document[chunk.doc_id] = per_document.get(chunk.doc_id, 0) + 1
-        if passage.best_sentence_row is not None:
-            kept_sentences.add(passage.best_sentence_row)
+        if sentence is not None:
+            kept_sentences.add(sentence)
         if len(kept) == top_k:
             break
     return (kept + demoted)[:top_k]
 
 
 def retrieve(index: Index, question: str, query_vector: npt.NDArray[np.float32], *, top_k: int,
-             config: RetrievalConfig, rows: npt.NDArray[np.int64] | None = None) -> list[ScoredPassage]:
-    """The full retrieval: first stage, optional sentence-level rescoring, de-crowding."""
+             config: RetrievalConfig, rows: npt.NDArray[np.int64] | None = None,
+             similarities: SentenceSimilarities | None = None) -> list[ScoredPassage]:
+    """The full retrieval: first stage, optional sentence-level rescoring, de-crowding.
+
+    Sentence cosines come from ``similarities`` (the caller's, to reuse them for the answer):
+    for every candidate with the second stage on, otherwise only for the passages de-crowding
+    looks at and the ones returned.
+    """
+    if similarities is None:
+        similarities = SentenceSimilarities(index, query_vector)
     candidates = first_stage(index, question, query_vector, config, rows)
-    best = best_sentences(index, [hit.row for hit in candidates], query_vector)
     if config.rescore:
+        best = {hit.row: similarities.best(hit.row) for hit in candidates}
         scored = rescore(candidates, best, config.sentence_weight)
-    else:
-        scored = [ScoredPassage(row=hit.row, score=hit.score, best_sentence_row=best[hit.row][0])
-                  for hit in candidates]
-    return diversify(scored, index.chunks, top_k, config.max_overlap, config.max_per_document)
+        return diversify(scored, index.chunks, top_k, config.max_overlap, config.max_per_document)
+    first = [ScoredPassage(row=hit.row, score=hit.score, best_sentence_row=None) for hit in candidates]
+    top = diversify(first, index.chunks, top_k, config.max_overlap, config.max_per_document,
+                    best_sentence=lambda row: similarities.best(row)[0])
+    return [replace(passage, best_sentence_row=similarities.best(passage.row)[0]) for passage in top]

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ingest.records import Sentence
+from index.records import Sentence
 from service.answer_types import AnswerType, has_answer_type, question_answer_type
 from service.records import Answer, Citation
 

@@ -7,10 +7,8 @@ result cache takes a lock.
 from __future__ import annotations
 
 import gc
-import logging
-import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -18,17 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from index.analysis import content_terms
-from index.retrieval import RetrievalConfig, ScoredPassage, retrieve
+from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_encoder
+from index.retrieval import RetrievalConfig, ScoredPassage, SentenceSimilarities, retrieve
 from index.searcher import Index
 from index.store import current_version, load_index
-from ingest.embedding import Embedder, SentenceTransformerEmbedder, load_embedder
-from ingest.onnx_query import OnnxUnavailableError, onnx_query_embedder
 from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
+from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
-WARM_UP_QUESTION = "What is this collection of documents about?"
 AGREEMENT_NEIGHBOURS = 3
-_LOG = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -40,38 +36,6 @@ class EngineConfig:
     cache_size: int = 256
 
 
-class _ResultCache:
-    """A bounded LRU of query results, keyed by the normalised query."""
-
-    def __init__(self, capacity: int) -> None:
-        self._capacity = capacity
-        self._items: OrderedDict[Query, QueryResult] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Query) -> QueryResult | None:
-        with self._lock:
-            result = self._items.get(key)
-            if result is not None:
-                self._items.move_to_end(key)
-            return result
-
-    def put(self, key: Query, result: QueryResult) -> None:
-        if self._capacity <= 0:
-            return
-        with self._lock:
-            self._items[key] = result
-            self._items.move_to_end(key)
-            while len(self._items) > self._capacity:
-                self._items.popitem(last=False)
-
-
-def _cache_key(query: Query) -> Query:
-    """Questions that differ only in spacing or case share a cache entry."""
-    doc_ids = tuple(sorted(set(query.doc_ids))) if query.doc_ids is not None else None
-    return Query(question=" ".join(query.question.split()).casefold(), top_k=query.top_k,
-                 mode=query.mode, doc_ids=doc_ids)
-
-
 class QueryEngine:
     """Answers queries over one loaded index with one embedder (the one the manifest names)."""
 
@@ -79,7 +43,7 @@ class QueryEngine:
         self.index = index
         self.embedder = embedder
         self.config = config or EngineConfig()
-        self._cache = _ResultCache(self.config.cache_size)
+        self._cache = ResultCache(self.config.cache_size)
         sentences = index.sentences
         # Content terms of a sentence, computed on first use (bounded, so memory stays flat).
         self._sentence_terms = lru_cache(maxsize=65536)(
@@ -106,7 +70,7 @@ class QueryEngine:
               use_cache: bool = True) -> QueryResult:
         """Answer ``query``; ``retrieval`` overrides the configured retrieval (the eval ablation)."""
         started = time.perf_counter()
-        key = _cache_key(query)
+        key = cache_key(query)
         if use_cache and retrieval is None:
             cached = self._cache.get(key)
             if cached is not None:
@@ -120,21 +84,24 @@ class QueryEngine:
         if config.mode != query.mode:
             config = replace(config, mode=query.mode)
 
-        query_vector = self.embedder.encode([query.question])[0]
+        # Everything below sees only the key's text and terms, so equal keys mean equal results.
+        query_vector = self.embedder.encode([key.text])[0]
         embedded = time.perf_counter()
         rows = (self.index.rows_for_documents(query.doc_ids) if query.doc_ids is not None else None)
+        # One query's sentence cosines, shared by retrieval and the answer: each chunk's at most once.
+        similarities = SentenceSimilarities(self.index, query_vector)
         if rows is not None and len(rows) == 0:
             passages_scored: list[ScoredPassage] = []
         else:
-            passages_scored = retrieve(self.index, query.question, query_vector, top_k=query.top_k,
-                                       config=config, rows=rows)
+            passages_scored = retrieve(self.index, key.text, query_vector, top_k=query.top_k,
+                                       config=config, rows=rows, similarities=similarities)
         searched = time.perf_counter()
         passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(passages_scored, 1))
         rescored = time.perf_counter()
-        question_terms = self.index.term_weights(dict.fromkeys(content_terms(query.question, initials=False)))
+        question_terms = self.index.term_weights(dict.fromkeys(key.terms))
         decision = select_answer(question_terms,
-                                 self._candidates(passages_scored, query_vector), self.config.answer,
-                                 required_numbers=numbers_in(query.question), question=query.question)
+                                 self._candidates(passages_scored, similarities), self.config.answer,
+                                 required_numbers=numbers_in(key.text), question=key.text)
         answered = time.perf_counter()
         result = QueryResult(
             question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
@@ -155,7 +122,7 @@ class QueryEngine:
                        start=chunk.start, end=chunk.end)
 
     def _candidates(self, passages: list[ScoredPassage],
-                    query_vector: np.ndarray) -> list[CandidateSentence]:
+                    similarities_of: SentenceSimilarities) -> list[CandidateSentence]:
         candidates: list[CandidateSentence] = []
         limit = self.config.answer.from_passages
         # A sentence shared by overlapping passages gets one similarity: a product over another
@@ -165,7 +132,7 @@ class QueryEngine:
             sentence_rows = self.index.sentence_rows(scored.row)
             if len(sentence_rows) == 0:
                 continue
-            similarities = self.index.sentence_vectors[sentence_rows.start : sentence_rows.stop] @ query_vector
+            similarities = similarities_of.of_chunk(scored.row)
             for offset, row in enumerate(sentence_rows):
                 similarity = known.setdefault(row, float(similarities[offset]))
                 candidates.append(CandidateSentence(
@@ -196,32 +163,22 @@ def _ms(start: float, end: float) -> float:
 
 
 def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads: int | None = 1,
-                model_path: str | None = None, query_runtime: str = "onnx") -> QueryEngine:
-    """Load the index and the model its manifest names (or ``model_path``, which must match).
+                model_path: str | None = None, query_runtime: QueryRuntime = "onnx",
+                encoder: Embedder | None = None) -> QueryEngine:
+    """Load the index and the encoder its manifest names (``index.query_encoder.load_query_encoder``).
 
-    ``query_runtime="onnx"`` encodes questions with ONNX Runtime where ``ingest.onnx_query``
-    accepts the model (same vectors, ~2x faster, GIL released), else with torch, saying why.
+    ``model_path`` must be the index's model; an ``encoder`` already loaded (the one that just built
+    the index) is checked against the manifest and used as is. Raises the index errors of
+    ``load_index`` and ``ModelMismatchError``.
     """
-    if query_runtime not in ("onnx", "torch"):
-        raise ValueError(f"query_runtime must be 'onnx' or 'torch', got {query_runtime!r}")
     index = load_index(index_dir)
-    manifest = index.manifest
-    embedder: Embedder = load_embedder(model_path or manifest.model_id, precision=manifest.precision,
-                                       threads=threads)
-    if embedder.model_id != manifest.model_id or embedder.dimension != manifest.dimension:
-        from index.errors import ModelMismatchError
-
-        raise ModelMismatchError(
-            f"index {index_dir} was built with {manifest.model_id} ({manifest.dimension}-d) but the "
-            f"model given is {embedder.model_id} ({embedder.dimension}-d); re-run `grounded ingest` "
-            "with this model or serve with the index's model")
-    if query_runtime == "onnx" and isinstance(embedder, SentenceTransformerEmbedder):
-        try:
-            embedder = onnx_query_embedder(embedder, threads=threads or 1)
-        except OnnxUnavailableError as error:
-            _LOG.warning("questions are encoded with torch: %s", error)
-    engine = QueryEngine(index, embedder, config)
-    engine.query(Query(question=WARM_UP_QUESTION), use_cache=False)
+    source = f"index {index_dir}"
+    if encoder is None:
+        encoder = load_query_encoder(index.manifest, model_path=model_path, threads=threads,
+                                     runtime=query_runtime, source=source)
+    else:
+        check_model(encoder, index.manifest, source=source)
+    engine = QueryEngine(index, encoder, config)
     freeze_long_lived_objects()
     return engine
 
@@ -229,9 +186,9 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
 def reload_engine(engine: QueryEngine) -> QueryEngine:
     """An engine over the newest published version of the same folder, sharing the loaded model.
 
-    Returns ``engine`` itself when the published version has not changed. The new engine is warmed
-    up before it is returned, so swapping it in never slows the first query. Raises the index
-    errors of ``load_index`` (corrupted, other model) and leaves ``engine`` untouched.
+    Returns ``engine`` itself when the published version has not changed. Raises the index errors
+    of ``load_index`` (corrupted, other model) and leaves ``engine`` untouched. Not warmed up: the
+    service's ``EngineHolder`` warms every engine once before serving it.
     """
     if current_version(engine.index.root) == engine.index_version:
         return engine
@@ -242,7 +199,6 @@ def reload_engine(engine: QueryEngine) -> QueryEngine:
         index = load_index(engine.index.root, expected_model_id=engine.embedder.model_id,
                            expected_dimension=engine.embedder.dimension)
         fresh = QueryEngine(index, engine.embedder, engine.config)
-        fresh.query(Query(question=WARM_UP_QUESTION), use_cache=False)
     finally:
         # Loaded or not, what is served now leaves the collector's scans again.
         freeze_long_lived_objects()

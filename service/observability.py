@@ -140,7 +140,8 @@ def route_template(scope: Scope, routes: Sequence[BaseRoute]) -> str:
             if match is Match.PARTIAL and partial is None:
                 partial = candidate
         route = route or partial
-    path = getattr(route, "path", None)
+    # path_format drops convertors: "/documents/{doc_id:doc_id}" is labelled "/documents/{doc_id}".
+    path = getattr(route, "path_format", None) or getattr(route, "path", None)
     return path if isinstance(path, str) else UNMATCHED_ROUTE
 
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
-Mode = Literal["hybrid", "dense", "sparse"]
+from index.records import Mode
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

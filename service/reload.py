@@ -21,11 +21,22 @@ from index.errors import IndexFolderError
 from service.engine_protocol import QueryEngineProtocol
 from service.errors import NotReadyError, ReloadFailedError, ReloadUnsupportedError, ServiceError
 from service.observability import Metrics
-from service.records import DocumentInfo
+from service.records import DocumentInfo, Query, QueryResult
 
 logger = logging.getLogger(__name__)
 
 EngineReloader = Callable[[QueryEngineProtocol], QueryEngineProtocol]
+
+# Neutral on purpose: it only has to exercise every stage (model, FAISS, BM25 compilation).
+WARM_UP_QUERY = Query(question="What happened, where and when?", top_k=5, mode="hybrid")
+
+
+def warm_up(engine: QueryEngineProtocol) -> QueryResult:
+    """Answer one query so the first real request pays no compilation or lazy-loading cost.
+
+    The only warm-up: every engine the holder serves (at start-up or after a reload) gets it once.
+    """
+    return engine.query(WARM_UP_QUERY)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -93,7 +104,8 @@ class EngineHolder:
         return self._served
 
     def install(self, engine: QueryEngineProtocol) -> Served:
-        """Serve ``engine`` (at start-up, after its warm-up)."""
+        """Warm ``engine`` up and serve it (at start-up); the warm-up's errors propagate."""
+        warm_up(engine)
         served = serve(engine)
         self._served = served
         self._publish_version(engine.index_version)
@@ -113,6 +125,9 @@ class EngineHolder:
             started = time.perf_counter()
             try:
                 fresh = self._reloader(old.engine)
+                if fresh is not old.engine:
+                    # Before the swap, so the first query on the new version is not slowed.
+                    warm_up(fresh)
             except IndexFolderError as error:
                 self._reloads.labels(outcome="failed").inc()
                 logger.error("reload failed, still serving index %s: %s", old.engine.index_version, error)

@@ -101,6 +101,8 @@ DocId = Annotated[
     ),
 ]
 Mode = Literal["hybrid", "dense", "sparse"]
+"""The wire's own copy of ``index.records.Mode`` (an internal rename must not change the API);
+``tests/test_service_api.py`` asserts the two are equal."""
 
 
 class QueryFilters(BaseModel):

@@ -39,9 +39,6 @@ class Settings(BaseSettings):
     metrics_public: bool = Field(default=False, description="serve /metrics without the query key")
     # NoDecode: accept "https://a,https://b" as well as a JSON list in GROUNDED_CORS_ORIGINS.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    # A test hook (GROUNDED_TEST_DELAY_MS): every query first sleeps this long in its worker, a
-    # stand-in for a slow stage when testing timeouts, overload and graceful shutdown. Keep it 0.
-    test_delay_ms: Annotated[int, Field(ge=0, le=600_000)] = 0
 
     @field_validator("api_key", "admin_key", mode="after")
     @classmethod

@@ -18,7 +18,7 @@ from prometheus_client import CollectorRegistry
 from service.admission import Admission
 from service.app import create_app
 from service.errors import OverloadedError, QueryTimeoutError
-from service.settings import QUEUE_PER_SLOT, available_cores, load_settings
+from service.settings import QUEUE_PER_SLOT, Settings, available_cores, load_settings
 from tests.support.fakes import FakeEngine, SlowEngine, running_server
 
 QUESTION = {"question": "How far does the lighthouse beam reach at night?"}
@@ -206,10 +206,14 @@ def test_a_slow_query_gets_504_and_its_slot_comes_back(tmp_path: Path, slow_engi
         assert 'route="/query",status="504"' in client.get("/metrics").text
 
 
-def test_the_test_delay_hook_slows_every_query(tmp_path: Path) -> None:
-    with make_client(tmp_path, FakeEngine(), test_delay_ms=400, query_timeout_s=0.1) as client:
+def test_a_slow_engine_given_to_create_app_slows_every_query(tmp_path: Path) -> None:
+    with make_client(tmp_path, SlowEngine(delay_s=0.4), query_timeout_s=0.1) as client:
         response = client.post("/query", json=QUESTION)
     assert response.status_code == 504
+
+
+def test_production_settings_have_no_test_delay() -> None:
+    assert not any("delay" in name for name in Settings.model_fields)
 
 
 def test_overloaded_error_shape_and_retry_after(tmp_path: Path, slow_engine: SlowEngine) -> None:

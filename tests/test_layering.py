@@ -12,8 +12,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.support.paths import REPO
 
 PRODUCT = ("ingest", "index", "service", "eval", "grounded")
@@ -181,11 +179,9 @@ def test_no_load_time_import_cycle_between_harness_modules() -> None:
                 frontier |= graph[current]
 
 
-@pytest.mark.xfail(strict=False, reason="removed by the service reshape branch")
 def test_service_does_not_reach_down_past_index() -> None:
     assert _violations("service", ("ingest",)) == []
 
 
-@pytest.mark.xfail(strict=False, reason="removed by the service reshape branch")
-def test_eval_does_not_reach_into_the_engine_module() -> None:
-    assert _violations("eval", ("service.engine",)) == []
+def test_eval_does_not_reach_into_the_engine_module_or_ingest() -> None:
+    assert _violations("eval", ("service.engine", "ingest")) == []

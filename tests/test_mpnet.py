@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from index.build import ingest
+from index.query_encoder import OnnxQueryEmbedder
 from ingest.embedding import SentenceTransformerEmbedder, load_embedder
 from ingest.errors import ModelLoadError
 from ingest.models import MPNET, preset_path
-from ingest.onnx_query import OnnxQueryEmbedder
 from service.engine import load_engine
 from service.records import Query
 

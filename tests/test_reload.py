@@ -302,13 +302,13 @@ def test_server_process_reloads_on_sighup_and_drains_on_sigterm(
     environment = {
         **os.environ,
         "GROUNDED_API_KEY": API_KEY,
-        "GROUNDED_TEST_DELAY_MS": str(DELAY_MS),
         "GROUNDED_SHUTDOWN_GRACE_S": "20",
     }
     # A file, not a pipe: nobody reads a pipe while the test runs, and a full one blocks the server.
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "grounded", "serve", "--index", str(index_dir), "--port", str(port)],
+            [sys.executable, "-m", "tests.support.slow_serve", str(DELAY_MS), "--index", str(index_dir),
+             "--port", str(port)],
             cwd=REPO,
             env=environment,
             stdout=log,

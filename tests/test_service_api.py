@@ -13,10 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
-from service.app import WARM_UP_QUERY, create_app
+from service.app import create_app
 from service.engine_protocol import QueryEngineProtocol
 from service.mapping import UNSTATED_ABSTENTION_REASON, to_query, to_response
 from service.records import Answer, Citation, Passage, Query, QueryResult, Timings
+from service.reload import WARM_UP_QUERY
 from service.schemas import QueryRequest, QueryResponse
 from service.settings import Settings, load_settings
 from tests.support.fakes import FAKE_DOCUMENTS, LIGHTHOUSE, ORCHARD, FakeEngine
@@ -437,3 +438,13 @@ def test_to_query_maps_every_field() -> None:
     assert to_query(request) == Query(question="q?", top_k=7, mode="dense", doc_ids=("a", "b"))
     defaults = QueryRequest.model_validate({"question": "q?"})
     assert to_query(defaults) == Query(question="q?", top_k=5, mode="hybrid", doc_ids=None)
+
+
+def test_the_wire_modes_are_the_index_modes() -> None:
+    from typing import get_args
+
+    from index.records import Mode as IndexMode
+    from service.schemas import Mode as WireMode
+
+    # The schema keeps its own Literal on purpose; the two must not drift apart.
+    assert get_args(WireMode) == get_args(IndexMode)

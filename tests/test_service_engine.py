@@ -6,6 +6,7 @@ import gc
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,6 +16,8 @@ from index.errors import IndexCorruptedError
 from ingest.embedding import HashingEmbedder
 from service.app import create_app
 from service.engine import QueryEngine, load_engine, reload_engine
+from service.records import Query, QueryResult
+from service.reload import WARM_UP_QUERY
 from service.server import hand_over
 from service.settings import load_settings
 from tests.support.fakes import LIGHTHOUSE, ORCHARD, FakeDocument, write_fake_corpus
@@ -114,3 +117,27 @@ def test_hand_over_gives_the_engine_once(tmp_path: Path) -> None:
     assert loader(settings) is engine
     with pytest.raises(RuntimeError, match="handed over already"):
         loader(settings)
+
+
+def test_a_served_engine_is_warmed_up_exactly_once_at_start_and_after_a_reload(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    questions: list[str] = []
+    original = QueryEngine.query
+
+    def counting(self: QueryEngine, query: Query, **options: Any) -> QueryResult:
+        questions.append(query.question)
+        return original(self, query, **options)
+
+    monkeypatch.setattr(QueryEngine, "query", counting)
+    index_dir = tmp_path / "index"
+    corpus = write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))
+    ingest([corpus], index_dir, HashingEmbedder())
+    settings = load_settings(index_dir=index_dir, admin_key=ADMIN_KEY)
+    app = create_app(settings, engine_loader=hand_over(load_engine(index_dir)))
+    with TestClient(app) as client:
+        assert questions == [WARM_UP_QUERY.question]
+        write_fake_corpus(corpus, (FERRY,))
+        ingest([corpus], index_dir, HashingEmbedder())
+        reloaded = client.post("/admin/reload", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        assert reloaded.json()["changed"] is True
+        assert questions == [WARM_UP_QUERY.question] * 2

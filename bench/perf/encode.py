@@ -44,8 +44,8 @@ def bare_served_encode(questions: Sequence[str], *, precision: str, threads: int
     Returns its runtime, its milliseconds per question (``passes`` times, the first a warm-up) and
     the least cosine between its vector and torch's over the questions.
     """
+    from index.query_encoder import OnnxUnavailableError, onnx_query_embedder
     from ingest.embedding import SentenceTransformerEmbedder, load_embedder
-    from ingest.onnx_query import OnnxUnavailableError, onnx_query_embedder
 
     base = load_embedder(model, precision=precision, threads=threads)
     assert isinstance(base, SentenceTransformerEmbedder)

@@ -11,12 +11,12 @@ import pytest
 
 from index.build import ingest
 from index.load import load_index
-from ingest.embedding import load_embedder
-from ingest.onnx_query import (
+from index.query_encoder import (
     MIN_COSINE,
     OnnxQueryEmbedder,
     OnnxUnavailableError,
     _supported_layout,
+    load_embedder,
     onnx_query_embedder,
 )
 from service.engine import QueryEngine, load_engine

@@ -1,11 +1,16 @@
-"""Query encoding on ONNX Runtime: the same model, exported in memory from the loaded one.
+"""How to embed a question for an index: the model its manifest names, checked, on ONNX Runtime where it can.
 
-Why: a query is one short text, and torch's eager forward of MiniLM spends much of it in Python
-(module calls, dispatch) holding the GIL, so two queries on two cores serialise on it
-(`python -m bench.profile_query`: half of the GIL time was the encoder's Python). ONNX Runtime
-runs the whole graph in C++ with the GIL released: `grounded bench query` measured a bare encode
-of 3.75 ms against 9.01 ms p50 for torch, 1.8-2x the sequential throughput at 4 clients instead
-of 1.5x, and vectors whose least cosine to torch's over the gold questions is 0.99999994.
+``load_query_encoder(manifest)`` is what the service calls; it is the index's job because the
+manifest, written at build time, is the only place that names the model (nobody configures it
+twice). Callers above the index (the service, eval) use this module and never ``ingest.embedding``.
+
+ONNX Runtime: the same model, exported in memory from the loaded one. Why: a query is one short
+text, and torch's eager forward of MiniLM spends much of it in Python (module calls, dispatch)
+holding the GIL, so two queries on two cores serialise on it (`python -m bench.perf.profile_query`:
+half of the GIL time was the encoder's Python). ONNX Runtime runs the whole graph in C++ with the
+GIL released: `grounded bench query` measured a bare encode of 3.75 ms against 9.01 ms p50 for
+torch, 1.8-2x the sequential throughput at 4 clients instead of 1.5x, and vectors whose least
+cosine to torch's over the gold questions is 0.99999994.
 
 Nothing is downloaded or written: the transformer is traced from the weights already in memory
 into bytes and loaded from them. Only the layout this module reproduces exactly is accepted
@@ -17,13 +22,34 @@ is used; otherwise ``OnnxUnavailableError`` says why and the caller keeps the to
 from __future__ import annotations
 
 import io
+import logging
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
-from ingest.embedding import SentenceTransformerEmbedder, Vectors
+from index.errors import ModelMismatchError
+from index.records import Manifest
+from ingest.embedding import Embedder, SentenceTransformerEmbedder, Vectors, load_embedder
+
+__all__ = [
+    "MIN_COSINE",
+    "PROBES",
+    "Embedder",
+    "OnnxQueryEmbedder",
+    "OnnxUnavailableError",
+    "QueryRuntime",
+    "check_model",
+    "load_embedder",
+    "load_query_encoder",
+    "onnx_query_embedder",
+]
+"""``Embedder`` (the encoder protocol) and ``load_embedder`` (the model a new index is built with,
+for eval's BEIR mode) are ``ingest.embedding``'s, re-exported for the layers above the index."""
+
+QueryRuntime = Literal["onnx", "torch"]
+_LOG = logging.getLogger(__name__)
 
 MIN_COSINE = 0.9999
 """Least cosine between the ONNX and the torch vector of every probe for the session to be used."""
@@ -39,6 +65,36 @@ PROBES = (
 
 class OnnxUnavailableError(Exception):
     """The ONNX query encoder cannot be used for this model here; the message says why."""
+
+
+def check_model(encoder: Embedder, manifest: Manifest, *, source: str = "the index") -> None:
+    """Raise ``ModelMismatchError`` unless ``encoder`` is the model and dimension ``manifest`` names."""
+    if encoder.model_id != manifest.model_id or encoder.dimension != manifest.dimension:
+        raise ModelMismatchError(
+            f"{source} was built with {manifest.model_id} ({manifest.dimension}-d) but the "
+            f"model given is {encoder.model_id} ({encoder.dimension}-d); re-run `grounded ingest` "
+            "with this model or serve with the index's model")
+
+
+def load_query_encoder(manifest: Manifest, *, model_path: str | None = None, threads: int | None = 1,
+                       runtime: QueryRuntime = "onnx", source: str = "the index") -> Embedder:
+    """The encoder for questions to the index ``manifest`` describes (``model_path`` must be that model).
+
+    ``runtime="onnx"`` encodes single questions with ONNX Runtime where ``onnx_query_embedder``
+    accepts the model (same vectors, ~2x faster, GIL released), else with torch, logging why.
+    ``source`` names the index in errors. Raises ``ModelMismatchError`` for another model or
+    dimension, ``ValueError`` for an unknown runtime.
+    """
+    if runtime not in ("onnx", "torch"):
+        raise ValueError(f"query_runtime must be 'onnx' or 'torch', got {runtime!r}")
+    encoder = load_embedder(model_path or manifest.model_id, precision=manifest.precision, threads=threads)
+    check_model(encoder, manifest, source=source)
+    if runtime == "onnx" and isinstance(encoder, SentenceTransformerEmbedder):
+        try:
+            return onnx_query_embedder(encoder, threads=threads or 1)
+        except OnnxUnavailableError as error:
+            _LOG.warning("questions are encoded with torch: %s", error)
+    return encoder
 
 
 class OnnxQueryEmbedder:
