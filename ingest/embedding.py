@@ -190,7 +190,7 @@ class SentenceTransformerEmbedder:
 
     @property
     def sentence_transformer(self) -> Any:
-        """The loaded ``SentenceTransformer`` (for the ONNX query encoder, ``ingest.onnx_query``)."""
+        """The loaded ``SentenceTransformer`` (for the ONNX query encoder, ``index.query_encoder``)."""
         return self._model
 
     @property

@@ -16,10 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from index.analysis import content_terms
+from index.layout import current_version
+from index.load import load_index
 from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_encoder
 from index.retrieval import RetrievalConfig, ScoredPassage, SentenceSimilarities, retrieve
 from index.searcher import Index
-from index.store import current_version, load_index
 from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
 from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings

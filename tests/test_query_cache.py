@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from index.build import ingest
-from index.store import load_index
+from index.load import load_index
 from ingest.embedding import HashingEmbedder
 from service.engine import EngineConfig, QueryEngine
 from service.query_cache import ResultCache, cache_key, question_text

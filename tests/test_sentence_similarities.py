@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from index.build import ingest
+from index.load import load_index
 from index.retrieval import (
     RetrievalConfig,
     ScoredPassage,
@@ -16,7 +17,6 @@ from index.retrieval import (
     retrieve,
 )
 from index.searcher import Index
-from index.store import load_index
 from ingest.embedding import HashingEmbedder
 from tests.support.fakes import FAKE_DOCUMENTS, FakeDocument, write_fake_corpus
 

@@ -24,13 +24,15 @@ from bench.common.corpus import write_corpus
 from bench.common.process import log
 from bench.faults.ingest import folder_digest
 from bench.faults.report import CheckResult, Problems
-from index import build, store
+from index import build
+from index import load as loader
 from index.errors import IndexCorruptedError, IndexFolderError
-from index.store import CURRENT_NAME, VERSIONS_NAME, current_version, load_index
+from index.layout import CURRENT_NAME, VERSIONS_NAME, current_version
+from index.load import load_index
 from ingest.embedding import HashingEmbedder
 
 PARSERS = ("_read_records", "read_dense", "load_sparse")
-"""``index.store`` names that parse data files: none may run on a version that failed its checksums."""
+"""``index.load`` names that parse data files: none may run on a version that failed its checksums."""
 
 MAX_RSS_GROWTH_BYTES = 256 * 1024 * 1024
 
@@ -68,9 +70,9 @@ def swept_files(index_dir: Path) -> list[Path]:
 
 @contextmanager
 def counting_parsers() -> Iterator[list[int]]:
-    """Count calls of the data-file parsers of ``index.store`` while the block runs."""
+    """Count calls of the data-file parsers of ``index.load`` while the block runs."""
     calls = [0]
-    originals = {name: getattr(store, name) for name in PARSERS}
+    originals = {name: getattr(loader, name) for name in PARSERS}
 
     def wrap(function: Callable[..., Any]) -> Callable[..., Any]:
         def counted(*args: Any, **kwargs: Any) -> Any:
@@ -79,12 +81,12 @@ def counting_parsers() -> Iterator[list[int]]:
         return counted
 
     for name, function in originals.items():
-        setattr(store, name, wrap(function))
+        setattr(loader, name, wrap(function))
     try:
         yield calls
     finally:
         for name, function in originals.items():
-            setattr(store, name, function)
+            setattr(loader, name, function)
 
 
 def detection_kind(error: IndexCorruptedError) -> str:

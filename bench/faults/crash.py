@@ -40,7 +40,8 @@ from bench.faults.ingest import (
 from bench.faults.report import CheckResult, Problems
 from index import build
 from index.errors import IndexFolderError
-from index.store import STAGING_PREFIX, VERSIONS_NAME, current_version, load_index
+from index.layout import STAGING_PREFIX, VERSIONS_NAME, current_version
+from index.load import load_index
 from ingest.embedding import HashingEmbedder
 
 STAGES = ("startup", "read", "chunk", "embed", "publish")

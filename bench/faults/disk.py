@@ -33,7 +33,8 @@ from bench.faults.ingest import (
 from bench.faults.report import CheckResult, Problems
 from bench.faults.shim import FSYNC_COUNT_PREFIX
 from index.errors import IndexFolderError
-from index.store import VERSIONS_NAME, current_version, load_index
+from index.layout import VERSIONS_NAME, current_version
+from index.load import load_index
 
 _ERRNO = re.compile(r"\[Errno \d+\] ([^.(:\]]+)")
 

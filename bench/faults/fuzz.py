@@ -86,7 +86,8 @@ def write_resigned_copy(case_root: Path, version_dir: Path, name: str, damaged: 
 def _child(index_dir: Path, workdir: Path, seed: int, first: int, last: int) -> int:
     """Run cases ``first..last-1``, one JSON line each; exits when done."""
     from index.errors import IndexFolderError
-    from index.store import current_version, load_index
+    from index.layout import current_version
+    from index.load import load_index
     from ingest.embedding import HashingEmbedder
     from service.engine import QueryEngine
     from service.records import Query
@@ -136,7 +137,7 @@ def _child(index_dir: Path, workdir: Path, seed: int, first: int, last: int) -> 
 
 def run_resigned_fuzz(config: FuzzConfig) -> CheckResult:
     """Run every case in children, resuming after any child that dies; see the module docstring."""
-    from index.store import current_version
+    from index.layout import current_version
 
     started = time.monotonic()
     deadline = started + config.time_limit

@@ -24,8 +24,10 @@ from bench.faults.ingest import run_ingest
 from bench.faults.report import CheckResult, Problems
 from index import build
 from index.fsutil import replace_atomically
+from index.layout import CURRENT_NAME, VERSIONS_NAME
+from index.load import load_index
+from index.publish import publish
 from index.records import IndexContent
-from index.store import CURRENT_NAME, VERSIONS_NAME, load_index, publish
 from ingest.embedding import HashingEmbedder
 
 WIDE_QUEUE = {"GROUNDED_MAX_QUEUE": "64"}

@@ -26,7 +26,7 @@ def measure_full_index(seed_corpus: Path, *, target_chunks: int = 10_000,
     """
     from eval.gold import load_gold
     from index.build import ingest
-    from index.store import load_index
+    from index.load import load_index
     from ingest.embedding import HashingEmbedder
     from service.engine import QueryEngine
     from service.records import Query

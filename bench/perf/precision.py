@@ -62,7 +62,7 @@ def run_precision_bench(index_dir: Path, *, threads: int, query_threads: int) ->
     import torch
 
     from eval.gold import load_gold
-    from index.store import load_index
+    from index.load import load_index
     from ingest.embedding import bf16_supported
 
     gold = load_gold()

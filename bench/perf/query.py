@@ -146,7 +146,7 @@ def _cell(samples: Sequence[Sample], errors: int, wall: float, clients: int) -> 
 def run_query_bench(config: QueryBenchConfig) -> dict[str, Any]:
     """The whole query benchmark; returns a JSON-ready dict."""
     from eval.gold import load_gold
-    from index.store import load_index
+    from index.load import load_index
 
     questions = [question.question for question in load_gold()]
     manifest = load_index(config.index_dir).manifest
