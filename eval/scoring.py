@@ -23,7 +23,7 @@ from eval.records import (
     QueryRecord,
     RetrievedPassage,
 )
-from ingest.records import Document
+from index.records import Document
 
 
 def score_gold(outcomes: Sequence[QueryOutcome], questions: Sequence[GoldQuestion],
