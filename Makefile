@@ -14,11 +14,12 @@ export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install install-mpnet index serve test test-fast test-mpnet lint eval eval-gate bench reliability docs-corpus clean
 
-# The seed benchmark as a CI gate: each value sits just under what `make eval` measured
-# (docs/evaluation.md), so a retrieval or grounding regression fails the build.
+# The seed benchmark as a CI gate: each floor is the lower end of the 95 % bootstrap interval that
+# `grounded eval` measured with the served defaults (docs/evaluation.md), so a real regression
+# crosses it and resampling noise does not.
 GATES := --fail-under citation_exactness=1.0 --fail-under answer_grounding=1.0 \
-         --fail-under nDCG@10=0.66 --fail-under R@10=0.80 --fail-under evidence_hit@5=0.89 \
-         --fail-under evidence_hit@10=0.92 --fail-under answer_hit_rate=0.58 --fail-under abstention_accuracy=0.89
+         --fail-under nDCG@10=0.64 --fail-under R@10=0.73 --fail-under evidence_hit@5=0.80 \
+         --fail-under evidence_hit@10=0.85 --fail-under answer_hit_rate=0.53 --fail-under abstention_accuracy=0.71
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
