@@ -48,18 +48,19 @@ def parse_gates(specs: Sequence[str], metrics: Sequence[str]) -> list[Gate]:
 
 
 def parse_setting_gates(specs: Sequence[str], metrics: Sequence[str],
-                        settings: Sequence[str]) -> list[Gate]:
+                        settings: Sequence[str], skipped: Sequence[str] = ()) -> list[Gate]:
     """Gates of a settings run: ``SETTING:METRIC=VALUE``, or ``METRIC=VALUE`` for the first one.
 
-    Raises ``EvalError`` for a setting that is not part of the run (naming the ones that are) and
-    for what ``parse_gates`` rejects.
+    A gate may name a ``skipped`` setting (its input is absent here; the run says so). Raises
+    ``EvalError`` for any other setting that is not part of the run and for what ``parse_gates``
+    rejects.
     """
     gates = []
     for spec in specs:
         qualifier, colon, rest = spec.partition(":")
         if colon and "=" not in qualifier:
             setting = qualifier.strip()
-            if setting not in settings:
+            if setting not in settings and setting not in skipped:
                 raise EvalError(f"--fail-under {spec!r}: setting {setting!r} is not run; use one "
                                 f"of {', '.join(settings)} (or --setting to run it)")
         else:

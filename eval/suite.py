@@ -165,7 +165,8 @@ def run_settings(args: argparse.Namespace) -> int:
     try:
         plan = plan_settings(args)
         names = [setting.name for setting in plan.settings]
-        gates = parse_setting_gates(args.fail_under, GOLD_SUMMARY, names or [plan.base])
+        gates = parse_setting_gates(args.fail_under, GOLD_SUMMARY, names or [plan.base],
+                                    skipped=[line.split(":")[0] for line in plan.skipped])
         for line in plan.skipped:
             print(f"grounded eval: {line}", file=sys.stderr)
         embedder = load_embedder(args.model)

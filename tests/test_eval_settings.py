@@ -154,13 +154,21 @@ def test_setting_gates_fail_the_run_with_the_setting_named(
     assert _run(workspace, workspace / "out", "--fail-under", "nope:nDCG@10=0.1") == 2
 
 
+def args_list(workspace: Path) -> list[str]:
+    """A ``--corpus`` run without ``--distractors`` (the default folder decides)."""
+    return ["eval", "--corpus", str(workspace / "corpus"), "--gold", str(workspace / "gold.jsonl"),
+            "--model", "hashing:256", "--work", str(workspace / "work"),
+            "--out", str(workspace / "out")]
+
+
 def test_an_absent_default_distractor_folder_is_skipped_aloud(
         workspace: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("GROUNDED_DISTRACTORS", str(workspace / "absent"))
-    args = build_parser().parse_args([
-        "eval", "--corpus", str(workspace / "corpus"), "--gold", str(workspace / "gold.jsonl"),
-        "--model", "hashing:256", "--work", str(workspace / "work"),
-        "--out", str(workspace / "out")])
+    args = build_parser().parse_args(args_list(workspace))
     assert run_settings(args) == 0
     assert "corpus+distractors: skipped" in capsys.readouterr().err
+    gated = build_parser().parse_args([*args_list(workspace), "--fail-under",
+                                       "corpus+distractors:nDCG@10=0.99"])
+    assert run_settings(gated) == 0
+    assert "gates on corpus+distractors not checked" in capsys.readouterr().err
