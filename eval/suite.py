@@ -179,9 +179,11 @@ def run_settings(args: argparse.Namespace) -> int:
             print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
                   f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
             result = run_setting(setting, questions, index_folder, embedder)
+            seconds = time.perf_counter() - started
+            print(f"grounded eval: {setting.name}: done in {seconds:.0f} s (index and "
+                  f"{len(result.configs)} configurations)", file=sys.stderr)
             runs.append(SettingRun(setting=setting, result=result, split=split,
-                                   left_out=left_out, built=built,
-                                   seconds=time.perf_counter() - started))
+                                   left_out=left_out, built=built, seconds=seconds))
     except EvalError as error:
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2
