@@ -56,7 +56,8 @@ test: install
 # distractor setting is skipped with a message when ../shared/corpora/news-distractors is absent.
 eval-gate: install
 	$(BIN)/grounded eval --setting seeds --setting seeds+distractors --split test \
-	  --distractor-limit $(DISTRACTOR_LIMIT) --work var/ci-eval --out var/ci-eval-report $(GATES)
+	  --configurations modes --distractor-limit $(DISTRACTOR_LIMIT) --work var/ci-eval \
+	  --out var/ci-eval-report $(GATES)
 
 test-fast: install
 	$(BIN)/python -m pytest -m "not slow and not browser" -q

@@ -40,6 +40,8 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED_GOLD = DATA / "gold.jsonl"
 NEWS_GOLD = DATA / "gold-news.jsonl"
 DOCS_GOLD = DATA / "gold-flask.jsonl"
+MODE_CONFIGS = frozenset({"sparse", "dense"})
+"""Rows kept beside the served one by ``--configurations modes``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -130,8 +132,12 @@ def setting_questions(setting: Setting, split: str) -> tuple[tuple[GoldQuestion,
 
 
 def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folder: Path,
-                embedder: Embedder) -> EvalResult:
-    """Every ablation configuration of the served engine on one setting's index, scored."""
+                embedder: Embedder, *, configurations: str = "all") -> EvalResult:
+    """The served engine's ablation configurations on one setting's index, scored.
+
+    ``configurations`` is ``all`` (every ablation row) or ``modes`` (served, sparse, dense: a third
+    of the queries, for the CI gate).
+    """
     engine = QueryEngine(load_index(index_folder), embedder)
     index = engine.index
     texts = {doc_id: document.text for doc_id, document in index.documents.items()}
@@ -142,6 +148,9 @@ def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folde
                         f"({len(problems)} problems); fix the gold file or the corpus:\n  {listed}")
     questions = _resolved(questions, texts)
     configs = ablation_configs(engine.config.retrieval)
+    if configurations == "modes":
+        configs = tuple(config for config in configs
+                        if config.is_default or config.name in MODE_CONFIGS)
     outcomes = run_queries(engine, questions, configs)
     return score_gold(
         outcomes, questions, configs,
@@ -178,7 +187,8 @@ def run_settings(args: argparse.Namespace) -> int:
                                                       progress=sys.stderr.isatty())
             print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
                   f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
-            result = run_setting(setting, questions, index_folder, embedder)
+            result = run_setting(setting, questions, index_folder, embedder,
+                                 configurations=args.configurations)
             seconds = time.perf_counter() - started
             print(f"grounded eval: {setting.name}: done in {seconds:.0f} s (index and "
                   f"{len(result.configs)} configurations)", file=sys.stderr)
@@ -229,6 +239,8 @@ def settings_command(args: argparse.Namespace) -> str:
         words += ["--distractor-limit", str(args.distractor_limit)]
     if args.model is not None:
         words += ["--model", str(args.model)]
+    if args.configurations != "all":
+        words += ["--configurations", args.configurations]
     words += ["--split", args.split or "test", "--work", str(args.work), "--out", str(args.out)]
     for spec in args.fail_under:
         words += ["--fail-under", spec]

@@ -92,6 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
                                "SHA-256-of-file-name order (default: all)")
     evaluate.add_argument("--split", choices=("tune", "test", "all"), default=None,
                           help="gold questions to ask (default: test for settings, all for --index)")
+    evaluate.add_argument("--configurations", choices=("all", "modes"), default="all",
+                          help="settings: every ablation row, or only served, sparse and dense "
+                               "(default: %(default)s)")
     evaluate.add_argument("--work", type=Path, default=Path("var/eval"), metavar="DIR",
                           help="index cache of the settings (default: %(default)s)")
 

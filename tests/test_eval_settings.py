@@ -154,6 +154,14 @@ def test_setting_gates_fail_the_run_with_the_setting_named(
     assert _run(workspace, workspace / "out", "--fail-under", "nope:nDCG@10=0.1") == 2
 
 
+def test_modes_keep_the_served_sparse_and_dense_rows(workspace: Path) -> None:
+    assert _run(workspace, workspace / "out", "--configurations", "modes") == 0
+    data = json.loads((workspace / "out" / "report.json").read_text(encoding="utf-8"))
+    configs = data["settings"][0]["configs"]
+    assert len(configs) == 3
+    assert {"sparse", "dense", data["settings"][0]["default_config"]} == set(configs)
+
+
 def args_list(workspace: Path) -> list[str]:
     """A ``--corpus`` run without ``--distractors`` (the default folder decides)."""
     return ["eval", "--corpus", str(workspace / "corpus"), "--gold", str(workspace / "gold.jsonl"),
