@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import math
 import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
@@ -22,11 +20,11 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 
 from eval.beir import BeirDoc, read_beir
 from eval.errors import EvalError
-from eval.gold import load_gold, resolve_gold, verify_gold
+from eval.gates import Gate, failed_gates, parse_gates  # noqa: F401  (Gate: re-exported)
+from eval.gold import resolve_gold, verify_gold
 from eval.records import (
     BEIR_SUMMARY,
     GOLD_SUMMARY,
-    LOWER_IS_BETTER,
     EvalResult,
     NamedConfig,
     PlainQuestion,
@@ -36,6 +34,7 @@ from eval.records import (
 from eval.report import render_summary, write_reports
 from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir, score_gold
+from eval.settings import index_gold
 from index.build import ingest
 from index.layout import current_version
 from index.query_encoder import load_embedder
@@ -45,54 +44,12 @@ from service import QueryEngine, load_engine
 _MAX_NAME_BYTES = 200
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Gate:
-    """``--fail-under METRIC=VALUE``: the run fails when the served metric's mean is below VALUE."""
-
-    metric: str
-    minimum: float
-
-
-def parse_gates(specs: Sequence[str], metrics: Sequence[str]) -> list[Gate]:
-    """Parse gate specs against the mode's summary metrics (names match case-insensitively).
-
-    Raises ``EvalError`` listing the valid names for an unknown or lower-is-better metric, and for
-    a value that is not a finite number.
-    """
-    gateable = [name for name in metrics if name not in LOWER_IS_BETTER]
-    by_folded = {name.casefold(): name for name in gateable}
-    gates = []
-    for spec in specs:
-        name, separator, value = spec.partition("=")
-        metric = by_folded.get(name.strip().casefold())
-        if not separator or metric is None:
-            reason = ("is lower-is-better, so a minimum makes no sense"
-                      if name.strip() in LOWER_IS_BETTER else "is not a metric of this run")
-            raise EvalError(f"--fail-under {spec!r}: {name.strip()!r} {reason}; use METRIC=VALUE "
-                            f"with METRIC one of {', '.join(gateable)}")
-        try:
-            minimum = float(value)
-        except ValueError:
-            minimum = math.nan
-        if not math.isfinite(minimum):
-            raise EvalError(f"--fail-under {spec!r}: {value!r} is not a number")
-        gates.append(Gate(metric=metric, minimum=minimum))
-    return gates
-
-
-def failed_gates(gates: Sequence[Gate], result: EvalResult) -> list[str]:
-    """One message per gate the served configuration's metric falls below (absent counts as 0)."""
-    failures = []
-    for gate in gates:
-        aggregate = result.default.aggregates.get(gate.metric)
-        value = aggregate.mean if aggregate is not None else 0.0
-        if value < gate.minimum:
-            failures.append(f"{gate.metric} = {value:.4f} is below the gate {gate.minimum:g}")
-    return failures
-
-
 def run_eval(args: argparse.Namespace) -> int:
     """Entry point of ``grounded eval`` (arguments from ``grounded.cli``); returns the exit code."""
+    if args.beir is None and args.index is None:
+        from eval.suite import run_settings
+
+        return run_settings(args)
     try:
         gates = parse_gates(args.fail_under, BEIR_SUMMARY if args.beir else GOLD_SUMMARY)
         result = _run_beir(args) if args.beir is not None else _run_gold(args)
@@ -122,7 +79,7 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
         print(f"grounded: error: no index in {args.index}: run `grounded ingest --index "
               f"{args.index}` first", file=sys.stderr)
         return None
-    questions = load_gold(args.gold)
+    questions = index_gold(args.gold, args.split or "all")
     engine = load_engine(args.index, model_path=args.model)
     index = engine.index
     texts = {doc_id: doc.text for doc_id, doc in index.documents.items()}
@@ -218,8 +175,10 @@ def _command(args: argparse.Namespace) -> str:
         words += ["--beir", str(args.beir)]
     else:
         words += ["--index", str(args.index)]
-    if args.gold is not None:
-        words += ["--gold", str(args.gold)]
+    for gold in args.gold:
+        words += ["--gold", str(gold)]
+    if args.split is not None:
+        words += ["--split", args.split]
     if args.model is not None:
         words += ["--model", str(args.model)]
     words += ["--out", str(args.out)]

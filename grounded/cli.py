@@ -80,13 +80,36 @@ def build_parser() -> argparse.ArgumentParser:
                        help="allow a non-loopback host without an API key")
 
     evaluate = commands.add_parser("eval", help="run the retrieval benchmark and grounding checks")
-    _add_index(evaluate)
+    evaluate.add_argument("--index", type=Path, default=None,
+                          help="evaluate this existing index (default: build and run the settings)")
     evaluate.add_argument("--beir", type=Path, default=None, help="a BEIR-format dataset folder")
     evaluate.add_argument("--out", type=Path, default=Path("eval-report"), help="report folder")
-    evaluate.add_argument("--fail-under", action="append", default=[], metavar="METRIC=VALUE",
-                          help="exit 1 when an aggregate metric is below VALUE (repeatable)")
-    evaluate.add_argument("--gold", type=Path, default=None, help="gold questions (JSONL)")
-    evaluate.add_argument("--model", default=None, help="model for --beir (default: the default model)")
+    evaluate.add_argument("--fail-under", action="append", default=[],
+                          metavar="[SETTING:]METRIC=VALUE",
+                          help="exit 1 when an aggregate metric is below VALUE (repeatable; "
+                               "without SETTING: the first setting)")
+    evaluate.add_argument("--model", default=None,
+                          help="model for --beir and the settings (default: the default model)")
+    evaluate.add_argument("--gold", type=Path, action="append", default=[],
+                          help="gold questions (JSONL; repeatable; default: each setting's own)")
+    evaluate.add_argument("--setting", action="append", default=[], metavar="NAME",
+                          help="run only this setting (repeatable; seeds, seeds+distractors, docs, "
+                               "or corpus / corpus+distractors with --corpus)")
+    evaluate.add_argument("--corpus", type=Path, action="append", default=[], metavar="DIR",
+                          help="evaluate this corpus instead of the seeds (repeatable)")
+    evaluate.add_argument("--distractors", type=Path, action="append", default=[], metavar="DIR",
+                          help="unrelated documents mixed into the corpus setting (repeatable; "
+                               "default: $GROUNDED_DISTRACTORS or ../shared/corpora/news-distractors)")
+    evaluate.add_argument("--distractor-limit", type=int, default=None, metavar="N",
+                          help="use N distractor files: those the gold cites, then the rest in "
+                               "SHA-256-of-file-name order (default: all)")
+    evaluate.add_argument("--split", choices=("tune", "test", "all"), default=None,
+                          help="gold questions to ask (default: test for settings, all for --index)")
+    evaluate.add_argument("--configurations", choices=("all", "modes"), default="all",
+                          help="settings: every ablation row, or only served, sparse and dense "
+                               "(default: %(default)s)")
+    evaluate.add_argument("--work", type=Path, default=Path("var/eval"), metavar="DIR",
+                          help="index cache of the settings (default: %(default)s)")
 
     models = commands.add_parser("models", help="install a named embedding model (the only step that "
                                                  "downloads one)")

@@ -1,0 +1,250 @@
+"""``grounded eval`` over named settings: build or reuse each setting's index, ask its gold questions
+under every ablation configuration, report the settings side by side and apply the gates."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import eval.gold as gold_module
+from eval.compare import SettingDrop, setting_drop
+from eval.errors import EvalError
+from eval.gates import failed_setting_gates, parse_setting_gates
+from eval.gold import GoldQuestion, verify_gold
+from eval.records import GOLD_SUMMARY, EvalResult
+from eval.report import write_reports
+from eval.runner import ablation_configs, run_queries
+from eval.scoring import score_gold
+from eval.settings import (
+    DOCS,
+    SEEDS,
+    Setting,
+    build_setting_index,
+    cited_documents,
+    corpus_files,
+    default_distractor_folder,
+    distractor_subset,
+    folder_name,
+    select_split,
+)
+from eval.suite_report import write_suite_reports
+from index.load import load_index
+from index.query_encoder import Embedder, load_embedder
+from service import QueryEngine
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA = Path(__file__).resolve().parent / "data"
+SEED_GOLD = DATA / "gold.jsonl"
+NEWS_GOLD = DATA / "gold-news.jsonl"
+DOCS_GOLD = DATA / "gold-flask.jsonl"
+MODE_CONFIGS = frozenset({"sparse", "dense"})
+"""Rows kept beside the served one by ``--configurations modes``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The settings to run, in order, and one line per setting left out and why."""
+
+    settings: tuple[Setting, ...]
+    skipped: tuple[str, ...]
+    base: str
+    """The setting without distractors (the drop is measured from it)."""
+    distractor_count: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettingRun:
+    """One setting's scored result, its question counts and how its index was obtained."""
+
+    setting: Setting
+    result: EvalResult
+    split: str
+    left_out: int
+    built: bool
+    seconds: float
+
+
+def plan_settings(args: argparse.Namespace, *, repo_root: Path = REPO_ROOT) -> Plan:
+    """The settings the arguments ask for (the seeds, with distractors, docs; or ``--corpus``)."""
+    skipped: list[str] = []
+    if args.corpus:
+        if not args.gold:
+            raise EvalError("--corpus needs --gold: the questions written for that corpus")
+        base = Setting(name="corpus", corpus=tuple(args.corpus), gold=tuple(args.gold))
+    else:
+        base = Setting(name=SEEDS, corpus=(repo_root / "data" / "corpus",),
+                       gold=tuple(args.gold) or (SEED_GOLD,))
+    settings = [base]
+    folders = list(args.distractors)
+    for folder in folders:
+        if not folder.is_dir():
+            raise EvalError(f"--distractors {folder} is not a folder")
+    if not folders:
+        default = default_distractor_folder(repo_root)
+        if default.is_dir():
+            folders = [default]
+        else:
+            skipped.append(f"{base.name}+distractors: skipped, the distractor folder {default} is "
+                           "absent (pass --distractors DIR or set GROUNDED_DISTRACTORS)")
+    distractor_count = 0
+    if folders:
+        stems = {path.stem for folder in folders for path in corpus_files(folder)}
+        extra_gold = (NEWS_GOLD,) if NEWS_GOLD.exists() and cited_documents([NEWS_GOLD]) <= stems \
+            else ()
+        files = distractor_subset(folders, args.distractor_limit, cited_documents(extra_gold))
+        distractor_count = len(files)
+        settings.append(Setting(name=f"{base.name}+distractors", corpus=(*base.corpus, *files),
+                                gold=(*base.gold, *extra_gold)))
+    if not args.corpus:
+        docs_corpus = repo_root / "var" / "corpora" / "flask"
+        if docs_corpus.is_dir() and DOCS_GOLD.exists():
+            settings.append(Setting(name=DOCS, corpus=(docs_corpus,), gold=(DOCS_GOLD,)))
+        else:
+            skipped.append(f"{DOCS}: skipped, no HTML corpus in {docs_corpus} (run `make "
+                           "docs-corpus`)")
+    if args.setting:
+        known = [setting.name for setting in settings] + [line.split(":")[0] for line in skipped]
+        unknown = [name for name in args.setting if name not in known]
+        if unknown:
+            raise EvalError(f"--setting {', '.join(unknown)}: not a setting of this run; use "
+                            f"{', '.join(known)}")
+        settings = [setting for setting in settings if setting.name in args.setting]
+        skipped = [line for line in skipped if line.split(":")[0] in args.setting]
+    return Plan(settings=tuple(settings), skipped=tuple(skipped), base=base.name,
+                distractor_count=distractor_count)
+
+
+def setting_questions(setting: Setting, split: str) -> tuple[tuple[GoldQuestion, ...], int]:
+    """The setting's questions in ``split`` (every gold file, in order) and how many were left out."""
+    questions: list[GoldQuestion] = []
+    left_out = 0
+    for path in setting.gold:
+        part = select_split(path, split)
+        questions += part.questions
+        left_out += part.left_out
+    if not questions:
+        raise EvalError(f"setting {setting.name}: no gold question in the {split!r} split of "
+                        f"{', '.join(map(str, setting.gold))}")
+    return tuple(questions), left_out
+
+
+def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folder: Path,
+                embedder: Embedder, *, configurations: str = "all") -> EvalResult:
+    """The served engine's ablation configurations on one setting's index, scored.
+
+    ``configurations`` is ``all`` (every ablation row) or ``modes`` (served, sparse, dense: a third
+    of the queries, for the CI gate).
+    """
+    engine = QueryEngine(load_index(index_folder), embedder)
+    index = engine.index
+    texts = {doc_id: document.text for doc_id, document in index.documents.items()}
+    problems = verify_gold(questions, texts)
+    if problems:
+        listed = "\n  ".join(problems[:20])
+        raise EvalError(f"setting {setting.name}: the gold set does not match its corpus "
+                        f"({len(problems)} problems); fix the gold file or the corpus:\n  {listed}")
+    questions = _resolved(questions, texts)
+    configs = ablation_configs(engine.config.retrieval)
+    if configurations == "modes":
+        configs = tuple(config for config in configs
+                        if config.is_default or config.name in MODE_CONFIGS)
+    outcomes = run_queries(engine, questions, configs)
+    return score_gold(
+        outcomes, questions, configs,
+        chunks=[(chunk.chunk_id, chunk.doc_id, chunk.start, chunk.end) for chunk in index.chunks],
+        documents=index.documents, threshold=engine.config.answer.min_score,
+        index_version=index.index_version, model_id=index.manifest.model_id)
+
+
+def _resolved(questions: Sequence[GoldQuestion],
+              texts: Mapping[str, str]) -> tuple[GoldQuestion, ...]:
+    """Text-anchored spans placed in their documents, where ``eval.gold`` supports them."""
+    # resolve_gold arrives with the text-anchored (HTML) gold files; before that every span
+    # already has offsets.
+    resolve = getattr(gold_module, "resolve_gold", None)
+    return tuple(resolve(questions, texts)) if resolve is not None else tuple(questions)
+
+
+def run_settings(args: argparse.Namespace) -> int:
+    """Entry point of ``grounded eval`` without ``--index``/``--beir``; returns the exit code."""
+    split = args.split or "test"
+    try:
+        plan = plan_settings(args)
+        names = [setting.name for setting in plan.settings]
+        gates = parse_setting_gates(args.fail_under, GOLD_SUMMARY, names or [plan.base],
+                                    skipped=[line.split(":")[0] for line in plan.skipped])
+        for line in plan.skipped:
+            print(f"grounded eval: {line}", file=sys.stderr)
+        embedder = load_embedder(args.model)
+        runs = []
+        for setting in plan.settings:
+            questions, left_out = setting_questions(setting, split)
+            started = time.perf_counter()
+            index_folder, built = build_setting_index(setting, args.work, embedder,
+                                                      progress=sys.stderr.isatty())
+            print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
+                  f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
+            result = run_setting(setting, questions, index_folder, embedder,
+                                 configurations=args.configurations)
+            seconds = time.perf_counter() - started
+            print(f"grounded eval: {setting.name}: done in {seconds:.0f} s (index and "
+                  f"{len(result.configs)} configurations)", file=sys.stderr)
+            runs.append(SettingRun(setting=setting, result=result, split=split,
+                                   left_out=left_out, built=built, seconds=seconds))
+    except EvalError as error:
+        print(f"grounded: error: {error}", file=sys.stderr)
+        return 2
+    by_name = {run.setting.name: run for run in runs}
+    drop = _drop(by_name, plan.base)
+    command = settings_command(args)
+    for run in runs:
+        write_reports(run.result, args.out / folder_name(run.setting.name), command=command)
+    summary = write_suite_reports(runs, drop, args.out, command=command, skipped=plan.skipped,
+                                  distractor_count=plan.distractor_count)
+    print(summary)
+    failures = failed_setting_gates(gates, {name: run.result for name, run in by_name.items()})
+    missing = sorted({gate.setting for gate in gates
+                      if gate.setting is not None and gate.setting not in by_name})
+    for name in missing:
+        print(f"grounded eval: gates on {name} not checked: the setting did not run",
+              file=sys.stderr)
+    for run in runs:
+        if run.result.citation_exactness < 1.0:
+            failures.insert(0, f"{run.setting.name}: citation exactness "
+                               f"{run.result.citation_exactness:.4%} is below 100 %")
+    for failure in failures:
+        print(f"grounded: eval failed: {failure}", file=sys.stderr)
+    return 1 if failures else 0
+
+
+def _drop(runs: Mapping[str, SettingRun], base: str) -> SettingDrop | None:
+    """The base setting against the same corpus with distractors, when both ran."""
+    mixed = f"{base}+distractors"
+    if base not in runs or mixed not in runs:
+        return None
+    return setting_drop(base, runs[base].result.default, mixed, runs[mixed].result.default)
+
+
+def settings_command(args: argparse.Namespace) -> str:
+    """The command line that reproduces a settings run (for the report)."""
+    words = ["grounded", "eval"]
+    for flag, values in (("--corpus", args.corpus), ("--distractors", args.distractors),
+                         ("--gold", args.gold), ("--setting", args.setting)):
+        for value in values:
+            words += [flag, str(value)]
+    if args.distractor_limit is not None:
+        words += ["--distractor-limit", str(args.distractor_limit)]
+    if args.model is not None:
+        words += ["--model", str(args.model)]
+    if args.configurations != "all":
+        words += ["--configurations", args.configurations]
+    words += ["--split", args.split or "test", "--work", str(args.work), "--out", str(args.out)]
+    for spec in args.fail_under:
+        words += ["--fail-under", spec]
+    return shlex.join(words)
+
