@@ -73,12 +73,18 @@ def term_coverage(question_terms: Mapping[str, float], terms: frozenset[str]) ->
     return sum(weight for term, weight in question_terms.items() if term in terms) / total
 
 
+def relevance(candidate: CandidateSentence, question_terms: Mapping[str, float], config: AnswerConfig) -> float:
+    """Cosine similarity plus the idf-weighted share of the question's terms the sentence contains:
+    how closely the sentence matches the question, the score abstention is decided on."""
+    return candidate.similarity + config.lexical_weight * term_coverage(question_terms, candidate.terms)
+
+
 def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, float],
                    config: AnswerConfig, answer_type: AnswerType | None = None, question: str = "") -> float:
-    """Cosine similarity, plus the idf-weighted share of the question's terms the sentence contains,
-    plus (when the question asks for a quantity, date or name) a bonus for holding one, plus its
-    agreement with sentences of other retrieved documents (weights from ``config``)."""
-    score = candidate.similarity + config.lexical_weight * term_coverage(question_terms, candidate.terms)
+    """``relevance``, plus (when the question asks for a quantity, date or name) a bonus for holding
+    one, plus its agreement with sentences of other retrieved documents (weights from ``config``).
+    The bonuses rank candidates against each other; they are no evidence that the corpus answers."""
+    score = relevance(candidate, question_terms, config)
     if answer_type is not None and config.type_weight and has_answer_type(candidate.sentence.text, answer_type,
                                                                           question):
         score += config.type_weight
@@ -92,7 +98,8 @@ def select_answer(question_terms: Mapping[str, float], candidates: Sequence[Cand
 
     Only declarative sentences that contain every number the question names are eligible (a
     sentence without "2024" cannot say what happened in 2024). Abstains (answer None) when no
-    sentence is eligible or the best scores below ``config.min_score``. Chosen sentences are
+    sentence is eligible or the best ``relevance`` (bonuses left out, so they cannot lift an
+    off-topic question over the threshold) is below ``config.min_score``. Chosen sentences are
     listed in passage-rank then document order; a sentence repeating a chosen one is skipped.
     """
     eligible = [c for c in candidates
@@ -110,7 +117,8 @@ def select_answer(question_terms: Mapping[str, float], candidates: Sequence[Cand
     if not scored:
         return AnswerDecision(answer=None, best_score=0.0,
                               abstention_reason="no retrieved passage contains a sentence to answer from")
-    best_score = scored[0][0]
+    top_score = scored[0][0]
+    best_score = max(relevance(candidate, question_terms, config) for _, candidate in scored)
     if best_score < config.min_score:
         return AnswerDecision(
             answer=None, best_score=best_score,
@@ -119,7 +127,7 @@ def select_answer(question_terms: Mapping[str, float], candidates: Sequence[Cand
     chosen: list[CandidateSentence] = []
     seen_texts: set[str] = set()
     for score, candidate in scored:
-        if len(chosen) == config.max_sentences or score < config.keep_ratio * best_score:
+        if len(chosen) == config.max_sentences or score < config.keep_ratio * top_score:
             break
         key = " ".join(candidate.sentence.text.casefold().split())
         if key in seen_texts:

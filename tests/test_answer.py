@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import pytest
+
 from index.analysis import content_terms, name_initials
 from ingest.analysis import normalize_initialisms
 from ingest.records import Sentence
@@ -120,3 +124,11 @@ def test_a_sentence_of_the_asked_type_beats_a_restatement_when_the_type_weight_i
                           question=question)
     assert plain.answer is not None and plain.answer.citations[0].text == restates.sentence.text
     assert typed.answer is not None and typed.answer.citations[0].text == answers.sentence.text
+
+
+def test_ranking_bonuses_never_lift_an_off_topic_question_over_the_threshold() -> None:
+    weak = replace(loose("Maduro has the backing of the military and of Russia and China.", 0.2, 1, 0), agreement=0.9)
+    config = AnswerConfig(min_score=0.35, agreement_weight=0.3)
+    decision = select_answer({}, [weak], config, question="What is the boiling point of water?")
+    assert decision.answer is None
+    assert decision.best_score == pytest.approx(0.2)
