@@ -4,7 +4,7 @@ The pure core (``facts``, ``compare``) works on frozen records; ``evidence`` rea
 facade ``check_answer`` ties them together for the CLI, the service and eval.
 """
 
-from grounding.checker import check_answer
+from grounding.checker import Checker, check_answer
 from grounding.records import CheckResult, Citation, Evidence, Reason, SentenceCheck, Thresholds
 
-__all__ = ["CheckResult", "Citation", "Evidence", "Reason", "SentenceCheck", "Thresholds", "check_answer"]
+__all__ = ["CheckResult", "Checker", "Citation", "Evidence", "Reason", "SentenceCheck", "Thresholds", "check_answer"]

@@ -144,3 +144,33 @@ def test_checker_rejects_impossible_citations(seed_index: Index) -> None:
         checker.check(SPAN, [Citation(doc_id="nope", start_char=0, end_char=5)])
     with pytest.raises(CitationError, match="not inside its text"):
         checker.check(SPAN, [Citation(doc_id="000_080912b23e7ff9db", start_char=5, end_char=5)])
+
+
+def test_grounded_check_writes_markdown_and_json_reports(seed_index: Index, tmp_path: Path) -> None:
+    import json
+
+    from grounded.cli import main
+
+    citation, doc_id = _span_citation(seed_index)
+    cited = {"doc_id": doc_id, "start_char": citation.start_char, "end_char": citation.end_char}
+    lines = [{"id": "good", "answer": {"text": SPAN, "citations": [cited]}},
+             {"answer": {"text": SPAN.replace("Maduro", "Guaidó"), "citations": [cited]}}]
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
+    assert main(["check", str(answers), "--index", str(seed_index.root), "--out", str(tmp_path / "out")]) == 0
+    report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
+    assert report["aggregate"]["supported_share"] == 0.5
+    assert report["aggregate"]["reasons"] == {"entity_missing": 1}
+    assert [answer["id"] for answer in report["answers"]] == ["good", "2"]
+    assert report["answers"][0]["sentences"][0]["evidence"]["text"] == SPAN
+    assert "| entity_missing | 1 |" in (tmp_path / "out" / "report.md").read_text(encoding="utf-8")
+
+
+def test_grounded_check_names_a_bad_line(seed_index: Index, tmp_path: Path,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from grounded.cli import main
+
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text('{"answer": {"text": "Hi."}}\n{"answer": 3}\n', encoding="utf-8")
+    assert main(["check", str(answers), "--index", str(seed_index.root)]) == 2
+    assert "answers.jsonl:2" in capsys.readouterr().err
