@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 from collections.abc import Callable, Sequence
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -11,7 +12,7 @@ import numpy.typing as npt
 from grounding.compare import Candidate, best_candidate, decide, similarity
 from grounding.errors import CitationError
 from grounding.facts import extract_facts, words
-from grounding.records import CheckResult, Citation, Evidence, SentenceCheck, Thresholds
+from grounding.records import CheckResult, Citation, Evidence, Facts, SentenceCheck, Thresholds
 from index.analysis import content_terms
 from index.searcher import Index
 from ingest.sentences import split_sentences
@@ -20,6 +21,12 @@ from ingest.sentences import split_sentences
 Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
 _ELSEWHERE_CANDIDATES = 10
 _RETRIEVED_PASSAGES = 5
+
+
+@lru_cache(maxsize=65536)
+def _features(text: str) -> tuple[list[str], Facts, frozenset[str]]:
+    """Analysed terms, facts and words of an evidence sentence (pure, so cached by text)."""
+    return content_terms(text), extract_facts(text), words(text)
 
 
 class Checker:
@@ -72,11 +79,11 @@ class Checker:
         candidates = []
         for row, cosine in zip(row_array.tolist(), cosines.tolist(), strict=True):
             sentence = self.index.sentences[row]
+            terms, facts, sentence_words = _features(sentence.text)
             candidates.append(Candidate(
                 evidence=Evidence(doc_id=sentence.doc_id, start_char=sentence.start,
                                   end_char=sentence.end, text=sentence.text),
-                score=similarity(claim_terms, content_terms(sentence.text), float(cosine)),
-                facts=extract_facts(sentence.text), words=words(sentence.text)))
+                score=similarity(claim_terms, terms, float(cosine)), facts=facts, words=sentence_words))
         return candidates
 
     def _elsewhere_rows(self, claim_vector: npt.NDArray[np.float32], excluded: set[str]) -> list[int]:
