@@ -14,7 +14,7 @@ from grounding.records import Citation, Evidence, Thresholds
 from index.build import ingest
 from index.searcher import Index
 from index.store import load_index
-from ingest.embedding import HashingEmbedder
+from ingest.embedding import Embedder, HashingEmbedder
 from tests.support.paths import SEED_CORPUS
 
 SPAN = ("Maduro wants to win some sanctions relief, and he wants something else related to that, "
@@ -174,3 +174,18 @@ def test_grounded_check_names_a_bad_line(seed_index: Index, tmp_path: Path,
     answers.write_text('{"answer": {"text": "Hi."}}\n{"answer": 3}\n', encoding="utf-8")
     assert main(["check", str(answers), "--index", str(seed_index.root)]) == 2
     assert "answers.jsonl:2" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_checker_with_the_real_model_on_the_seeds(real_embedder: Embedder, tmp_path: Path) -> None:
+    ingest([SEED_CORPUS], tmp_path / "index", real_embedder)
+    index = load_index(tmp_path / "index")
+    checker = Checker(index, real_embedder.encode)
+    citation, _ = _span_citation(index)
+    reworded = SPAN.replace("says", "said")
+    verdicts = [check.verdict for check in checker.check(f"{SPAN} {reworded}", [citation]).sentences]
+    assert verdicts == ["supported", "supported"]
+    for corrupted, code in [(SPAN.replace("Maduro", "Guaidó"), "entity_missing"),
+                            (SPAN.replace("wants to win", "does not want to win"), "negation_flip")]:
+        (check,) = checker.check(corrupted, [citation]).sentences
+        assert check.verdict == "unsupported" and code in [reason.code for reason in check.reasons]
