@@ -115,8 +115,9 @@ class Checker:
         for citation in citations:
             cited_rows.extend(row for row in self._range_rows(citation) if row not in cited_rows)
         cited_documents = {citation.doc_id for citation in citations}
+        in_range = set(cited_rows)
         document_rows = [row for doc_id in sorted(cited_documents) for row in self._document_rows(doc_id)
-                         if row not in set(cited_rows)]
+                         if row not in in_range]
         retrieved = self._retrieved_rows(question) if question and not citations else []
         has_citations = bool(citations) or bool(retrieved)
         checks = []

@@ -27,9 +27,13 @@ _DATE = re.compile(
     rf"(?:,?\s+(?P<year1>{_YEAR})\b)?"
     rf"|\b(?P<year2>{_YEAR})s?\b(?![.,]\d)"
     rf"|\b(?P<weekday>Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)\b")
+# A score or range ("7-5", "2004-05") is one value: its parts alone would match "8-5" against "7-5 8-6".
 _NUMBER = re.compile(
-    r"(?<![\w.])(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?<![\w.])(?:(?P<joined>\d+(?:[-–]\d+)+)\b|(?P<value>\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?))"
     r"(?:\s*(?P<scale>thousand|million|billion|trillion|bn|m|k)\b)?", re.IGNORECASE)
+# Bare "May" is a month only after a word that introduces one ("in May", "since May", "early May").
+_MONTH_CONTEXT = re.compile(r"\b(?:in|since|until|till|by|from|of|early|late|mid|last|next|this|through)\s+$",
+                            re.IGNORECASE)
 _NUMBER_WORDS = {word: value for value, word in enumerate((
     "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
     "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen",
@@ -63,7 +67,8 @@ def extract_dates(text: str) -> tuple[frozenset[str], list[tuple[int, int]]]:
             # "May" and "March" are also words: only a month with a day or year, or capitalised mid-text.
             month = _MONTHS[month_text.rstrip(".").lower()]
             day_text = groups["day1"] or groups["day2"]
-            if month_text.rstrip(".").lower() == "may" and not (day_text or groups["year1"]):
+            if month_text.rstrip(".").lower() == "may" and not (day_text or groups["year1"]) \
+                    and not _MONTH_CONTEXT.search(text, 0, match.start()):
                 continue
             parts.add(f"month:{month}")
             if day_text:
@@ -81,6 +86,9 @@ def extract_numbers(text: str, skip: list[tuple[int, int]] | None = None) -> fro
     values: set[str] = set()
     for match in _NUMBER.finditer(text):
         if any(start <= match.start() < end for start, end in skipped):
+            continue
+        if match.group("joined"):
+            values.add(match.group("joined").replace("–", "-"))
             continue
         value = float(match.group("value").replace(",", ""))
         scale = match.group("scale")

@@ -31,9 +31,19 @@ def test_numbers_are_normalised_across_spellings() -> None:
 
 
 def test_dates_give_parts_and_are_not_numbers() -> None:
-    dates, spans = extract_dates("On March 14, 2021 and on 13 August talks met; in May they left.")
+    dates, spans = extract_dates("On March 14, 2021 and on 13 August talks met; they may leave.")
     assert dates == frozenset({"month:3", "day:3-14", "year:2021", "month:8", "day:8-13"})
     assert extract_numbers("On March 14, 2021 the 12 delegates met.", spans) == frozenset({"12"})
+
+
+def test_scores_and_ranges_are_one_value() -> None:
+    assert extract_numbers("She won 7-5 7-6 (8-6).") == frozenset({"7-5", "7-6", "8-6"})
+    assert _codes("She won 8-5 7-6 (8-6).", "She won 7-5 7-6 (8-6).") == ["number_mismatch"]
+
+
+def test_a_bare_may_is_a_month_only_after_a_month_word() -> None:
+    assert extract_dates("He died suddenly in May.")[0] == frozenset({"month:5"})
+    assert extract_dates("They may go.")[0] == frozenset()
 
 
 def test_names_are_capitalised_runs_and_acronyms() -> None:

@@ -12,6 +12,7 @@ def test_number_changes_and_dates_stay() -> None:
     assert change_number("In 2021, 45 delegates and 3,500 guests came.") == \
         "In 2021, 53 delegates and 3,500 guests came."
     assert change_number("Two sides met.") == "Three sides met."
+    assert change_number("She won 7-5 7-6.") == "She won 8-5 7-6."
     assert change_number("Nothing to count.") is None
 
 

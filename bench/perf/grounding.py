@@ -72,12 +72,15 @@ def change_number(text: str) -> str | None:
     for match in _NUMBER.finditer(text):
         if any(start <= match.start() < end for start, end in date_spans):
             continue
-        digits = match.group("value")
+        group = "value" if match.group("value") else "joined"
+        start = match.start(group)
+        # A score or range ("7-5") changes its first part.
+        digits = match.group("value") or re.match(r"\d+", match.group("joined")).group()  # type: ignore[union-attr]
         value = float(digits.replace(",", ""))
         changed = value + 1 if value < 10 else round(value * 1.15) + 1
         new = f"{int(changed):,}" if "," in digits else (str(int(changed)) if "." not in digits
                                                            else f"{changed + 0.5:.{len(digits.split('.')[1])}f}")
-        return text[:match.start("value")] + new + text[match.end("value"):]
+        return text[:start] + new + text[start + len(digits):]
     spelled = _NUMBER_WORD.search(text)
     if spelled:
         word = spelled.group("word")
