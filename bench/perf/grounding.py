@@ -235,12 +235,13 @@ def _objective(scores: dict[str, Any]) -> float:
 
 def tune(index: Index, encode: Callable[[Sequence[str]], npt.NDArray[np.float32]],
          items: Sequence[Item]) -> Thresholds:
-    """The thresholds that maximise ``_objective`` on ``items`` over a small grid."""
+    """The thresholds that maximise ``_objective`` on ``items`` over a small grid (ties keep the
+    shipped defaults, which are tried first)."""
     best: tuple[float, Thresholds] | None = None
-    for supported, partial, found in itertools.product((0.6, 0.7, 0.8), (0.3, 0.4, 0.5), (0.6, 0.7, 0.8, 0.9)):
-        if partial >= supported:
-            continue
-        thresholds = Thresholds(supported=supported, partial=partial, found=found)
+    grid = [Thresholds()] + [Thresholds(supported=supported, partial=partial, found=found)
+                             for supported, partial, found in itertools.product(
+                                 (0.6, 0.7, 0.8), (0.3, 0.4, 0.5), (0.6, 0.7, 0.8, 0.9)) if partial < supported]
+    for thresholds in grid:
         value = _objective(score(items, flags(Checker(index, encode, thresholds), items)))
         if best is None or value > best[0]:
             best = (value, thresholds)
