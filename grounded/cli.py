@@ -1,4 +1,4 @@
-"""The ``grounded`` command: ingest, ask, serve, eval, bench.
+"""The ``grounded`` command: ingest, ask, check, serve, eval, bench.
 
 Domain errors become one line on stderr and exit code 2; nothing else is caught here.
 """
@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--work", type=Path, default=Path("var/eval"), metavar="DIR",
                           help="index cache of the settings (default: %(default)s)")
 
+    check = commands.add_parser("check", help="check which answer sentences their citations support")
+    check.add_argument("answers", type=Path, help='JSONL, one {"id"?, "answer": {"text", "citations"}, '
+                                                  '"question"?} per line')
+    _add_index(check)
+    check.add_argument("--out", type=Path, default=Path("check-report"),
+                       help="report folder for report.md and report.json (default: %(default)s)")
+
     models = commands.add_parser("models", help="install a named embedding model (the only step that "
                                                  "downloads one)")
     model_commands = models.add_subparsers(dest="models_command", required=True)
@@ -209,6 +216,31 @@ def _run_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    from grounding.answers import parse_answers
+    from grounding.checker import Checker
+    from grounding.report import report_json, report_markdown
+    from index.store import load_index
+    from ingest.embedding import load_embedder
+
+    if not args.answers.is_file():
+        print(f"grounded: error: {args.answers} is not a file; give a JSONL file of answers", file=sys.stderr)
+        return 2
+    answers = parse_answers(args.answers.read_text(encoding="utf-8").splitlines(), source=str(args.answers))
+    index = load_index(args.index)
+    embedder = load_embedder(index.manifest.model_id, precision=index.manifest.precision, threads=None)
+    checker = Checker(index, embedder.encode)
+    results = [checker.check(answer.text, answer.citations, answer.question) for answer in answers]
+    args.out.mkdir(parents=True, exist_ok=True)
+    report = report_json(answers, results)
+    (args.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (args.out / "report.md").write_text(report_markdown(answers, results), encoding="utf-8")
+    summary = report["aggregate"]
+    print(f"{summary['answers']} answers, {summary['sentences']} sentences, supported share "
+          f"{summary['supported_share']:.3f}; report in {args.out}")
+    return 0
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     from service.server import serve
 
@@ -234,16 +266,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     arguments = list(sys.argv[1:] if argv is None else argv)
+    from grounding.errors import GroundingError
     from index.errors import IndexFolderError
     from ingest.errors import IngestError
 
     runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
-               "models": _run_models}
+               "models": _run_models, "check": _run_check}
     try:
         if arguments[:1] == ["bench"]:
             return _run_bench(arguments[1:])
         args = build_parser().parse_args(arguments)
         return runners[args.command](args)
-    except (IngestError, IndexFolderError) as error:
+    except (IngestError, IndexFolderError, GroundingError) as error:
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2

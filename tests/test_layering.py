@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tests.support.paths import REPO
 
-PRODUCT = ("ingest", "index", "service", "eval", "grounded")
+PRODUCT = ("ingest", "index", "grounding", "service", "eval", "grounded")
 PACKAGES = (*PRODUCT, "bench", "tests")
 
 ALLOWED_LAZY = frozenset({("grounded/cli.py", "bench.perf.cli")})
@@ -132,11 +132,15 @@ def test_no_import_cycle_between_top_level_packages() -> None:
 
 
 def test_ingest_imports_nothing_above_it() -> None:
-    assert _violations("ingest", ("index", "service", "eval", "grounded", "bench", "tests")) == []
+    assert _violations("ingest", ("index", "grounding", "service", "eval", "grounded", "bench", "tests")) == []
 
 
 def test_index_imports_nothing_from_the_service_eval_cli_or_harnesses() -> None:
-    assert _violations("index", ("service", "eval", "grounded", "bench", "tests")) == []
+    assert _violations("index", ("grounding", "service", "eval", "grounded", "bench", "tests")) == []
+
+
+def test_grounding_imports_only_index_and_ingest() -> None:
+    assert _violations("grounding", ("service", "eval", "grounded", "bench", "tests")) == []
 
 
 def test_the_product_never_imports_harnesses_or_tests() -> None:

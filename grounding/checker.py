@@ -1,0 +1,145 @@
+"""``Checker``: claim-level grounding of an answer against one loaded index (the I/O edge)."""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from grounding.compare import Candidate, best_candidate, decide, similarity
+from grounding.errors import CitationError
+from grounding.facts import extract_facts, words
+from grounding.records import CheckResult, Citation, Evidence, Facts, SentenceCheck, Thresholds
+from index.analysis import content_terms
+from index.searcher import Index
+from ingest.sentences import split_sentences
+
+# ``texts -> (n, dimension)`` unit rows: the index's query encoder (or the hashing embedder in tests).
+Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
+_ELSEWHERE_CANDIDATES = 10
+_RETRIEVED_PASSAGES = 5
+
+
+@lru_cache(maxsize=65536)
+def _features(text: str) -> tuple[list[str], Facts, frozenset[str]]:
+    """Analysed terms, facts and words of an evidence sentence (pure, so cached by text)."""
+    return content_terms(text), extract_facts(text), words(text)
+
+
+class Checker:
+    """Checks answers against ``index``; ready when constructed, read-only afterwards."""
+
+    def __init__(self, index: Index, encode: Encode, thresholds: Thresholds | None = None) -> None:
+        self.index = index
+        self.encode = encode
+        self.thresholds = thresholds or Thresholds()
+        self._first_row: dict[str, int] = {}
+        self._starts: dict[str, list[int]] = {}
+        for row, sentence in enumerate(index.sentences):
+            self._first_row.setdefault(sentence.doc_id, row)
+            self._starts.setdefault(sentence.doc_id, []).append(sentence.start)
+        self._ends = {doc_id: [index.sentences[self._first_row[doc_id] + i].end for i in range(len(starts))]
+                      for doc_id, starts in self._starts.items()}
+
+    def _document_rows(self, doc_id: str) -> range:
+        first = self._first_row.get(doc_id)
+        if first is None:
+            return range(0)
+        return range(first, first + len(self._starts[doc_id]))
+
+    def _range_rows(self, citation: Citation) -> range:
+        """Rows of the sentences of the cited document that overlap the cited range."""
+        first = self._first_row.get(citation.doc_id)
+        if first is None:
+            return range(0)
+        low = bisect.bisect_right(self._ends[citation.doc_id], citation.start_char)
+        high = bisect.bisect_left(self._starts[citation.doc_id], citation.end_char)
+        return range(first + low, first + max(low, high))
+
+    def _validate(self, citations: Sequence[Citation]) -> None:
+        for citation in citations:
+            document = self.index.documents.get(citation.doc_id)
+            if document is None:
+                raise CitationError(f"citation names unknown document {citation.doc_id!r}; "
+                                    "cite a doc_id of the index (GET /documents lists them)")
+            if not 0 <= citation.start_char < citation.end_char <= len(document.text):
+                raise CitationError(
+                    f"citation range {citation.start_char}-{citation.end_char} of {citation.doc_id!r} is "
+                    f"not inside its text (0-{len(document.text)}); give 0 <= start_char < end_char")
+
+    def _candidates(self, rows: Sequence[int], claim_vector: npt.NDArray[np.float32],
+                    claim_terms: list[str]) -> list[Candidate]:
+        if len(rows) == 0:
+            return []
+        row_array = np.asarray(rows, dtype=np.int64)
+        cosines = self.index.sentence_vectors[row_array] @ claim_vector
+        candidates = []
+        for row, cosine in zip(row_array.tolist(), cosines.tolist(), strict=True):
+            sentence = self.index.sentences[row]
+            terms, facts, sentence_words = _features(sentence.text)
+            candidates.append(Candidate(
+                evidence=Evidence(doc_id=sentence.doc_id, start_char=sentence.start,
+                                  end_char=sentence.end, text=sentence.text),
+                score=similarity(claim_terms, terms, float(cosine)), facts=facts, words=sentence_words))
+        return candidates
+
+    def _elsewhere_rows(self, claim_vector: npt.NDArray[np.float32], excluded: set[str]) -> list[int]:
+        cosines = self.index.sentence_vectors @ claim_vector
+        count = min(len(cosines), _ELSEWHERE_CANDIDATES + 50)
+        top = np.argpartition(-cosines, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
+        ranked = sorted(top.tolist(), key=lambda row: -float(cosines[row]))
+        return [row for row in ranked if self.index.sentences[row].doc_id not in excluded][:_ELSEWHERE_CANDIDATES]
+
+    def _retrieved_rows(self, question: str) -> list[int]:
+        vector = self.encode([question])[0]
+        hits = self.index.dense_search(vector, _RETRIEVED_PASSAGES) + \
+            self.index.sparse_search(question, _RETRIEVED_PASSAGES)
+        rows: list[int] = []
+        for chunk_row in sorted({hit.row for hit in hits}):
+            rows.extend(row for row in self.index.sentence_rows(chunk_row) if row not in rows)
+        return rows
+
+    def check(self, answer_text: str, citations: Sequence[Citation] = (),
+              question: str | None = None) -> CheckResult:
+        """Verdicts on every sentence of ``answer_text`` (raises ``CitationError`` for a bad citation)."""
+        self._validate(citations)
+        spans = split_sentences(answer_text)
+        if not spans:
+            return CheckResult(sentences=())
+        texts = [answer_text[start:end] for start, end in spans]
+        vectors = self.encode(texts)
+        cited_rows: list[int] = []
+        for citation in citations:
+            cited_rows.extend(row for row in self._range_rows(citation) if row not in cited_rows)
+        cited_documents = {citation.doc_id for citation in citations}
+        in_range = set(cited_rows)
+        document_rows = [row for doc_id in sorted(cited_documents) for row in self._document_rows(doc_id)
+                         if row not in in_range]
+        retrieved = self._retrieved_rows(question) if question and not citations else []
+        has_citations = bool(citations) or bool(retrieved)
+        checks = []
+        for (start, end), text, vector in zip(spans, texts, vectors, strict=True):
+            claim_terms = content_terms(text)
+            facts = extract_facts(text)
+            cited = best_candidate(self._candidates(cited_rows or retrieved, vector, claim_terms),
+                                   facts, self.thresholds)
+            in_document = best_candidate(self._candidates(document_rows, vector, claim_terms),
+                                         facts, self.thresholds)
+            elsewhere = best_candidate(self._candidates(
+                self._elsewhere_rows(vector, cited_documents), vector, claim_terms), facts, self.thresholds) \
+                if not retrieved else None
+            verdict, chosen, reasons = decide(facts, cited, in_document, elsewhere, self.thresholds,
+                                              has_citations=has_citations)
+            checks.append(SentenceCheck(text=text, start=start, end=end, verdict=verdict,
+                                        score=round(chosen.score, 4) if chosen else 0.0,
+                                        evidence=chosen.evidence if chosen else None, reasons=reasons))
+        return CheckResult(sentences=tuple(checks))
+
+
+def check_answer(index: Index, encode: Encode, answer_text: str, citations: Sequence[Citation] = (),
+                 question: str | None = None, *, thresholds: Thresholds | None = None) -> CheckResult:
+    """Check one answer against ``index`` (builds a ``Checker``; keep one to check many answers)."""
+    return Checker(index, encode, thresholds).check(answer_text, citations, question)
