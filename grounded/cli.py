@@ -220,7 +220,7 @@ def _run_check(args: argparse.Namespace) -> int:
     from grounding.answers import parse_answers
     from grounding.checker import Checker
     from grounding.report import report_json, report_markdown
-    from index.store import load_index
+    from index.load import load_index
     from ingest.embedding import load_embedder
 
     if not args.answers.is_file():

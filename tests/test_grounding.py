@@ -12,8 +12,8 @@ from grounding.errors import CitationError
 from grounding.facts import count_negations, extract_dates, extract_facts, extract_names, extract_numbers, words
 from grounding.records import Citation, Evidence, Thresholds
 from index.build import ingest
+from index.load import load_index
 from index.searcher import Index
-from index.store import load_index
 from ingest.embedding import Embedder, HashingEmbedder
 from tests.support.paths import SEED_CORPUS
 

@@ -30,8 +30,8 @@ from eval.gold import EvidenceSpan, GoldQuestion, load_gold, resolve_gold
 from grounding.checker import Checker
 from grounding.facts import _DATE, _NUMBER, _NUMBER_WORD, extract_names
 from grounding.records import Citation, Thresholds
+from index.load import load_index
 from index.searcher import Index
-from index.store import load_index
 from ingest.embedding import load_embedder
 
 KINDS = ("number", "date", "entity", "negation", "wrong_document")
