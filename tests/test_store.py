@@ -332,7 +332,8 @@ contents = [variant(number + step) for step in range(40)]
 print("ready", flush=True)
 for step, content in enumerate(contents):
     publish(root, content)
-    print("published", number + step, flush=True)
+    sys.stdout.write(f"published {number + step}\\n")
+    sys.stdout.flush()
 """
 
 
@@ -359,8 +360,9 @@ def test_sigkill_during_publish_leaves_the_old_or_the_new_version(tmp_path: Path
         output = child.stdout.read()
         child.wait(timeout=30)
         child.stdout.close()
-        published = [int(line.split()[1]) for line in output.splitlines()
-                     if line.startswith("published")]
+        # A SIGKILL can land mid-write: only whole "published N" lines count.
+        published = [int(match.group(1)) for line in output.splitlines()
+                     if (match := re.fullmatch(r"published (\d+)", line))]
         done = published[-1] if published else last
         loaded = _loaded_variant(tmp_path)
         # The version being written when the kill came may or may not have been switched in.
