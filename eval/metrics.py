@@ -78,6 +78,15 @@ def covers(passage: PassageLocation, span: EvidenceSpan) -> bool:
     return overlap > 0 and 2 * overlap >= span.end - span.start
 
 
+def sentence_hits(passage: PassageLocation, span: EvidenceSpan) -> bool:
+    """True when a cited sentence and a gold span overlap by at least half of either one."""
+    doc_id, start, end = passage
+    if doc_id != span.doc_id:
+        return False
+    overlap = max(0, min(end, span.end) - max(start, span.start))
+    return overlap > 0 and (2 * overlap >= end - start or 2 * overlap >= span.end - span.start)
+
+
 def evidence_hit_at_k(
     passages: Sequence[PassageLocation], spans: Sequence[EvidenceSpan], k: int
 ) -> float:

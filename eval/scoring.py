@@ -7,8 +7,16 @@ from collections.abc import Mapping, Sequence
 
 from eval.calibration import calibrate
 from eval.confidence import aggregate, compare
-from eval.gold import EvidenceSpan, GoldQuestion
-from eval.metrics import ChunkLocation, covers, evidence_hit_at_k, evidence_recall_at_k, retrieval_measures, span_qrels
+from eval.gold import GoldQuestion
+from eval.metrics import (
+    ChunkLocation,
+    covers,
+    evidence_hit_at_k,
+    evidence_recall_at_k,
+    retrieval_measures,
+    sentence_hits,
+    span_qrels,
+)
 from eval.records import (
     BEIR_COMPARED,
     DEPTH,
@@ -81,7 +89,7 @@ def score_gold_outcome(outcome: QueryOutcome, question: GoldQuestion,
             for span in spans)
         measures["false_abstention_rate"] = 0.0 if answered else 1.0
         if outcome.answer is not None:
-            answer_hit = any(_sentence_hits(citation.doc_id, citation.start, citation.end, span)
+            answer_hit = any(sentence_hits((citation.doc_id, citation.start, citation.end), span)
                              for citation in outcome.answer.citations for span in spans)
             measures["answer_hit_rate"] = 1.0 if answer_hit else 0.0
     else:
@@ -109,12 +117,6 @@ def _answer_measures(outcome: QueryOutcome, documents: Mapping[str, Document]) -
     return measures
 
 
-def _sentence_hits(doc_id: str, start: int, end: int, span: EvidenceSpan) -> bool:
-    """A cited sentence hits a gold span when they overlap by at least half of either one."""
-    if doc_id != span.doc_id:
-        return False
-    overlap = max(0, min(end, span.end) - max(start, span.start))
-    return overlap > 0 and (2 * overlap >= end - start or 2 * overlap >= span.end - span.start)
 
 
 def verdict(outcome: QueryOutcome, answerable: bool, span_ranks: Sequence[int | None],

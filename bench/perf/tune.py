@@ -24,8 +24,8 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.common.results import format_table
-from eval.gold import EvidenceSpan, GoldQuestion, load_gold, resolve_gold
-from eval.metrics import covers
+from eval.gold import GoldQuestion, load_gold, resolve_gold
+from eval.metrics import covers, sentence_hits
 from eval.splits import select_split
 from index.retrieval import RetrievalConfig
 from service.answer import AnswerConfig
@@ -93,11 +93,6 @@ def questions_of(setting: Setting, split: str, document_texts: dict[str, str]) -
     return chosen
 
 
-def _sentence_hits(doc_id: str, start: int, end: int, span: EvidenceSpan) -> bool:
-    if doc_id != span.doc_id:
-        return False
-    overlap = max(0, min(end, span.end) - max(start, span.start))
-    return overlap > 0 and (2 * overlap >= end - start or 2 * overlap >= span.end - span.start)
 
 
 def score(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Scores:
@@ -116,7 +111,7 @@ def score(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Scores:
         reciprocal.append(1.0 / rank if rank is not None else 0.0)
         false_abstentions.append(float(result.answer is None))
         if result.answer is not None:
-            answer_hits.append(float(any(_sentence_hits(citation.doc_id, citation.start, citation.end, span)
+            answer_hits.append(float(any(sentence_hits((citation.doc_id, citation.start, citation.end), span)
                                          for citation in result.answer.citations
                                          for span in question.evidence)))
     return Scores(hit5=_mean(hits), mrr10=_mean(reciprocal), answer_hit=_mean(answer_hits),
