@@ -21,8 +21,9 @@ from bench.common.corpus import BigramNews, write_corpus
 from bench.common.process import log, return_freed_memory_promptly, rss_bytes
 from bench.common.results import format_table
 from bench.common.stats import summarise
+from index.records import Mode
 
-MODES = ("hybrid", "dense", "sparse")
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "sparse")
 
 
 def measure_shards(seed_corpus: Path, *, target_chunks: int = 10_000, shard_counts: tuple[int, ...] = (2, 4),
