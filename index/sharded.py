@@ -109,7 +109,8 @@ class ShardedIndex(Index):
         for shard in shards:
             # The shard indexes are private to this one and their searchers never read sentence
             # vectors: keep only the merged copy (sentences are most of an index's vectors).
-            shard.sentence_vectors = shard.sentence_vectors[:0]
+            # A fresh empty array, not a slice: a view would keep the whole buffer alive.
+            shard.sentence_vectors = np.zeros((0, dimension), dtype=np.float32)
         documents = {doc_id: document for shard in shards for doc_id, document in shard.documents.items()}
         # The dense and sparse structures live in the shards; every method reading them is overridden.
         super().__init__(root=root, version_dir=version_dir, manifest=manifest, documents=documents,
