@@ -14,7 +14,7 @@ import numpy.typing as npt
 
 from index.dense import search_dense
 from index.records import Hit, Manifest, Vectors
-from index.sparse import score_rows, search_sparse, term_idf
+from index.sparse import document_frequencies, score_rows, search_sparse, term_idf
 from ingest.records import Chunk, Document, Sentence
 
 RowIds = npt.NDArray[np.int64]
@@ -114,6 +114,10 @@ class Index:
     def term_weights(self, terms: Iterable[str]) -> dict[str, float]:
         """BM25 idf of analysed query terms over this index's chunks (rarer terms weigh more)."""
         return term_idf(self._sparse, list(terms))
+
+    def document_frequencies(self, terms: Iterable[str]) -> list[int]:
+        """How many of this index's chunks contain each analysed term (sharded idf sums these)."""
+        return document_frequencies(self._sparse, list(terms))
 
     def rows_for_documents(self, doc_ids: Iterable[str]) -> RowIds:
         """Sorted int64 chunk rows of the given documents; unknown ids match nothing."""
