@@ -110,7 +110,7 @@ def _write_version(folder: Path, content: IndexContent) -> Manifest:
     _save_array(folder / SENTENCE_VECTORS_FILE, content.sentence_vectors)
     dense, dense_type, dense_params = build_dense(content.chunk_vectors)
     write_dense(dense, folder / DENSE_FILE)
-    write_sparse(build_sparse([chunk.text for chunk in content.chunks]), folder / SPARSE_FOLDER)
+    write_sparse(build_sparse([chunk.search_text for chunk in content.chunks]), folder / SPARSE_FOLDER)
     chunk_counts: dict[str, int] = {}
     for chunk in content.chunks:
         chunk_counts[chunk.doc_id] = chunk_counts.get(chunk.doc_id, 0) + 1
