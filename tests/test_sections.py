@@ -145,3 +145,19 @@ def test_a_code_block_cut_by_an_excluded_region_keeps_only_its_kept_part() -> No
     assert [text[start:end] for start, end in spans] == ["Intro.", "More.", "line one\nline two"]
     assert [text[start:end] for start, end in split_sentences(text, units=[block])][-2:] == [
         "line one\nline two\nline three", "After."]
+
+
+def test_pooled_sentences_point_into_the_search_text_past_the_path() -> None:
+    from ingest.sentence_vectors import sentence_sources
+
+    documents = read_corpus([SITE]).documents
+    install = next(document for document in documents if document.doc_id == "guide/install")
+    split = split_document(install, PARAMS)
+    sources = sentence_sources(split.chunks, split.sentences)
+    checked = 0
+    for sentence, found in zip(split.sentences, sources, strict=True):
+        for source in found:
+            chunk = split.chunks[source.chunk_row]
+            assert chunk.search_text[source.start:source.end] == sentence.text
+            checked += bool(chunk.context)
+    assert checked
