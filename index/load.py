@@ -284,7 +284,7 @@ def load_previous_vectors(root: Path, model_id: str) -> dict[str, Vectors]:
         return {}
     cache: dict[str, Vectors] = {}
     for chunk, vector in zip(records.chunks, records.chunk_vectors, strict=True):
-        cache[text_key(chunk.text)] = vector
+        cache[text_key(chunk.search_text)] = vector
     keys = sentence_keys(records.chunks, records.sentences, manifest.sentence_vectors)
     for key, vector in zip(keys, records.sentence_vectors, strict=True):
         cache[key] = vector

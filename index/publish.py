@@ -115,7 +115,7 @@ def _write_version(folder: Path, content: IndexContent, sparse: bm25s.BM25 | Non
     dense, dense_type, dense_params = build_dense(content.chunk_vectors)
     write_dense(dense, folder / DENSE_FILE)
     if sparse is None:
-        sparse = build_sparse([chunk.text for chunk in content.chunks])
+        sparse = build_sparse([chunk.search_text for chunk in content.chunks])
     write_sparse(sparse, folder / SPARSE_FOLDER)
     chunk_counts: dict[str, int] = {}
     for chunk in content.chunks:

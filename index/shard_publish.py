@@ -44,7 +44,7 @@ from index.sparse import build_sparse
 
 def _publish_shards(staging: Path, content: IndexContent, count: int) -> tuple[ShardsManifest, Manifest]:
     """Write every non-empty shard and ``shards.json`` into ``staging``; return both manifests."""
-    global_sparse = build_sparse([chunk.text for chunk in content.chunks])
+    global_sparse = build_sparse([chunk.search_text for chunk in content.chunks])
     entries: list[ShardEntry] = []
     parts: list[Manifest] = []
     for part in split_content(content, count):
