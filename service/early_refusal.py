@@ -1,4 +1,4 @@
-"""Refuse ``POST /query`` at the outermost layer when admission control is already full.
+"""Refuse ``POST /query`` and ``POST /check`` at the outermost layer when admission control is already full.
 
 Why: with very cheap queries the refusal itself became the bottleneck. Through the whole stack
 (metrics, process time, keys, body limit, routing, body parsing and validation, dependencies, the
@@ -22,7 +22,7 @@ the same CORS layer as every other response, so a page on an allowed origin can 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -36,7 +36,7 @@ _RETRY_AFTER = str(RETRY_AFTER_SECONDS).encode()
 
 
 class EarlyRefusalMiddleware:
-    """Answer 503 ``overloaded`` to requests matching ``route`` while ``admission`` is full."""
+    """Answer 503 ``overloaded`` to requests matching one of ``routes`` while ``admission`` is full."""
 
     def __init__(
         self,
@@ -44,22 +44,26 @@ class EarlyRefusalMiddleware:
         *,
         admission: Admission,
         metrics: Metrics,
-        route: Route,
+        routes: Sequence[Route],
         decorate: Callable[[ASGIApp], ASGIApp] | None = None,
     ) -> None:
         self.app = app
         self.admission = admission
         self.metrics = metrics
-        self.route = route
+        self.routes = tuple(routes)
         # ``decorate`` wraps the refusal in the layers every response must pass (CORS).
         self._refusal: ASGIApp = decorate(self._refuse) if decorate is not None else self._refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse when full and the request is for ``route``; pass everything else through."""
+        """Refuse when full and the request is for one of ``routes``; pass everything else through."""
         # The cheap test first: under normal load this is the only work done here.
-        if self.admission.full and scope["type"] == "http" and self.route.matches(scope)[0] is Match.FULL:
-            await self._refusal(scope, receive, send)
-            return
+        if self.admission.full and scope["type"] == "http":
+            for route in self.routes:
+                if route.matches(scope)[0] is Match.FULL:
+                    # For the metrics label; the refusal may be wrapped (CORS), so it rides in the scope.
+                    scope["grounded.refused_route"] = route.path
+                    await self._refusal(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,6 +81,6 @@ class EarlyRefusalMiddleware:
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self.metrics.observe_request(
-            method=scope["method"], route=self.route.path, status=503,
+            method=scope["method"], route=scope["grounded.refused_route"], status=503,
             seconds=time.perf_counter() - started,
         )

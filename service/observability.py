@@ -16,6 +16,7 @@ from prometheus_client import (
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from grounding.records import CheckResult
 from service.records import QueryResult
 
 UNMATCHED_ROUTE = "<unmatched>"
@@ -73,6 +74,12 @@ class Metrics:
             ("outcome", "cached"),
             registry=self.registry,
         )
+        self.checked_sentences = Counter(
+            "grounded_checked_sentences",
+            "Answer sentences checked (POST /check and generated answers), by verdict.",
+            ("verdict",),
+            registry=self.registry,
+        )
         self.index_info = Gauge(
             "grounded_index_info",
             "The index version being served (value 1).",
@@ -106,6 +113,11 @@ class Metrics:
             strict=True,
         ):
             self.stage_seconds.labels(stage=stage).observe(milliseconds / 1000)
+
+    def observe_check(self, result: CheckResult) -> None:
+        """Count a checked answer's sentences by verdict."""
+        for sentence in result.sentences:
+            self.checked_sentences.labels(verdict=sentence.verdict).inc()
 
     def mark_ready(self, *, index_version: str, startup_seconds: float) -> None:
         """Publish the served index version and the start-up time."""

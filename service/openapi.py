@@ -36,6 +36,16 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     504: error_response("The query ran past query_timeout_s (code query_timeout)."),
 }
 """What ``POST /query`` can answer besides 200."""
+CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    404: error_response("answer.citations names a document that is not indexed (code unknown_document)."),
+    422: error_response(
+        "A field breaks the schema (code invalid_request), or a cited range lies outside its "
+        "document's text (code invalid_citation)."
+    ),
+    504: error_response("The check ran past query_timeout_s (code query_timeout)."),
+}
+"""What ``POST /check`` can answer besides 200."""
 ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: error_response(
         "GROUNDED_ADMIN_KEY (or, without it, GROUNDED_API_KEY) is set and the key is missing or wrong."),

@@ -36,18 +36,23 @@ def _first_forbidden_character(value: str) -> str | None:
     return None
 
 
-def _check_question(value: str) -> str:
-    """Reject empty, over-long, whitespace-only and control-character questions; strip the rest."""
+def _check_text(value: str, max_chars: int, fix: str) -> str:
+    """Reject empty, over-long, whitespace-only and control-character text; ``fix`` says what to do."""
     if not value:
-        raise ValueError("must not be empty; ask a question")
-    if len(value) > QUESTION_MAX_CHARS:
-        raise ValueError(f"must be at most {QUESTION_MAX_CHARS} characters (got {len(value)}); shorten it")
+        raise ValueError(f"must not be empty; {fix}")
+    if len(value) > max_chars:
+        raise ValueError(f"must be at most {max_chars} characters (got {len(value)}); shorten it")
     if value.isspace():
-        raise ValueError("must contain more than whitespace; ask a question")
+        raise ValueError(f"must contain more than whitespace; {fix}")
     forbidden = _first_forbidden_character(value)
     if forbidden is not None:
         raise ValueError(f"must be plain text, found {forbidden}; remove it")
-    return value.strip()
+    return value
+
+
+def _check_question(value: str) -> str:
+    """Reject empty, over-long, whitespace-only and control-character questions; strip the rest."""
+    return _check_text(value, QUESTION_MAX_CHARS, "ask a question").strip()
 
 
 def _check_top_k(value: int) -> int:
@@ -186,6 +191,87 @@ class QueryResponse(BaseModel):
     passages: list[PassageBody]
     index_version: str
     timings_ms: TimingsBody
+
+
+ANSWER_MAX_CHARS = 20000
+CITATIONS_MAX = 100
+OFFSET_MAX = 2**31 - 1
+
+AnswerText = Annotated[
+    StrictStr,
+    AfterValidator(lambda value: _check_text(value, ANSWER_MAX_CHARS, "write the answer to check")),
+    Field(
+        description=f"The answer to check; 1-{ANSWER_MAX_CHARS} characters, not only whitespace, "
+        "no control characters.",
+        json_schema_extra={"minLength": 1, "maxLength": ANSWER_MAX_CHARS, "pattern": _QUESTION_PATTERN},
+    ),
+]
+Offset = Annotated[StrictInt, Field(ge=0, le=OFFSET_MAX, description="A code-point offset into the document text.")]
+Verdict = Literal["supported", "partially_supported", "unsupported", "no_citation"]
+"""The wire's own copy of ``grounding.records.Verdict``; ``tests/test_service_check.py`` asserts they are equal."""
+
+
+class CheckCitation(BaseModel):
+    """A cited range: ``document.text[start_char:end_char]``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    doc_id: DocId
+    start_char: Offset
+    end_char: Offset
+
+
+class CheckAnswer(BaseModel):
+    """An answer to check and the ranges it cites."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: AnswerText
+    citations: Annotated[list[CheckCitation], Field(max_length=CITATIONS_MAX)] = Field(default_factory=list)
+
+
+class CheckRequest(BaseModel):
+    """Body of ``POST /check``; without citations, ``question`` retrieves the evidence."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    answer: CheckAnswer
+    question: Question | None = None
+
+
+class EvidenceBody(BaseModel):
+    """The span that best supports a sentence: ``document.text[start_char:end_char] == text``."""
+
+    doc_id: str
+    start_char: int
+    end_char: int
+    text: str
+
+
+class ReasonBody(BaseModel):
+    """Why a sentence is not fully supported: a stable code and a sentence for people."""
+
+    code: str
+    message: str
+
+
+class SentenceVerdict(BaseModel):
+    """The verdict on one answer sentence ``answer.text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+    verdict: Verdict
+    score: float
+    evidence: EvidenceBody | None
+    reasons: list[ReasonBody]
+
+
+class CheckResponse(BaseModel):
+    """Body of a successful ``POST /check``: every sentence's verdict, and the supported share."""
+
+    sentences: list[SentenceVerdict]
+    supported_share: float
 
 
 class DocumentSummary(BaseModel):
