@@ -31,6 +31,8 @@ from service.cors import AllowlistCORSMiddleware
 from service.early_refusal import EarlyRefusalMiddleware
 from service.engine_protocol import QueryEngineProtocol
 from service.error_handlers import add_error_handlers
+from service.generation import Generation
+from service.llm import chat_model
 from service.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
 from service.observability import Metrics, MetricsMiddleware, route_template
 from service.openapi import ADMIN_ROUTE_PREFIX, PUBLIC_ROUTES, document_security
@@ -56,7 +58,7 @@ def create_app(
     after ``POST /admin/reload`` (the same object when nothing changed); by default
     ``service.engine.reload_engine`` for a real ``QueryEngine``, and 501 for anything else.
     ``app.state`` holds ``settings``, ``metrics``, ``engines`` (the ``EngineHolder``),
-    ``admission`` and ``ready``.
+    ``admission``, ``generation`` (the model of generated answers, if configured) and ``ready``.
     """
     metrics = Metrics()
     holder = EngineHolder(reloader=engine_reloader or reload_query_engine, metrics=metrics)
@@ -76,6 +78,8 @@ def create_app(
         query_timeout_s=settings.query_timeout_s,
         registry=metrics.registry,
     )
+    app.state.generation = Generation(model=chat_model(settings), unsupported=settings.llm_unsupported,
+                                      sources=settings.llm_sources)
     app.state.ready = False
     add_error_handlers(app)
     register_all(app.router)
@@ -145,6 +149,8 @@ def _lifespan(
         finally:
             app.state.ready = False
             metrics.mark_not_ready()
+            if app.state.generation.model is not None:
+                await app.state.generation.model.close()
 
     return lifespan
 

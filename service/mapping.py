@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grounding.records import CheckResult, SentenceCheck
 from grounding.records import Citation as GroundingCitation
+from service.generative import GeneratedAnswer
 from service.records import Answer, DocumentInfo, Passage, Query, QueryResult, Timings
 from service.schemas import (
     Abstention,
@@ -73,6 +74,22 @@ def to_sentence_verdict(check: SentenceCheck) -> SentenceVerdict:
                               end_char=int(evidence.end_char), text=evidence.text) if evidence else None,
         reasons=[ReasonBody(code=reason.code, message=reason.message) for reason in check.reasons],
     )
+
+
+def to_generated_response(result: QueryResult, generated: GeneratedAnswer) -> QueryResponse:
+    """The wire body of a generated answer: the retrieval's passages, the checked answer, verdicts."""
+    body = to_response(QueryResult(
+        question=result.question, answer=generated.answer, abstention_reason=None,
+        passages=result.passages, index_version=result.index_version, timings=result.timings,
+        cached=result.cached, answer_score=result.answer_score))
+    return body.model_copy(update={
+        "answer_mode": "generative",
+        "sentences": [to_sentence_verdict(check) for check in generated.sentences]})
+
+
+def to_fallback_response(result: QueryResult, reason: str) -> QueryResponse:
+    """The extractive body of a generative request, saying why it is not generated."""
+    return to_response(result).model_copy(update={"answer_mode": "extractive", "fallback_reason": reason})
 
 
 def to_document_summary(info: DocumentInfo) -> DocumentSummary:

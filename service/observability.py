@@ -80,6 +80,13 @@ class Metrics:
             ("verdict",),
             registry=self.registry,
         )
+        self.generated_answers = Counter(
+            "grounded_generated_answers",
+            "Generative requests by outcome: generated, or the fallback's cause (not_configured, "
+            "no_passages, timeout, error, malformed, unsupported).",
+            ("outcome",),
+            registry=self.registry,
+        )
         self.index_info = Gauge(
             "grounded_index_info",
             "The index version being served (value 1).",
@@ -118,6 +125,10 @@ class Metrics:
         """Count a checked answer's sentences by verdict."""
         for sentence in result.sentences:
             self.checked_sentences.labels(verdict=sentence.verdict).inc()
+
+    def observe_generation(self, outcome: str) -> None:
+        """Count one generative request by outcome."""
+        self.generated_answers.labels(outcome=outcome).inc()
 
     def mark_ready(self, *, index_version: str, startup_seconds: float) -> None:
         """Publish the served index version and the start-up time."""

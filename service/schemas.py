@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 QUESTION_MAX_CHARS = 2000
 TOP_K_MIN = 1
@@ -53,6 +53,11 @@ def _check_text(value: str, max_chars: int, fix: str) -> str:
 def _check_question(value: str) -> str:
     """Reject empty, over-long, whitespace-only and control-character questions; strip the rest."""
     return _check_text(value, QUESTION_MAX_CHARS, "ask a question").strip()
+
+
+def _is_none(value: object) -> bool:
+    """Leave an optional field out of the body when unset (``Field(exclude_if=...)``)."""
+    return value is None
 
 
 def _check_top_k(value: int) -> int:
@@ -110,6 +115,9 @@ Mode = Literal["hybrid", "dense", "sparse"]
 ``tests/test_service_api.py`` asserts the two are equal."""
 
 
+AnswerMode = Literal["extractive", "generative"]
+
+
 class QueryFilters(BaseModel):
     """Restrict retrieval to some documents."""
 
@@ -127,6 +135,13 @@ class QueryRequest(BaseModel):
     top_k: TopK = 5
     mode: Mode = Field(default="hybrid", description="Retrieval: hybrid (fused), dense or sparse.")
     filters: QueryFilters | None = None
+    answer_mode: AnswerMode = Field(default="extractive", description=(
+        "extractive: cited sentences of the passages. generative: a model (GROUNDED_LLM_BASE_URL) "
+        "writes the answer from the top passages and every sentence is checked; without a model, "
+        "or when it fails, the answer is extractive and fallback_reason says why."))
+    stream: StrictBool = Field(default=False, description=(
+        "Answer as server-sent events: 'delta' events with the generated text, then one 'result' "
+        "event with this response's JSON (verdicts included)."))
 
 
 class AnswerCitation(BaseModel):
@@ -180,17 +195,6 @@ class TimingsBody(BaseModel):
     rescore: float
     answer: float
     total: float
-
-
-class QueryResponse(BaseModel):
-    """Body of a successful ``POST /query``."""
-
-    question: str
-    answer: AnswerBody | None
-    abstention: Abstention | None
-    passages: list[PassageBody]
-    index_version: str
-    timings_ms: TimingsBody
 
 
 ANSWER_MAX_CHARS = 20000
@@ -272,6 +276,27 @@ class CheckResponse(BaseModel):
 
     sentences: list[SentenceVerdict]
     supported_share: float
+
+
+class QueryResponse(BaseModel):
+    """Body of a successful ``POST /query``."""
+
+    question: str
+    answer: AnswerBody | None
+    abstention: Abstention | None
+    passages: list[PassageBody]
+    index_version: str
+    timings_ms: TimingsBody
+    # Only in answers to "answer_mode": "generative", and left out of the body when None, so an
+    # extractive body keeps its shape: what was answered, why not generatively, and each generated
+    # sentence's verdict.
+    answer_mode: AnswerMode | None = Field(default=None, exclude_if=_is_none,
+                                           description="Only when generative was asked.")
+    fallback_reason: str | None = Field(default=None, exclude_if=_is_none, description=(
+        "Why a generative request was answered extractively (no model configured, timeout, error, "
+        "malformed output, nothing supported)."))
+    sentences: list[SentenceVerdict] | None = Field(default=None, exclude_if=_is_none, description=(
+        "Each generated sentence's verdict and evidence (offsets into answer.text)."))
 
 
 class DocumentSummary(BaseModel):
