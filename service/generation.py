@@ -9,6 +9,7 @@ runs on admission's query threads like any query.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import partial
@@ -24,6 +25,10 @@ from service.records import Passage, QueryResult
 from service.reload import Served
 from service.schemas import QueryResponse
 
+logger = logging.getLogger(__name__)
+
+# Fallbacks that say the model server (or its configuration) misbehaved: worth a log line.
+_MODEL_FAILURES = frozenset({"timeout", "error", "malformed"})
 NOT_CONFIGURED = "no model server is configured (GROUNDED_LLM_BASE_URL is not set)"
 NO_PASSAGES = "nothing was retrieved to write an answer from"
 NOTHING_SUPPORTED = "no generated sentence was supported by the passages it cites"
@@ -56,6 +61,8 @@ class _Request:
     def fallback(self, outcome: str, reason: str) -> QueryResponse:
         """The extractive answer, saying why it is not generated."""
         self.metrics.observe_generation(outcome)
+        if outcome in _MODEL_FAILURES:
+            logger.warning("generated answer replaced by the extractive one: %s", reason)
         return to_fallback_response(self.result, f"{reason}; answered extractively")
 
 
@@ -63,12 +70,11 @@ async def generate(result: QueryResult, served: Served, admission: Admission, me
                    generation: Generation) -> QueryResponse:
     """The generated answer for ``result``'s question, or the extractive one with the reason."""
     request = _Request(result=result, served=served, admission=admission, metrics=metrics, generation=generation)
-    refusal = _precondition(request)
-    if refusal is not None:
-        return refusal
-    assert generation.model is not None  # _precondition checked it
+    model = _model_or_fallback(request)
+    if isinstance(model, QueryResponse):
+        return model
     try:
-        raw = await generation.model.complete(build_messages(result.question, request.passages))
+        raw = await model.complete(build_messages(result.question, request.passages))
     except ModelCallError as error:
         return request.fallback(error.kind, str(error))
     return await _finish(request, raw)
@@ -79,13 +85,13 @@ async def stream_events(result: QueryResult, served: Served, admission: Admissio
     """Server-sent events: ``delta`` with each piece of generated text, then one ``result`` with
     the response body (or ``error`` with the error body when the checker could not run)."""
     request = _Request(result=result, served=served, admission=admission, metrics=metrics, generation=generation)
-    refusal = _precondition(request)
-    if refusal is not None or generation.model is None:
-        yield _result_event(refusal or request.fallback("not_configured", NOT_CONFIGURED))
+    model = _model_or_fallback(request)
+    if isinstance(model, QueryResponse):
+        yield _result_event(model)
         return
     pieces: list[str] = []
     try:
-        async for piece in generation.model.stream(build_messages(result.question, request.passages)):
+        async for piece in model.stream(build_messages(result.question, request.passages)):
             pieces.append(piece)
             yield event("delta", {"text": piece})
     except ModelCallError as error:
@@ -118,13 +124,13 @@ def _result_event(response: QueryResponse) -> bytes:
     return f"event: result\ndata: {response.model_dump_json()}\n\n".encode()
 
 
-def _precondition(request: _Request) -> QueryResponse | None:
-    """The fallback when generating is impossible before asking the model, else None."""
+def _model_or_fallback(request: _Request) -> ChatModel | QueryResponse:
+    """The model to ask, or the fallback when generating is impossible before asking it."""
     if request.generation.model is None:
         return request.fallback("not_configured", NOT_CONFIGURED)
     if not request.passages:
         return request.fallback("no_passages", NO_PASSAGES)
-    return None
+    return request.generation.model
 
 
 async def _finish(request: _Request, raw: str) -> QueryResponse:

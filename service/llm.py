@@ -63,16 +63,17 @@ class ChatModel:
         try:
             chunks = await asyncio.wait_for(self._client.chat.completions.create(
                 model=self.model, messages=list(messages), temperature=0, stream=True), self.timeout_s)
-            iterator = chunks.__aiter__()
-            while True:
-                try:
-                    chunk = await asyncio.wait_for(iterator.__anext__(), max(deadline - time.monotonic(), 0.0))
-                except StopAsyncIteration:
-                    return
-                for choice in getattr(chunk, "choices", None) or ():
-                    text = getattr(getattr(choice, "delta", None), "content", None)
-                    if isinstance(text, str) and text:
-                        yield text
+            async with chunks:  # closes the connection when the stream ends early (timeout, client gone)
+                iterator = chunks.__aiter__()
+                while True:
+                    try:
+                        chunk = await asyncio.wait_for(iterator.__anext__(), max(deadline - time.monotonic(), 0.0))
+                    except StopAsyncIteration:
+                        return
+                    for choice in getattr(chunk, "choices", None) or ():
+                        text = getattr(getattr(choice, "delta", None), "content", None)
+                        if isinstance(text, str) and text:
+                            yield text
         except (TimeoutError, openai.APITimeoutError) as error:
             raise ModelCallError("timeout", f"the model did not finish within {self.timeout_s:g} s") from error
         except openai.OpenAIError as error:
@@ -93,7 +94,7 @@ def _describe(error: openai.OpenAIError) -> str:
 
 def chat_model(settings: Settings) -> ChatModel | None:
     """The configured model, or None when ``GROUNDED_LLM_BASE_URL`` is not set."""
-    if settings.llm_base_url is None:
+    if not settings.generation_configured or settings.llm_base_url is None:
         return None
     # Local servers (llama.cpp, vLLM, Ollama) need no key, but the client insists on one.
     api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key is not None else "no-key"

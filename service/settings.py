@@ -55,7 +55,9 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: str | None) -> str | None:
         """``GROUNDED_LLM_BASE_URL=`` means no server."""
-        return value.strip() or None if value is not None else None
+        if value is None:
+            return None
+        return value.strip() or None
 
     @field_validator("api_key", "admin_key", mode="after")
     @classmethod

@@ -227,3 +227,19 @@ def test_assembly_places_kept_sentences_and_needs_one_supported(engine: QueryEng
                     "mark") is None
     assert malformed_reason(parse_marked_answer("No brackets."), result.passages) is not None
     assert malformed_reason(parse_marked_answer("Out of range [99]."), result.passages) is not None
+
+
+def test_the_model_settings_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"BASE_URL": "http://127.0.0.1:11434/v1", "MODEL": "llama3.1:8b", "API_KEY": "k",
+                        "TIMEOUT_S": "120", "UNSUPPORTED": "mark", "SOURCES": "3"}.items():
+        monkeypatch.setenv(f"GROUNDED_LLM_{name}", value)
+    settings = load_settings()
+    assert (settings.llm_base_url, settings.llm_model, settings.llm_timeout_s) == (
+        "http://127.0.0.1:11434/v1", "llama3.1:8b", 120.0)
+    assert (settings.llm_unsupported, settings.llm_sources, settings.generation_configured) == ("mark", 3, True)
+    assert settings.llm_api_key is not None and settings.llm_api_key.get_secret_value() == "k"
+    monkeypatch.setenv("GROUNDED_LLM_BASE_URL", "")
+    assert load_settings().generation_configured is False
+    monkeypatch.setenv("GROUNDED_LLM_UNSUPPORTED", "hide")
+    with pytest.raises(ValueError, match="llm_unsupported"):
+        load_settings()
