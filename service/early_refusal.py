@@ -1,4 +1,4 @@
-"""Refuse ``POST /query`` and ``POST /check`` at the outermost layer when admission control is already full.
+"""Refuse ``POST /query`` and ``POST /check`` at the outermost layer while admission control is full.
 
 Why: with very cheap queries the refusal itself became the bottleneck. Through the whole stack
 (metrics, process time, keys, body limit, routing, body parsing and validation, dependencies, the
@@ -13,9 +13,9 @@ The check is a shortcut, never the decision: a request it lets through goes to `
 as before, which decides again under its lock, so a race only moves a refusal back to where it was
 made before. Only a full admission short-cuts anything; otherwise the layer costs one comparison.
 
-What clients see differently: while admission is full, a ``POST /query`` is refused before its
-key, body or filters are checked, so what would have been a 401, 400, 413, 415, 422 or 404 is
-this 503 (which says only that the server is busy). With a CORS allowlist the refusal goes through
+What clients see differently: while admission is full, a ``POST /query`` (or ``/check``: both
+compute under the same admission) is refused before its key, body or filters are checked, so what
+would have been a 401, 400, 413, 415, 422 or 404 is this 503 (which says only that the server is busy). With a CORS allowlist the refusal goes through
 the same CORS layer as every other response, so a page on an allowed origin can read it.
 """
 
