@@ -15,8 +15,9 @@ made before. Only a full admission short-cuts anything; otherwise the layer cost
 
 What clients see differently: while admission is full, a ``POST /query`` (or ``/check``: both
 compute under the same admission) is refused before its key, body or filters are checked, so what
-would have been a 401, 400, 413, 415, 422 or 404 is this 503 (which says only that the server is busy). With a CORS allowlist the refusal goes through
-the same CORS layer as every other response, so a page on an allowed origin can read it.
+would have been a 401, 400, 413, 415, 422 or 404 is this 503 (which says only that the server is
+busy). With a CORS allowlist the refusal goes through the same CORS layer as every other response,
+so a page on an allowed origin can read it.
 """
 
 from __future__ import annotations
