@@ -62,7 +62,7 @@ class RayServeOptions:
     timeout_s: float = 3.0
     """How long one fan-out round may wait for a shard, retries included, before 503 ``shard_unavailable``."""
     prefix: str = "grounded"
-    """Application names start with it; one front per prefix on a cluster."""
+    """Application names start with it (then the version and a random id of the deployment)."""
 
 
 class ShardReplica:
@@ -141,8 +141,16 @@ class RayServeTransport:
             return result
 
 
+_deployed: set[str] = set()
+"""Serve applications this process deployed and has not deleted yet (``shutdown_serving`` deletes them)."""
+_deployed_lock = threading.Lock()
+
+
 def _delete_applications(names: Sequence[str]) -> None:
     """Delete Serve applications without waiting (an old version's shards once nothing uses them)."""
+    with _deployed_lock:
+        _deployed.difference_update(names)
+
     def delete() -> None:
         for name in names:
             try:
@@ -166,6 +174,8 @@ def deploy_shards(root: Path, version: str, shards: Sequence[int], options: RayS
     names = [application_name(options.prefix, version, generation, shard) for shard in shards]
     targets = [serve.RunTarget(target=deployment.bind(str(root), version, shard), name=name, route_prefix=None)
                for shard, name in zip(shards, names, strict=True)]
+    with _deployed_lock:
+        _deployed.update(names)
     try:
         handles = serve.run_many(targets)
     except (RuntimeError, ray.exceptions.RayError) as error:
@@ -227,12 +237,17 @@ def connect(options: RayServeOptions, *, code_path: Path | None = None) -> bool:
     return started
 
 
-def shutdown_serving(options: RayServeOptions, *, started: bool) -> None:
-    """Remove this front's applications (their prefix), and Ray itself when this process started it."""
-    if started:
-        serve.shutdown()  # type: ignore[no-untyped-call]
-        ray.shutdown()
-        return
-    for name in serve.status().applications:
-        if name.startswith(f"{options.prefix}-"):
+def shutdown_serving(*, started: bool) -> None:
+    """Delete the applications this process deployed, or the whole cluster when this process started it.
+
+    A local cluster goes with ``ray.shutdown`` alone (its Serve actors with it): asking its Serve
+    controller first would hang when a Ctrl-C reached the cluster's processes too. On a shared
+    cluster only this front's applications go; other fronts' stay.
+    """
+    if not started:
+        with _deployed_lock:
+            names = sorted(_deployed)
+            _deployed.clear()
+        for name in names:
             serve.delete(name)
+    ray.shutdown()

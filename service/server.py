@@ -86,7 +86,7 @@ def _run_on_ray(settings: Settings, started: float, options: RayServeOptions) ->
     try:
         return _run(settings, started, options)
     finally:
-        shutdown_serving(options, started=ray_started)
+        shutdown_serving(started=ray_started)
 
 
 def _run(settings: Settings, started: float, ray: RayServeOptions | None = None) -> int:
