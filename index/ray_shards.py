@@ -189,25 +189,37 @@ def deploy_shards(root: Path, version: str, shards: Sequence[int], options: RayS
     return transport
 
 
+class _DeployedLater:
+    """The transport of an index verified before its shards are deployed (nothing deploys for a damaged one)."""
+
+    def __init__(self) -> None:
+        self.transport: RayServeTransport | None = None
+
+    def search_all(self, queries: Mapping[int, ShardQuery]) -> list[ShardResult]:
+        """``RayServeTransport.search_all`` once deployed."""
+        if self.transport is None:
+            raise RuntimeError("the shards are not deployed yet")  # a bug: load_ray_index deploys first
+        return self.transport.search_all(queries)
+
+
 def load_ray_index(root: Path, options: RayServeOptions, *, expected_model_id: str | None = None,
                    expected_dimension: int | None = None) -> ShardedIndex:
     """The current sharded version of ``root``, verified here and searched on Ray Serve deployments.
 
-    Raises the errors of ``load_index`` (nothing is deployed for a damaged version) and
-    ``IndexMissingError`` for an unsharded index (``--ray`` serves sharded indexes only).
+    Raises the errors of ``load_index`` (nothing is deployed for a damaged version),
+    ``IndexMissingError`` for an unsharded index (``--ray`` serves sharded indexes only) and
+    ``IndexFolderError`` when the deployments do not start.
     """
     version = sharded_version(root)
     if version is None:
         raise IndexMissingError(f"{root} holds no sharded index; `grounded serve --ray` serves one built by "
                                 f"`grounded ingest --index {root} --shards N`")
-    # Verified and loaded here first, so a damaged version deploys nothing; the local searchers
-    # are dropped once the Ray transport replaces them.
-    local = load_sharded(root, version, expected_model_id=expected_model_id,
-                         expected_dimension=expected_dimension)
-    shards = [entry.shard for entry in local.shards_manifest.shards]
-    transport = deploy_shards(root, version, shards, options)
-    return ShardedIndex(root=root, version_dir=local.version_dir, manifest=local.manifest,
-                        shards_manifest=local.shards_manifest, shards=local.shards, transport=transport)
+    deferred = _DeployedLater()
+    index = load_sharded(root, version, expected_model_id=expected_model_id,
+                         expected_dimension=expected_dimension, transport=deferred)
+    shards = [entry.shard for entry in index.shards_manifest.shards]
+    deferred.transport = deploy_shards(root, version, shards, options)
+    return index
 
 
 def connect(options: RayServeOptions, *, code_path: Path | None = None) -> bool:

@@ -76,7 +76,8 @@ class ShardedIndex(Index):
 
     Rows, records and vectors are the unsharded index's; ``dense_search``, ``sparse_search``,
     ``sparse_scores``, ``term_weights`` and ``document_frequencies`` ask the shards and merge.
-    ``shards`` are the loaded shard indexes (ascending shard number); read-only after construction.
+    ``shards`` are the loaded shard indexes (ascending shard number), owned by this index from then
+    on (their sentence vectors are released once merged); read-only after construction.
     """
 
     def __init__(self, *, root: Path, version_dir: Path, manifest: Manifest,
@@ -105,6 +106,11 @@ class ShardedIndex(Index):
             sentence_vectors[sentence_places == place] = shard.sentence_vectors
         chunk_vectors.flags.writeable = False
         sentence_vectors.flags.writeable = False
+        for shard in shards:
+            # The shard indexes are private to this one and their searchers never read sentence
+            # vectors: keep only the merged copy (sentences are most of an index's vectors).
+            # A fresh empty array, not a slice: a view would keep the whole buffer alive.
+            shard.sentence_vectors = np.zeros((0, dimension), dtype=np.float32)
         documents = {doc_id: document for shard in shards for doc_id, document in shard.documents.items()}
         # The dense and sparse structures live in the shards; every method reading them is overridden.
         super().__init__(root=root, version_dir=version_dir, manifest=manifest, documents=documents,

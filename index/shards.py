@@ -24,6 +24,11 @@ coordinator alone maps local rows to global ones, so a shard needs to know nothi
 ``rows``, when set, restricts both searches to those local rows (a document filter); an empty
 array matches nothing.
 
+A hybrid ``max_z`` query costs three rounds today (dense top k, BM25 top k, exact BM25 scores of
+the fused pool). A remote transport can fold them into one: every row of the pool is in its own
+shard's dense or BM25 top ``k``, so a shard that returns ``score_rows`` results for all of its
+own candidates gives the coordinator everything ``max_z`` needs.
+
 Why the merge is exact: BM25 statistics are global (each shard's score matrix is a row slice of
 the whole corpus's, ``index.sharding.slice_sparse``), so a row scores the same in its shard as in
 the unsharded index; the global top ``k`` of one side is contained in the union of every shard's

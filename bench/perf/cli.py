@@ -16,7 +16,7 @@ from bench.common.results import write_json
 
 SUITES = ("query", "ingest", "precision", "index", "scale")
 # Run only when named: they need the optional Ray extra.
-EXTRA_SUITES = ("ray-ingest", "ray-serve")
+EXTRA_SUITES = ("ray-ingest", "ray-serve", "shards")
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -79,6 +79,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "no sharded index (default: %(default)s)")
     parser.add_argument("--serve-rounds", type=int, default=3,
                         help="ray-serve: rounds of the gold questions sent to each server (default: %(default)s)")
+    parser.add_argument("--shard-counts", type=_sizes, default=(2, 4),
+                        help="shard counts the 'shards' suite compares with the unsharded index "
+                             "(default: 2,4)")
     parser.add_argument("--timing-seconds", type=float, default=20.0,
                         help="time bound of one scale latency loop (default: %(default)s)")
 
@@ -186,6 +189,11 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
         result = run_precision_bench(index_dir, threads=args.ingest_threads,
                                      query_threads=args.threads)
         return result, precision_tables(result)
+    if name == "shards":
+        from bench.perf.shards import measure_shards, shards_table
+
+        result = measure_shards(args.corpus, target_chunks=args.index_chunks, shard_counts=args.shard_counts)
+        return result, shards_table(result)
     if name == "index":
         from bench.perf.full_index import full_index_table, measure_full_index
 
