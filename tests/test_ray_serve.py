@@ -7,6 +7,7 @@ ordinary app over uvicorn or ``TestClient``; only the shard searches go to the d
 from __future__ import annotations
 
 import gc
+import logging
 import os
 import shutil
 import subprocess
@@ -33,8 +34,9 @@ from eval.gold import load_gold
 from grounded.cli import main
 from index.build import ingest
 from index.errors import IndexMissingError
-from index.layout import current_version
+from index.layout import VERSIONS_NAME, current_version
 from index.ray_shards import RayServeOptions, load_ray_index
+from index.shard_manifest import shard_folder_name
 from ingest.embedding import Embedder, HashingEmbedder
 from service.app import create_app
 from service.engine import load_engine
@@ -205,6 +207,33 @@ def test_reload_under_load_never_mixes_two_versions(cluster: None, corpus: Path,
         assert body == expected[body["index_version"]][body["question"]]
     assert len(seen) == 2
     del remote_app
+    _wait_until_retired()
+
+
+def test_a_damaged_new_version_is_refused_and_deploys_nothing(cluster: None, corpus: Path, tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # pytest keeps every log record of a test, and the reload error's record holds the old engine
+    # through its traceback: keep it out of pytest's capture so the engine can be freed below.
+    monkeypatch.setattr(logging.getLogger("service.reload"), "propagate", False)
+    index_dir = tmp_path / "index"
+    ingest([corpus], index_dir, HashingEmbedder(), shards=2)
+    served = current_version(index_dir)
+    remote_app, _ = _apps(ray_options=RayServeOptions(), index_dir=index_dir)
+    with running_server(remote_app) as base_url, httpx.Client(base_url=base_url, timeout=120) as remote:
+        deployed = _ray_applications()
+        sorted(corpus.iterdir())[0].unlink()
+        ingest([corpus], index_dir, HashingEmbedder(), shards=2)
+        shard_root = index_dir / VERSIONS_NAME / str(current_version(index_dir)) / shard_folder_name(1)
+        damaged = shard_root / VERSIONS_NAME / str(current_version(shard_root)) / "chunks.jsonl"
+        damaged.write_bytes(damaged.read_bytes().replace(b"a", b"b", 1))
+        reload = remote.post("/admin/reload")
+        assert reload.status_code == 409
+        assert reload.json()["error"]["code"] == "reload_failed"
+        assert "shard 1 of the sharded index" in reload.json()["error"]["message"]
+        assert _ray_applications() == deployed
+        answer = remote.post("/query", json={"question": LOAD_QUESTIONS[0]})
+        assert answer.status_code == 200 and answer.json()["index_version"] == served
+    del remote_app, remote
     _wait_until_retired()
 
 
