@@ -152,10 +152,13 @@ def _delete_applications(names: Sequence[str]) -> None:
         _deployed.difference_update(names)
 
     def delete() -> None:
+        if not ray.is_initialized():
+            return  # the cluster (and its applications) went first
         for name in names:
             try:
                 serve.delete(name, _blocking=False)
-            except ray.exceptions.RayError as error:
+            except (ray.exceptions.RayError, ValueError) as error:
+                # ValueError: Serve's controller is gone (Serve was shut down), and its applications with it.
                 logger.warning("could not delete the Serve application %s: %s", name, error)
 
     threading.Thread(target=delete, name="grounded-retire-shards", daemon=True).start()
