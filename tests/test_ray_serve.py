@@ -284,6 +284,36 @@ def test_a_killed_replica_is_replaced_and_the_gap_is_a_503_naming_the_shard(clus
             assert _comparable(body) == expected[body["question"]]
 
 
+def test_with_two_replicas_a_killed_one_goes_unnoticed(cluster: None, corpus: Path, tmp_path: Path) -> None:
+    index_dir = tmp_path / "index"
+    ingest([corpus], index_dir, HashingEmbedder(), shards=2)
+    expected = _expected_answers(index_dir)
+    remote_app, _ = _apps(ray_options=RayServeOptions(replicas=2, timeout_s=10.0), index_dir=index_dir, cache_size=0)
+    responses: list[httpx.Response] = []
+    stop = threading.Event()
+    with running_server(remote_app) as base_url:
+        [application] = [name for name in _ray_applications() if name.endswith("-shard-0")]
+        replica = _replica_actors(application)[0]
+        clients = [threading.Thread(target=_hammer, args=(base_url, stop, responses)) for _ in range(2)]
+        for client in clients:
+            client.start()
+        try:
+            time.sleep(1.0)
+            before = len(responses)
+            ray.kill(ray.get_actor(replica, namespace="serve"), no_restart=True)
+            time.sleep(4.0)
+            assert len(responses) > before
+        finally:
+            stop.set()
+            for client in clients:
+                client.join()
+    for response in responses:
+        assert response.status_code == 200, response.text
+        assert _comparable(response.json()) == expected[response.json()["question"]]
+    del remote_app
+    _wait_until_retired()
+
+
 def test_cli_serve_with_ray_refuses_bad_options(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     assert main(["serve", "--index", str(tmp_path), "--ray", "--ray-replicas", "0"]) == 2
     assert "--ray-replicas must be at least 1" in capsys.readouterr().err
