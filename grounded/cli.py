@@ -81,6 +81,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=None)
     serve.add_argument("--insecure", action="store_true",
                        help="allow a non-loopback host without an API key")
+    serve.add_argument("--ray", nargs="?", const="local", default=None, metavar="local|auto|ADDRESS",
+                       help="search the shards of a sharded index on Ray Serve (pip install 'grounded[ray]'): "
+                            "local starts a cluster here, auto or HOST:PORT joins one (default with the flag: local)")
+    serve.add_argument("--ray-replicas", type=int, default=1, help="replicas per shard with --ray (default: 1)")
+    serve.add_argument("--ray-shard-timeout", type=float, default=3.0,
+                       help="seconds a query waits for a shard with --ray before 503 shard_unavailable (default: 3)")
 
     evaluate = commands.add_parser("eval", help="run the retrieval benchmark and grounding checks")
     evaluate.add_argument("--index", type=Path, default=None,
@@ -252,7 +258,19 @@ def _run_check(args: argparse.Namespace) -> int:
 def _run_serve(args: argparse.Namespace) -> int:
     from service.server import serve
 
-    return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure)
+    if args.ray is None:
+        return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure)
+    if args.ray_replicas < 1 or not args.ray_shard_timeout > 0:
+        print("grounded: error: --ray-replicas must be at least 1 and --ray-shard-timeout above 0", file=sys.stderr)
+        return 2
+    if importlib.util.find_spec("ray") is None:
+        print("grounded: error: --ray needs Ray Serve, which is not installed; pip install 'grounded[ray]'",
+              file=sys.stderr)
+        return 2
+    from index.ray_shards import RayServeOptions
+
+    options = RayServeOptions(address=args.ray, replicas=args.ray_replicas, timeout_s=args.ray_shard_timeout)
+    return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure, ray=options)
 
 
 def _run_eval(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ IndexFolderError
 ├── IndexCorruptedError   a file fails its checksum or cannot be parsed: re-run ingest
 ├── ModelMismatchError    the index was built with another model/dimension than requested
 ├── PublishError          a new version could not be written (disk full, fsync failure)
-└── BuildError            a distributed build (`--ray`) failed before publishing anything
+├── BuildError            a distributed build (`--ray`) failed before publishing anything
+└── ShardUnavailableError a shard served remotely (`grounded serve --ray`) did not answer in time;
+                          no partial ranking is ever made from the other shards
 """
 
 
@@ -31,3 +33,11 @@ class PublishError(IndexFolderError):
 
 class BuildError(IndexFolderError):
     """A distributed build failed before publishing; the previous version keeps serving."""
+
+
+class ShardUnavailableError(IndexFolderError):
+    """A remote shard did not answer within its deadline; ``shard`` names it (the service's 503)."""
+
+    def __init__(self, message: str, *, shard: int) -> None:
+        super().__init__(message)
+        self.shard = shard

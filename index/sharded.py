@@ -254,8 +254,12 @@ def _load_shard(root: Path, version_dir: Path, shards: ShardsManifest, entry: Sh
 
 def load_sharded(root: Path, version: str, *, expected_model_id: str | None = None,
                  expected_dimension: int | None = None,
-                 threads: int = DEFAULT_SEARCH_THREADS) -> ShardedIndex:
+                 threads: int = DEFAULT_SEARCH_THREADS,
+                 transport: ShardTransport | None = None) -> ShardedIndex:
     """Verify and load the sharded version ``version`` of ``root`` (every shard, in parallel).
+
+    ``transport`` reaches the shards for searches (default: this process's thread pool over the
+    shards loaded here; ``index.ray_shards`` passes Ray Serve deployments of the same version).
 
     Raises ``IndexCorruptedError`` naming the shard and the file when any shard fails its checks
     (nothing is served then), or ``ModelMismatchError``.
@@ -276,7 +280,19 @@ def load_sharded(root: Path, version: str, *, expected_model_id: str | None = No
         loaded = [future.result() for future in futures]
     manifest = combined_manifest(shards, tuple(index.manifest for index in loaded))
     return ShardedIndex(root=root, version_dir=version_dir, manifest=manifest, shards_manifest=shards,
-                        shards=loaded, transport=None)
+                        shards=loaded, transport=transport)
+
+
+def load_shard(root: Path, version: str, shard: int) -> Index:
+    """Verify ``shards.json`` of ``version`` and load its shard ``shard`` alone (a remote replica's share)."""
+    version_dir = root / VERSIONS_NAME / version
+    shards = _shards_manifest(version_dir, root)
+    entries = {entry.shard: entry for entry in shards.shards}
+    if shard not in entries:
+        raise IndexCorruptedError(f"{version_dir / SHARDS_MANIFEST_NAME} lists no shard {shard}; "
+                                  f"{_sharded_hint(root, shards.shard_count)}")
+    return _load_shard(root, version_dir, shards, entries[shard],
+                       expected_model_id=None, expected_dimension=None)
 
 
 def previous_shard_vectors(root: Path, version: str, model_id: str) -> dict[str, Vectors]:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 
@@ -29,6 +30,15 @@ from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
 AGREEMENT_NEIGHBOURS = 3
+
+
+class IndexLoader(Protocol):
+    """Loads the current version of an index folder (``index.load.load_index`` or a remote-shard loader)."""
+
+    def __call__(self, root: Path, *, expected_model_id: str | None = None,
+                 expected_dimension: int | None = None) -> Index:
+        """The verified current version of ``root``; raises the errors of ``load_index``."""
+        ...
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -175,14 +185,15 @@ def _ms(start: float, end: float) -> float:
 
 def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads: int | None = 1,
                 model_path: str | None = None, query_runtime: QueryRuntime = "onnx",
-                encoder: Embedder | None = None) -> QueryEngine:
+                encoder: Embedder | None = None, index_loader: IndexLoader = load_index) -> QueryEngine:
     """Load the index and the encoder its manifest names (``index.query_encoder.load_query_encoder``).
 
     ``model_path`` must be the index's model; an ``encoder`` already loaded (the one that just built
-    the index) is checked against the manifest and used as is. Raises the index errors of
-    ``load_index`` and ``ModelMismatchError``.
+    the index) is checked against the manifest and used as is. ``index_loader`` loads the index
+    (``index.ray_shards`` passes one whose shards are searched on Ray Serve). Raises the index
+    errors of ``load_index`` and ``ModelMismatchError``.
     """
-    index = load_index(index_dir)
+    index = index_loader(index_dir)
     source = f"index {index_dir}"
     if encoder is None:
         encoder = load_query_encoder(index.manifest, model_path=model_path, threads=threads,
@@ -194,7 +205,7 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
     return engine
 
 
-def reload_engine(engine: QueryEngine) -> QueryEngine:
+def reload_engine(engine: QueryEngine, *, index_loader: IndexLoader = load_index) -> QueryEngine:
     """An engine over the newest published version of the same folder, sharing the loaded model.
 
     Returns ``engine`` itself when the published version has not changed. Raises the index errors
@@ -207,8 +218,8 @@ def reload_engine(engine: QueryEngine) -> QueryEngine:
     # that only a reference cycle keeps alive are garbage now, and frozen they would never go.
     gc.unfreeze()
     try:
-        index = load_index(engine.index.root, expected_model_id=engine.embedder.model_id,
-                           expected_dimension=engine.embedder.dimension)
+        index = index_loader(engine.index.root, expected_model_id=engine.embedder.model_id,
+                             expected_dimension=engine.embedder.dimension)
         fresh = QueryEngine(index, engine.embedder, engine.config)
     finally:
         # Loaded or not, what is served now leaves the collector's scans again.

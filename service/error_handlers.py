@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from index.errors import ShardUnavailableError
 from service.admission import RETRY_AFTER_SECONDS as OVERLOADED_RETRY_AFTER_SECONDS
 from service.errors import (
     ErrorCode,
@@ -131,6 +132,12 @@ async def on_service_error(request: Request, error: Exception) -> Response:
         return _error_response(501, ErrorCode.RELOAD_UNSUPPORTED, str(error))
     return await on_unexpected_error(request, error)
 
+async def on_shard_unavailable(request: Request, error: Exception) -> Response:
+    """A remote shard that did not answer: 503 naming it; the query never ranks over the others."""
+    assert isinstance(error, ShardUnavailableError)
+    return _error_response(503, ErrorCode.SHARD_UNAVAILABLE, str(error), {"Retry-After": "1"})
+
+
 async def on_unexpected_error(request: Request, error: Exception) -> Response:
     """500 with a reference to the logged traceback; nothing internal reaches the client."""
     reference = uuid.uuid4().hex[:12]
@@ -154,4 +161,5 @@ def add_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(ServiceError, on_service_error)
+    app.add_exception_handler(ShardUnavailableError, on_shard_unavailable)
     app.add_exception_handler(Exception, on_unexpected_error)

@@ -14,6 +14,10 @@ ServiceError
     └── ReloadFailedError       the newest published version could not be loaded; the old one is
                                 still served (409 ``reload_failed``)
 
+A shard served on Ray Serve that does not answer in time raises ``index.errors.ShardUnavailableError``
+from the engine; it is answered 503 ``shard_unavailable`` (naming the shard, with Retry-After), never
+a ranking over the other shards.
+
 Authentication is refused before routing, by ``service.auth``, as 401 ``unauthorized`` (no key or a
 wrong one) and 403 ``forbidden`` (the query key on an admin route, or an admin route without an
 admin key from a non-loopback client); those never raise through the app.
@@ -49,6 +53,7 @@ class ErrorCode(StrEnum):
     NOT_READY = "not_ready"  # 503: engine not loaded or warm-up not answered yet
     OVERLOADED = "overloaded"  # 503: no query slot free and the queue full or waited out
     QUERY_TIMEOUT = "query_timeout"  # 504: the query exceeded query_timeout_s
+    SHARD_UNAVAILABLE = "shard_unavailable"  # 503: a remote shard (--ray) did not answer in time
     UNAUTHORIZED = "unauthorized"  # 401: no API key, or a wrong one
     FORBIDDEN = "forbidden"  # 403: a valid key without the rights this route needs
     RELOAD_FAILED = "reload_failed"  # 409: the newest version did not load; the old one serves

@@ -30,8 +30,9 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     415: error_response("Content-Type is not application/json (code unsupported_media_type)."),
     422: error_response("A field breaks the schema (code invalid_request)."),
     503: error_response(
-        "Still starting (not_ready), or every query slot is busy and the queue full or waited out "
-        "(overloaded); both with Retry-After."
+        "Still starting (not_ready), every query slot is busy and the queue full or waited out "
+        "(overloaded), or a shard served on Ray did not answer in time (shard_unavailable, naming "
+        "the shard; only with `grounded serve --ray`); all with Retry-After."
     ),
     504: error_response("The query ran past query_timeout_s (code query_timeout)."),
 }

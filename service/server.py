@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from service.settings import Settings, load_settings
 
 if TYPE_CHECKING:
+    from index.ray_shards import RayServeOptions
     from service.engine_protocol import QueryEngineProtocol
     from service.reload import EngineHolder
 
@@ -47,8 +48,13 @@ def configure_threads(threads: int) -> None:
     set_faiss_threads(threads)
 
 
-def serve(*, index_dir: Path, host: str | None, port: int | None, insecure: bool) -> int:
-    """Run the service until interrupted; returns the process exit code."""
+def serve(*, index_dir: Path, host: str | None, port: int | None, insecure: bool,
+          ray: RayServeOptions | None = None) -> int:
+    """Run the service until interrupted; returns the process exit code.
+
+    With ``ray``, the index must be sharded and its shards are searched on Ray Serve deployments
+    (``service.ray_front``); the app, its routes and its guarantees are the same.
+    """
     started = time.perf_counter()
     overrides: dict[str, object] = {"index_dir": index_dir}
     if host is not None:
@@ -66,26 +72,46 @@ def serve(*, index_dir: Path, host: str | None, port: int | None, insecure: bool
         print(f"grounded: error: refusing to serve on {settings.host} without an API key; set GROUNDED_API_KEY "
               "(and GROUNDED_ADMIN_KEY) or pass --insecure", file=sys.stderr)
         return 2
-    return _run(settings, started)
+    if ray is None:
+        return _run(settings, started)
+    return _run_on_ray(settings, started, ray)
 
 
-def _run(settings: Settings, started: float) -> int:
+def _run_on_ray(settings: Settings, started: float, options: RayServeOptions) -> int:
+    """``_run`` with the shards on Ray Serve; this front's applications are removed at exit."""
+    import index
+    from index.ray_shards import connect, shutdown_serving
+
+    ray_started = connect(options, code_path=Path(index.__file__).resolve().parent.parent)
+    try:
+        return _run(settings, started, options)
+    finally:
+        shutdown_serving(started=ray_started)
+
+
+def _run(settings: Settings, started: float, ray: RayServeOptions | None = None) -> int:
     import uvicorn
 
     from service.app import create_app
     from service.engine import EngineConfig, load_engine
-    from service.reload import reload_query_engine
+    from service.ray_front import load_ray_engine, ray_reloader
+    from service.reload import EngineReloader, reload_query_engine
 
     _log_service_messages()
     configure_threads(settings.threads)
-    engine = load_engine(settings.index_dir, config=EngineConfig(cache_size=settings.cache_size),
-                         threads=settings.threads, query_runtime=settings.query_runtime)
+    reloader: EngineReloader = reload_query_engine
+    if ray is None:
+        engine = load_engine(settings.index_dir, config=EngineConfig(cache_size=settings.cache_size),
+                             threads=settings.threads, query_runtime=settings.query_runtime)
+    else:
+        engine, reloader = load_ray_engine(settings, ray), ray_reloader(ray)
     manifest = engine.index.manifest
     runtime = getattr(engine.embedder, "runtime", "torch")
+    where = "" if ray is None else f", shards on Ray Serve ({ray.address}, {ray.replicas} replica(s) each)"
     print(f"grounded: ready in {time.perf_counter() - started:.2f} s: index {manifest.index_version[:12]} "
           f"({len(manifest.documents)} documents, {manifest.chunk_count} chunks, {manifest.model_id}, "
-          f"questions on {runtime}) on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
-    app = create_app(settings, engine_loader=hand_over(engine), engine_reloader=reload_query_engine)
+          f"questions on {runtime}{where}) on http://{settings.host}:{settings.port}", file=sys.stderr, flush=True)
+    app = create_app(settings, engine_loader=hand_over(engine), engine_reloader=reloader)
     # From here the app's engine holder is its only owner, so a reload can free it.
     del engine, manifest
     with _signal_handlers(app.state.engines) as stopped_by:

@@ -46,7 +46,8 @@ class Server:
     host = "127.0.0.1"
 
     def __init__(self, index_dir: Path, *, cache_size: int = 0, threads: int = 1,
-                 ready_timeout: float = 120.0, extra_env: dict[str, str] | None = None) -> None:
+                 ready_timeout: float = 120.0, extra_env: dict[str, str] | None = None,
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.index_dir = index_dir
         self.port = free_port()
         self.admin_key = secrets.token_urlsafe(24)
@@ -62,7 +63,7 @@ class Server:
         }
         environment.pop("GROUNDED_API_KEY", None)
         command = [sys.executable, "-m", "grounded", "serve", "--index", str(index_dir),
-                   "--host", self.host, "--port", str(self.port)]
+                   "--host", self.host, "--port", str(self.port), *extra_args]
         self.started = time.perf_counter()
         self.process = subprocess.Popen(command, env=environment, stdout=subprocess.PIPE,
                                         stderr=subprocess.STDOUT, text=True, errors="replace")

@@ -16,7 +16,7 @@ from bench.common.results import write_json
 
 SUITES = ("query", "ingest", "precision", "index", "scale")
 # Run only when named: they need the optional Ray extra.
-EXTRA_SUITES = ("ray-ingest", "shards")
+EXTRA_SUITES = ("ray-ingest", "ray-serve", "shards")
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -74,6 +74,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="queries for recall and latency at each scale size (default: %(default)s)")
     parser.add_argument("--index-chunks", type=int, default=10_000,
                         help="chunks of the generated full index of the 'index' suite (default: %(default)s)")
+    parser.add_argument("--shards", type=int, default=2,
+                        help="ray-serve: shards of the index ingested from --corpus when --index holds "
+                             "no sharded index (default: %(default)s)")
+    parser.add_argument("--serve-rounds", type=int, default=3,
+                        help="ray-serve: rounds of the gold questions sent to each server (default: %(default)s)")
     parser.add_argument("--shard-counts", type=_sizes, default=(2, 4),
                         help="shard counts the 'shards' suite compares with the unsharded index "
                              "(default: 2,4)")
@@ -170,6 +175,13 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
         result = run_ray_ingest_bench(RayIngestBenchConfig(
             corpus=args.corpus, documents=args.ingest_documents, threads=args.ingest_threads))
         return result, ray_ingest_table(result)
+    if name == "ray-serve":
+        from bench.perf.ray_serve import RayServeBenchConfig, ray_serve_table, run_ray_serve_bench
+
+        result = run_ray_serve_bench(RayServeBenchConfig(
+            corpus=args.corpus, index=args.index, shards=args.shards, rounds=args.serve_rounds,
+            threads=args.threads))
+        return result, ray_serve_table(result)
     if name == "precision":
         from bench.perf.precision import precision_tables, run_precision_bench
 
