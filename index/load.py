@@ -31,18 +31,18 @@ from index.layout import (
 )
 from index.manifest import (
     MANIFEST_NAME,
-    chunks_from_jsonl,
     compute_index_version,
     documents_from_jsonl,
     manifest_from_json,
     manifest_to_json,
-    sentences_from_jsonl,
 )
 from index.records import Manifest, Vectors
 from index.searcher import Index
 from index.sparse import document_count, load_sparse
+from index.table_lines import read_chunk_table, read_sentence_table
+from index.tables import ChunkTable, DocumentTexts, SentenceTable
 from ingest.embedding import text_key
-from ingest.records import Chunk, Document, Sentence
+from ingest.records import Document
 from ingest.sentence_vectors import sentence_keys
 
 # --------------------------------------------------------------------------------------- verify
@@ -119,8 +119,8 @@ def version_is_intact(version_dir: Path, manifest: Manifest, root: Path) -> bool
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class _Records:
     documents: tuple[Document, ...]
-    chunks: tuple[Chunk, ...]
-    sentences: tuple[Sentence, ...]
+    chunks: ChunkTable
+    sentences: SentenceTable
     chunk_vectors: Vectors
     sentence_vectors: Vectors
 
@@ -131,8 +131,9 @@ _PARSE_ERRORS = (ValueError, KeyError, TypeError, SyntaxError, tokenize.TokenErr
 
 
 def _load_array(path: Path, rows: int, dimension: int, root: Path) -> Vectors:
+    """The vectors memory-mapped read-only: rows are paged in from the verified file when read."""
     try:
-        vectors: Vectors = np.load(path, allow_pickle=False)
+        vectors: Vectors = np.load(path, allow_pickle=False, mmap_mode="r")
     except (OSError, *_PARSE_ERRORS) as error:
         raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
     if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
@@ -140,7 +141,6 @@ def _load_array(path: Path, rows: int, dimension: int, root: Path) -> Vectors:
             f"{path} holds {vectors.dtype} {vectors.shape}, expected float32 {(rows, dimension)}; "
             f"{fix_hint(root)}"
         )
-    vectors.flags.writeable = False
     return vectors
 
 
@@ -148,16 +148,19 @@ def _read_records(version_dir: Path, manifest: Manifest, root: Path) -> _Records
     """Parse the record and vector files of a version whose checksums were verified."""
     documents_path = version_dir / DOCUMENTS_FILE
     documents = documents_from_jsonl(documents_path.read_bytes(), documents_path)
-    text_of = {document.doc_id: document.text for document in documents}
+    if len({document.doc_id for document in documents}) != len(documents):
+        raise IndexCorruptedError(f"{documents_path} lists a doc_id twice; {fix_hint(root)}")
+    texts = DocumentTexts([document.doc_id for document in documents],
+                          [document.text for document in documents])
     chunks_path = version_dir / CHUNKS_FILE
-    chunks = chunks_from_jsonl(chunks_path.read_bytes(), chunks_path, text_of)
+    chunks = read_chunk_table(chunks_path.read_bytes(), chunks_path, texts)
     sentences_path = version_dir / SENTENCES_FILE
-    sentences = sentences_from_jsonl(sentences_path.read_bytes(), sentences_path, text_of)
-    if (len(text_of), len(chunks), len(sentences)) != (
+    sentences = read_sentence_table(sentences_path.read_bytes(), sentences_path, texts)
+    if (len(documents), len(chunks), len(sentences)) != (
         len(manifest.documents), manifest.chunk_count, manifest.sentence_count
     ):
         raise IndexCorruptedError(
-            f"{version_dir} holds {len(text_of)} documents, {len(chunks)} chunks and "
+            f"{version_dir} holds {len(documents)} documents, {len(chunks)} chunks and "
             f"{len(sentences)} sentences, but manifest.json says {len(manifest.documents)}, "
             f"{manifest.chunk_count} and {manifest.sentence_count}; {fix_hint(root)}"
         )
@@ -219,20 +222,22 @@ def load_index(root: Path, *, expected_model_id: str | None = None,
                 f"{sparse_path} scores {document_count(sparse)} chunks, expected "
                 f"{manifest.chunk_count}; {fix_hint(root)}"
             )
+        return Index(
+            root=root,
+            version_dir=version_dir,
+            manifest=manifest,
+            documents={document.doc_id: document for document in records.documents},
+            chunks=records.chunks,
+            sentences=records.sentences,
+            chunk_vectors=records.chunk_vectors,
+            sentence_vectors=records.sentence_vectors,
+            dense=dense,
+            sparse=sparse,
+        )
+    except ValueError as error:
+        raise IndexCorruptedError(f"{version_dir}: {error}; {fix_hint(root)}") from error
     except OSError as error:
         raise IndexCorruptedError(f"cannot read {version_dir}: {error}; {fix_hint(root)}") from error
-    return Index(
-        root=root,
-        version_dir=version_dir,
-        manifest=manifest,
-        documents={document.doc_id: document for document in records.documents},
-        chunks=records.chunks,
-        sentences=records.sentences,
-        chunk_vectors=records.chunk_vectors,
-        sentence_vectors=records.sentence_vectors,
-        dense=dense,
-        sparse=sparse,
-    )
 
 
 def read_manifest(root: Path) -> Manifest | None:

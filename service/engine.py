@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -49,7 +48,7 @@ class QueryEngine:
         # Content terms of a sentence, computed on first use (bounded, so memory stays flat).
         self._sentence_terms = lru_cache(maxsize=65536)(
             lambda row: frozenset(content_terms(sentences[row].text)))
-        chunk_counts = Counter(chunk.doc_id for chunk in index.chunks)
+        chunk_counts = index.chunk_counts()
         self._document_infos = tuple(
             DocumentInfo(doc_id=document.doc_id, title=document.title, source=document.source,
                          chunk_count=chunk_counts[document.doc_id])
@@ -150,7 +149,7 @@ class QueryEngine:
         rows = [row for scored in passages[:limit] for row in self.index.sentence_rows(scored.row)]
         vectors = self.index.sentence_vectors[rows]
         similarities = vectors @ vectors.T
-        doc_ids = np.asarray([self.index.sentences[row].doc_id for row in rows])
+        doc_ids = np.asarray([self.index.sentences.doc_id(row) for row in rows])
         other = doc_ids[:, None] != doc_ids[None, :]
         closest = -np.sort(-np.where(other, similarities, np.nan), axis=1)[:, :AGREEMENT_NEIGHBOURS]
         counts = np.sum(~np.isnan(closest), axis=1)

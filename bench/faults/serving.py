@@ -62,8 +62,8 @@ def content_of(index_dir: Path) -> IndexContent:
     """The content of the current version, as ``publish`` takes it (publishing it again is a no-op)."""
     index = load_index(index_dir)
     manifest = index.manifest
-    return IndexContent(documents=tuple(index.documents.values()), chunks=index.chunks,
-                        sentences=index.sentences, chunk_vectors=index.chunk_vectors,
+    return IndexContent(documents=tuple(index.documents.values()), chunks=tuple(index.chunks),
+                        sentences=tuple(index.sentences), chunk_vectors=index.chunk_vectors,
                         sentence_vectors=index.sentence_vectors, model_id=manifest.model_id,
                         dimension=manifest.dimension, precision=manifest.precision, chunking=manifest.chunking)
 
