@@ -15,8 +15,8 @@ from bench.common.process import cores_obtained, log
 from bench.common.results import write_json
 
 SUITES = ("query", "ingest", "precision", "index", "scale")
-# Run only when named: they need the optional Ray extra.
-EXTRA_SUITES = ("ray-ingest",)
+# Run only when named: Ray needs the optional extra; scale-e2e builds a 1M-chunk index (about an hour).
+EXTRA_SUITES = ("ray-ingest", "scale-e2e")
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -74,6 +74,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="queries for recall and latency at each scale size (default: %(default)s)")
     parser.add_argument("--index-chunks", type=int, default=10_000,
                         help="chunks of the generated full index of the 'index' suite (default: %(default)s)")
+    parser.add_argument("--chunks", type=lambda text: _sizes(text)[0], default=1_000_000,
+                        help="scale-e2e: chunks of the generated index, e.g. 100k or 1m (default: 1m)")
+    parser.add_argument("--e2e-queries", type=int, default=300,
+                        help="scale-e2e: sequential hybrid /query requests timed (default: %(default)s)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="scale-e2e: folder for the corpus and index (default: the system temp folder)")
+    parser.add_argument("--keep", action="store_true",
+                        help="scale-e2e: keep the generated corpus and index (the result names the folder)")
     parser.add_argument("--timing-seconds", type=float, default=20.0,
                         help="time bound of one scale latency loop (default: %(default)s)")
 
@@ -179,6 +187,13 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
 
         result = measure_full_index(args.corpus, target_chunks=args.index_chunks)
         return result, full_index_table(result)
+    if name == "scale-e2e":
+        from bench.perf.scale_e2e import ScaleEndToEndConfig, run_scale_end_to_end, scale_end_to_end_table
+
+        result = run_scale_end_to_end(ScaleEndToEndConfig(
+            seed_corpus=args.corpus, chunks=args.chunks, queries=args.e2e_queries, workdir=args.workdir,
+            keep=args.keep))
+        return result, scale_end_to_end_table(result)
     from bench.perf.scale import run_scale, scale_tables
     from bench.perf.scale_config import ScaleConfig
 
