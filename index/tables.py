@@ -197,6 +197,11 @@ class SentenceTable(Sequence[Sentence]):
         return Sentence(doc_id=self._documents.doc_ids[document], start=start, end=end,
                         text=self._documents.texts[document][start:end])
 
+    @property
+    def document_texts(self) -> DocumentTexts:
+        """The documents whose rows ``doc_rows`` holds."""
+        return self._documents
+
     def doc_id(self, row: int) -> str:
         """The document id of sentence ``row`` without building the sentence."""
         return self._documents.doc_ids[int(self.doc_rows[row])]
