@@ -1,81 +1,78 @@
 """Read ``chunks.jsonl`` and ``sentences.jsonl`` straight into columns (``index.tables``).
 
 ``index.manifest`` writes canonical lines (sorted keys, no spaces, non-negative integers), so a
-file of only such lines is read with one regular expression over the whole buffer and numpy
-conversions: no per-record Python object at any time. A file with any other line (hand-edited,
-malformed) goes through the strict per-line readers of ``index.manifest``, which name the bad line;
-either way every offset is checked against its document's text.
+file of only such lines is parsed by ``index.line_columns`` with numpy over the whole buffer: no
+per-record Python object at any time, and only one Python step per document (its id). A file with
+any other line (hand-edited, escaped ids, malformed) goes through the strict per-line readers of
+``index.manifest``, which name the bad line; either way every offset is checked against its
+document's text.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 
 from index.errors import IndexCorruptedError
+from index.line_columns import Field, parse_lines, read_digits
 from index.manifest import FieldReader, chunks_from_jsonl, sentences_from_jsonl
 from index.tables import ChunkTable, DocumentTexts, SentenceTable
 
-_STRING = rb'"((?:[^"\\\n]|\\.)*)"'
-_COUNT = rb"(0|[1-9][0-9]{0,17})"
-_CHUNK_LINE = re.compile(
-    rb'^\{"chunk_id":' + _STRING + rb',"doc_id":' + _STRING + rb',"end":' + _COUNT
-    + rb',"ordinal":' + _COUNT + rb',"sentence_end":' + _COUNT + rb',"sentence_start":' + _COUNT
-    + rb',"start":' + _COUNT + rb',"token_count":' + _COUNT + rb"\}\n", re.MULTILINE)
-_SENTENCE_LINE = re.compile(
-    rb'^\{"doc_id":' + _STRING + rb',"end":' + _COUNT + rb',"start":' + _COUNT + rb"\}\n", re.MULTILINE)
+_CHUNK_SHAPE = (Field(b'{"chunk_id":"', "text"), Field(b'","doc_id":"', "text"), Field(b'","end":', "count"),
+                Field(b',"ordinal":', "count"), Field(b',"sentence_end":', "count"),
+                Field(b',"sentence_start":', "count"), Field(b',"start":', "count"),
+                Field(b',"token_count":', "count"))
+_SENTENCE_SHAPE = (Field(b'{"doc_id":"', "text"), Field(b'","end":', "count"), Field(b',"start":', "count"))
+_CLOSING = b"}\n"
 
-
-def _counts(values: Sequence[bytes]) -> npt.NDArray[np.int64]:
-    return np.array(values, dtype=np.bytes_).astype(np.int64) if values else np.zeros(0, np.int64)
-
-
-def _decode(raw: bytes) -> str:
-    """A JSON string body (without its quotes) as text."""
-    if b"\\" not in raw:
-        return raw.decode("utf-8")
-    value = json.loads(b'"' + raw + b'"')
-    assert isinstance(value, str)
-    return value
-
-
-def _canonical_rows(pattern: re.Pattern[bytes], data: bytes) -> list[tuple[bytes, ...]] | None:
-    """Every line's groups when every line is canonical; ``None`` otherwise."""
-    try:
-        rows = pattern.findall(data)
-    except UnicodeDecodeError:  # pragma: no cover - bytes patterns do not decode
-        return None
-    # Each match is one whole line (anchored at a line start, ending with its newline).
-    if len(rows) != data.count(b"\n") or (data and not data.endswith(b"\n")):
-        return None
-    return rows
-
-
-def _document_rows(raw_ids: Sequence[bytes], documents: DocumentTexts, path: Path) -> npt.NDArray[np.int64]:
-    row_of_raw: dict[bytes, int] = {}
-    for raw in dict.fromkeys(raw_ids):
-        try:
-            doc_id = _decode(raw)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise _malformed(path, f"a doc_id is not valid JSON text: {error}") from error
-        row = documents.row_of.get(doc_id)
-        if row is None:
-            raise _malformed(path, f"unknown doc_id {doc_id!r}")
-        row_of_raw[raw] = row
-    return np.fromiter(map(row_of_raw.__getitem__, raw_ids), dtype=np.int64, count=len(raw_ids))
+Int64s = npt.NDArray[np.int64]
 
 
 def _malformed(path: Path, problem: str) -> IndexCorruptedError:
     return FieldReader({}, path.name, path).error(problem)
 
 
-def _check_spans(doc_rows: npt.NDArray[np.int64], starts: npt.NDArray[np.int64],
-                 ends: npt.NDArray[np.int64], documents: DocumentTexts, path: Path) -> None:
+def _same_bytes(buffer: npt.NDArray[np.uint8], first: Int64s, second: Int64s, lengths: Int64s) -> npt.NDArray[np.bool_]:
+    """Whether ``buffer[first[i]:first[i] + lengths[i]]`` equals the run at ``second[i]``."""
+    same = np.ones(len(first), dtype=bool)
+    last = len(buffer) - 1
+    # One pass per byte position over all rows (ids are short; memory stays at the row count).
+    for offset in range(int(lengths.max(initial=0))):
+        inside = offset < lengths
+        left = buffer[np.minimum(first + offset, last)]
+        right = buffer[np.minimum(second + offset, last)]
+        same &= (left == right) | ~inside
+    return same
+
+
+def _document_rows(data: bytes, starts: Int64s, ends: Int64s, documents: DocumentTexts,
+                   path: Path) -> Int64s:
+    """The document row of each line's ``doc_id`` (runs of equal ids are decoded once)."""
+    if len(starts) == 0:
+        return np.zeros(0, dtype=np.int64)
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    lengths = ends - starts
+    new_run = np.ones(len(starts), dtype=bool)
+    same_length = lengths[1:] == lengths[:-1]
+    candidates = np.flatnonzero(same_length) + 1
+    new_run[candidates] = ~_same_bytes(buffer, starts[candidates], starts[candidates - 1], lengths[candidates])
+    run_starts = np.flatnonzero(new_run)
+    run_rows = np.empty(len(run_starts), dtype=np.int64)
+    for number, line in enumerate(run_starts.tolist()):
+        try:
+            doc_id = data[starts[line] : ends[line]].decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise _malformed(path, f"line {line + 1}: doc_id is not UTF-8: {error}") from error
+        row = documents.row_of.get(doc_id)
+        if row is None:
+            raise _malformed(path, f"line {line + 1}: unknown doc_id {doc_id!r}")
+        run_rows[number] = row
+    return np.repeat(run_rows, np.diff(np.append(run_starts, len(starts))))
+
+
+def _check_spans(doc_rows: Int64s, starts: Int64s, ends: Int64s, documents: DocumentTexts, path: Path) -> None:
     bad = np.flatnonzero((starts > ends) | (ends > documents.lengths()[doc_rows]))
     if len(bad):
         row = int(bad[0])
@@ -83,21 +80,38 @@ def _check_spans(doc_rows: npt.NDArray[np.int64], starts: npt.NDArray[np.int64],
                                f"document {documents.doc_ids[int(doc_rows[row])]!r}")
 
 
+def _odd_chunk_ids(data: bytes, ids: tuple[Int64s, Int64s], doc_ids: tuple[Int64s, Int64s],
+                   ordinals: Int64s) -> dict[int, str]:
+    """Chunk ids that are not ``f"{doc_id}#{ordinal:04d}"`` (``index.tables.chunk_id_of``), by row."""
+    (id_starts, id_ends), (doc_starts, doc_ends) = ids, doc_ids
+    buffer = np.frombuffer(data, dtype=np.uint8)
+    doc_lengths = doc_ends - doc_starts
+    digits = np.maximum(4, np.floor(np.log10(np.maximum(ordinals, 1))).astype(np.int64) + 1)
+    regular = (id_ends - id_starts) == doc_lengths + 1 + digits
+    rows = np.flatnonzero(regular)
+    regular[rows] = _same_bytes(buffer, id_starts[rows], doc_starts[rows], doc_lengths[rows])
+    rows = np.flatnonzero(regular)
+    regular[rows] = buffer[id_starts[rows] + doc_lengths[rows]] == ord("#")
+    rows = np.flatnonzero(regular)
+    suffix = read_digits(buffer, id_starts[rows] + doc_lengths[rows] + 1, id_ends[rows], leading_zeros=True)
+    if suffix is None:
+        suffix = np.full(len(rows), -1, dtype=np.int64)
+    regular[rows] = suffix == ordinals[rows]
+    return {int(row): data[id_starts[row] : id_ends[row]].decode("utf-8")
+            for row in np.flatnonzero(~regular)}
+
+
 def read_chunk_table(data: bytes, path: Path, documents: DocumentTexts) -> ChunkTable:
     """Parse ``chunks.jsonl`` bytes into a ``ChunkTable``; raises ``IndexCorruptedError`` naming ``path``."""
-    rows = _canonical_rows(_CHUNK_LINE, data)
-    if rows is None:
+    columns = parse_lines(data, _CHUNK_SHAPE, _CLOSING)
+    if columns is None:
         text_of = dict(zip(documents.doc_ids, documents.texts, strict=True))
         return ChunkTable.from_chunks(chunks_from_jsonl(data, path, text_of), documents)
-    raw_chunk_ids, raw_doc_ids, *numbers = zip(*rows, strict=True) if rows else ((), (), *[()] * 6)
-    ends, ordinals, sentence_ends, sentence_starts, starts, token_counts = (
-        _counts(values) for values in numbers)
-    doc_rows = _document_rows(raw_doc_ids, documents, path)
+    (id_starts, id_ends, doc_starts, doc_ends, ends, ordinals, sentence_ends, sentence_starts, starts,
+     token_counts) = columns
+    doc_rows = _document_rows(data, doc_starts, doc_ends, documents, path)
     _check_spans(doc_rows, starts, ends, documents, path)
-    # A chunk id is its document id, '#' and the zero-padded ordinal (neither escapes in JSON).
-    odd = {row: _decode(raw) for row, (raw, raw_doc, raw_ordinal)
-           in enumerate(zip(raw_chunk_ids, raw_doc_ids, numbers[1], strict=True))
-           if raw != raw_doc + b"#" + raw_ordinal.rjust(4, b"0")}
+    odd = _odd_chunk_ids(data, (id_starts, id_ends), (doc_starts, doc_ends), ordinals)
     return ChunkTable(documents=documents, doc_rows=doc_rows, ordinals=ordinals, starts=starts, ends=ends,
                       token_counts=token_counts, sentence_starts=sentence_starts,
                       sentence_ends=sentence_ends, odd_ids=odd)
@@ -105,13 +119,11 @@ def read_chunk_table(data: bytes, path: Path, documents: DocumentTexts) -> Chunk
 
 def read_sentence_table(data: bytes, path: Path, documents: DocumentTexts) -> SentenceTable:
     """Parse ``sentences.jsonl`` bytes into a ``SentenceTable``; raises ``IndexCorruptedError`` naming ``path``."""
-    rows = _canonical_rows(_SENTENCE_LINE, data)
-    if rows is None:
+    columns = parse_lines(data, _SENTENCE_SHAPE, _CLOSING)
+    if columns is None:
         text_of = dict(zip(documents.doc_ids, documents.texts, strict=True))
         return SentenceTable.from_sentences(sentences_from_jsonl(data, path, text_of), documents)
-    raw_doc_ids, raw_ends, raw_starts = zip(*rows, strict=True) if rows else ((), (), ())
-    doc_rows = _document_rows(raw_doc_ids, documents, path)
-    starts, ends = _counts(raw_starts), _counts(raw_ends)
+    doc_starts, doc_ends, ends, starts = columns
+    doc_rows = _document_rows(data, doc_starts, doc_ends, documents, path)
     _check_spans(doc_rows, starts, ends, documents, path)
     return SentenceTable(documents=documents, doc_rows=doc_rows, starts=starts, ends=ends)
-

@@ -16,8 +16,15 @@ from index.build import ingest
 from index.errors import IndexCorruptedError
 from index.layout import current_version
 from index.load import load_index
-from index.manifest import chunks_from_jsonl, documents_from_jsonl, sentences_from_jsonl
-from index.tables import ChunkTable, SentenceTable
+from index.manifest import (
+    chunks_from_jsonl,
+    chunks_to_jsonl,
+    documents_from_jsonl,
+    sentences_from_jsonl,
+    sentences_to_jsonl,
+)
+from index.table_lines import read_chunk_table, read_sentence_table
+from index.tables import ChunkTable, DocumentTexts, SentenceTable
 from ingest.embedding import HashingEmbedder
 from ingest.records import Chunk, Sentence
 from service.engine import QueryEngine
@@ -162,3 +169,45 @@ def test_a_corrupted_vector_file_still_refuses_the_load(seed_index: Path, tmp_pa
     target.write_bytes(bytes(data))
     with pytest.raises(IndexCorruptedError, match=re.escape("sentence_vectors.npy does not match its checksum")):
         load_index(copy)
+
+
+def _documents() -> DocumentTexts:
+    return DocumentTexts(["a", 'q"uote', "é-doc"], ["x" * 50, "y" * 50, "z" * 50])
+
+
+def test_the_column_reader_gives_what_the_strict_reader_gives() -> None:
+    documents = _documents()
+    chunks = (
+        Chunk(chunk_id="a#0000", doc_id="a", ordinal=0, start=0, end=10, text="x" * 10, token_count=3,
+              sentence_start=0, sentence_end=2),
+        Chunk(chunk_id="a#12345", doc_id="a", ordinal=12345, start=5, end=50, text="x" * 45, token_count=9,
+              sentence_start=1, sentence_end=3),
+        Chunk(chunk_id="custom id", doc_id="é-doc", ordinal=7, start=0, end=0, text="", token_count=0,
+              sentence_start=0, sentence_end=0),
+        Chunk(chunk_id="é-doc#0008", doc_id="é-doc", ordinal=8, start=1, end=2, text="z", token_count=1,
+              sentence_start=0, sentence_end=1),
+        Chunk(chunk_id="é-doc#8", doc_id="é-doc", ordinal=8, start=1, end=2, text="z", token_count=1,
+              sentence_start=0, sentence_end=1),
+    )
+    data = chunks_to_jsonl(chunks)
+    assert read_chunk_table(data, Path("chunks.jsonl"), documents) == chunks
+    sentences = (Sentence(doc_id="a", start=0, end=5, text="x" * 5),
+                 Sentence(doc_id="é-doc", start=3, end=9, text="z" * 6))
+    assert read_sentence_table(sentences_to_jsonl(sentences), Path("sentences.jsonl"), documents) == sentences
+    assert read_sentence_table(b"", Path("sentences.jsonl"), documents) == ()
+    # An escaped id is read by the strict reader, with the same result.
+    escaped = (Sentence(doc_id='q"uote', start=1, end=4, text="y" * 3),)
+    assert b"\\" in sentences_to_jsonl(escaped)
+    assert read_sentence_table(sentences_to_jsonl(escaped), Path("sentences.jsonl"), documents) == escaped
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    (b'{"doc_id":"a","end":05,"start":0}\n', "line 1"),
+    (b'{"doc_id":"a","end":5,"start":0}\n{"doc_id":"a","end":5,"start":0}', "newline"),
+    (b'{"doc_id":"b","end":5,"start":0}\n', "unknown doc_id"),
+    (b'{"doc_id":"a","end":51,"start":0}\n', "outside"),
+    (b'{"doc_id":"a","end":5,"start":0,"extra":1}\n', "unknown fields"),
+])
+def test_the_column_reader_refuses_what_the_strict_reader_refuses(data: bytes, message: str) -> None:
+    with pytest.raises(IndexCorruptedError, match=message):
+        read_sentence_table(data, Path("sentences.jsonl"), _documents())
