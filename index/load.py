@@ -12,8 +12,6 @@ import tokenize
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
-import numpy as np
-
 from index.dense import read_dense
 from index.errors import IndexCorruptedError, IndexFolderError, IndexMissingError, ModelMismatchError
 from index.fsutil import sha256_file
@@ -43,6 +41,7 @@ from index.searcher import Index
 from index.sparse import document_count, load_sparse
 from index.table_lines import read_chunk_table, read_sentence_table
 from index.tables import ChunkTable, DocumentTexts, SentenceTable
+from index.vector_file import VectorFile, open_vector_file
 from ingest.embedding import text_key
 from ingest.records import Document
 from ingest.sentence_vectors import sentence_keys
@@ -142,8 +141,8 @@ class _Records:
     documents: tuple[Document, ...]
     chunks: ChunkTable
     sentences: SentenceTable
-    chunk_vectors: Vectors
-    sentence_vectors: Vectors
+    chunk_vectors: VectorFile
+    sentence_vectors: VectorFile
 
 
 # What numpy and bm25s raise on a damaged file whose checksum passed: numpy parses a .npy header
@@ -151,15 +150,15 @@ class _Records:
 _PARSE_ERRORS = (ValueError, KeyError, TypeError, SyntaxError, tokenize.TokenError)
 
 
-def _load_array(path: Path, rows: int, dimension: int, root: Path) -> Vectors:
-    """The vectors memory-mapped read-only: rows are paged in from the verified file when read."""
+def _load_array(path: Path, rows: int, dimension: int, root: Path) -> VectorFile:
+    """The vectors as a ``VectorFile``: rows are read from the verified file when asked for."""
     try:
-        vectors: Vectors = np.load(path, allow_pickle=False, mmap_mode="r")
+        vectors = open_vector_file(path)
     except (OSError, *_PARSE_ERRORS) as error:
         raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
-    if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
+    if vectors.shape != (rows, dimension):
         raise IndexCorruptedError(
-            f"{path} holds {vectors.dtype} {vectors.shape}, expected float32 {(rows, dimension)}; "
+            f"{path} holds float32 {vectors.shape}, expected float32 {(rows, dimension)}; "
             f"{fix_hint(root)}"
         )
     return vectors

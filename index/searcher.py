@@ -12,9 +12,10 @@ import numpy as np
 import numpy.typing as npt
 
 from index.dense import search_dense
-from index.records import Hit, Manifest, Vectors
+from index.records import Hit, Manifest
 from index.sparse import score_rows, search_sparse, term_idf
 from index.tables import ChunkTable, SentenceTable
+from index.vector_file import VectorFile
 from ingest.records import Document
 
 RowIds = npt.NDArray[np.int64]
@@ -50,11 +51,11 @@ def _sentence_bounds(chunks: ChunkTable, sentences: SentenceTable) -> tuple[RowI
 
 
 class Index:
-    """A verified index version in memory: records, vectors, FAISS and BM25 (see ``load_index``).
+    r"""A verified index version in memory: records, vectors, FAISS and BM25 (see ``load_index``).
 
     Row ``i`` of ``chunk_vectors``, of the FAISS index and of the BM25 index is ``chunks[i]``.
     ``chunks`` and ``sentences`` are column tables (``index.tables``) that build a record on
-    access; the vectors may be memory-mapped read-only arrays.
+    access; the vectors are ``VectorFile``\ s, read from the version's files row by row.
     Read-only after construction, so concurrent searches from threads are safe.
     """
 
@@ -67,8 +68,8 @@ class Index:
         documents: Mapping[str, Document],
         chunks: ChunkTable,
         sentences: SentenceTable,
-        chunk_vectors: Vectors,
-        sentence_vectors: Vectors,
+        chunk_vectors: VectorFile,
+        sentence_vectors: VectorFile,
         dense: faiss.Index,
         sparse: bm25s.BM25,
     ) -> None:

@@ -25,6 +25,7 @@ from index.manifest import (
 )
 from index.table_lines import read_chunk_table, read_sentence_table
 from index.tables import ChunkTable, DocumentTexts, SentenceTable
+from index.vector_file import VectorFile
 from ingest.embedding import HashingEmbedder
 from ingest.records import Chunk, Sentence
 from service.engine import QueryEngine
@@ -125,9 +126,17 @@ def test_a_loaded_index_holds_no_object_per_chunk_or_sentence(seed_index: Path) 
     assert isinstance(index.chunks, ChunkTable) and isinstance(index.sentences, SentenceTable)
     for column in (index.chunks.doc_rows, index.chunks.starts, index.sentences.ends):
         assert isinstance(column, np.ndarray) and column.dtype.kind == "i"
-    # The vectors stay in their files, mapped read-only.
-    for vectors in (index.chunk_vectors, index.sentence_vectors):
-        assert isinstance(vectors, np.memmap) and not vectors.flags.writeable
+    # The vectors stay in their files, read row by row.
+    version_dir = _version_dir(seed_index)
+    for name, vectors in (("chunk_vectors.npy", index.chunk_vectors), ("sentence_vectors.npy", index.sentence_vectors)):
+        assert isinstance(vectors, VectorFile)
+        expected = np.load(version_dir / name)
+        assert np.array_equal(np.asarray(vectors), expected)
+        assert np.array_equal(vectors[3:9], expected[3:9]) and np.array_equal(vectors[5], expected[5])
+        assert np.array_equal(vectors[[7, 2, 3, 4, 0]], expected[[7, 2, 3, 4, 0]])
+        query = expected[1]
+        assert np.array_equal(vectors @ query, expected @ query)
+        assert np.array_equal(np.stack(list(vectors)), expected)
 
 
 def test_a_non_canonical_but_valid_record_file_loads_the_same_records(seed_index: Path, tmp_path: Path) -> None:

@@ -201,9 +201,11 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
                          timing_seconds=args.timing_seconds, bm25_budget_seconds=args.bm25_budget)
     seed_vectors = None
     if (args.index / "CURRENT").exists():
+        import numpy as np
+
         from index.load import load_index
 
-        seed_vectors = load_index(args.index).sentence_vectors
+        seed_vectors = np.asarray(load_index(args.index).sentence_vectors)
     partial_path = args.out / "scale.json"
 
     def checkpoint(partial: dict[str, Any]) -> None:
