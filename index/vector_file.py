@@ -76,6 +76,10 @@ class VectorFile:
                 result[run] = self._read(int(rows[run[0]]), int(rows[run[-1]]) + 1)
         return result
 
+    def __setitem__(self, key: object, value: object) -> None:
+        """Refused, as numpy refuses it on a read-only array: an index version never changes."""
+        raise ValueError(f"assignment destination is read-only ({self.path} belongs to a published version)")
+
     def __matmul__(self, vector: Matrix) -> Matrix:
         """Every row times ``vector``, read in blocks (a full scan: ``grounding``'s search elsewhere)."""
         return np.concatenate([self._read(start, min(start + _SCAN_ROWS, len(self))) @ vector
