@@ -1,12 +1,17 @@
-"""Grounding checks: every passage and citation is the document's text at its offsets, and an
-answer is made only of verbatim sentences inside the passages it cites (pure)."""
+"""Grounding checks: every passage and citation is the document's text at its offsets, an answer is
+made only of verbatim sentences inside the passages it cites (pure), and the claim-level checker's
+share of answer sentences that its citations support (``supported_share``)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from eval.metrics import citation_exact
+from grounding.records import CheckResult, Citation
 from service.records import QueryResult
+
+# ``(answer_text, citations) -> verdicts``: the engine's ``check`` (``grounding.Checker``).
+CheckAnswer = Callable[[str, Sequence[Citation]], CheckResult]
 
 
 def citation_problems(result: QueryResult,
@@ -49,3 +54,13 @@ def answer_grounded(result: QueryResult, document_texts: Mapping[str, str]) -> b
                 citation.text, document, citation.start, citation.end):
             return False
     return True
+
+
+def supported_share(result: QueryResult, check: CheckAnswer) -> float | None:
+    """The checker's share of answer sentences its citations support; None when the engine abstained."""
+    answer = result.answer
+    if answer is None:
+        return None
+    citations = [Citation(doc_id=citation.doc_id, start_char=citation.start, end_char=citation.end)
+                 for citation in answer.citations]
+    return check(answer.text, citations).supported_share

@@ -20,10 +20,10 @@ TOP_PASSAGES = 5
 RETRIEVAL_METRICS = ("nDCG@10", "R@5", "R@10", "R@100", "RR@10")
 EVIDENCE_METRICS = ("evidence_hit@1", "evidence_hit@3", "evidence_hit@5", "evidence_hit@10",
                     "evidence_recall@5", "evidence_recall@10")
-ANSWER_METRICS = ("citation_exactness", "answer_grounding", "answer_hit_rate", "abstention_rate",
+ANSWER_METRICS = ("citation_exactness", "answer_exactness", "answer_grounding", "answer_hit_rate", "abstention_rate",
                   "false_abstention_rate", "abstention_accuracy", "furniture_noise@5")
 GOLD_SUMMARY = (*RETRIEVAL_METRICS, *EVIDENCE_METRICS, *ANSWER_METRICS)
-BEIR_SUMMARY = (*RETRIEVAL_METRICS, "citation_exactness", "answer_grounding")
+BEIR_SUMMARY = (*RETRIEVAL_METRICS, "citation_exactness", "answer_exactness", "answer_grounding")
 LOWER_IS_BETTER = frozenset({"false_abstention_rate", "furniture_noise@5"})
 HIT_CURVE = tuple(f"evidence_hit@{k}" for k in range(1, HIT_CURVE_DEPTH + 1))
 GOLD_COMPARED = ("nDCG@10", "evidence_hit@5")
@@ -98,6 +98,8 @@ class QueryOutcome:
     """One line per passage or citation whose text is not the document's text at its offsets."""
     grounded: bool | None
     """Answer fully made of verbatim sentences inside the passages they cite; None if abstained."""
+    supported_share: float | None = None
+    """The grounding checker's share of answer sentences its citations support; None if abstained."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -231,7 +231,8 @@ def _record_json(record: QueryRecord, *, full: bool) -> dict[str, object]:
                 "text": outcome.answer.text,
                 "citations": [dataclasses.asdict(c) for c in outcome.answer.citations]},
             "abstention_reason": outcome.abstention_reason, "answer_hit": record.answer_hit,
-            "grounded": outcome.grounded, "citations_checked": outcome.citations_checked,
+            "grounded": outcome.grounded, "supported_share": outcome.supported_share,
+            "citations_checked": outcome.citations_checked,
             "verdict": record.verdict,
         })
     return body

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 
-from eval.grounding import answer_grounded, citation_problems
+from eval.grounding import CheckAnswer, answer_grounded, citation_problems, supported_share
 from eval.records import DEPTH, NamedConfig, QueryOutcome, Question, RetrievedPassage
 from index.retrieval import RetrievalConfig
 from service import QueryEngine
@@ -72,15 +72,16 @@ def run_queries(engine: QueryEngine, questions: Sequence[Question],
         for question in questions:
             query = Query(question=question.question, top_k=depth, mode=config.retrieval.mode)
             result = engine.query(query, retrieval=config.retrieval, use_cache=False)
-            outcomes.append(to_outcome(config.name, question, result, texts))
+            outcomes.append(to_outcome(config.name, question, result, texts, check=engine.check))
             if on_query is not None:
                 on_query()
     return outcomes
 
 
 def to_outcome(config: str, question: Question, result: QueryResult,
-               document_texts: Mapping[str, str]) -> QueryOutcome:
-    """The engine's result as an outcome record, every passage and citation checked."""
+               document_texts: Mapping[str, str], *, check: CheckAnswer | None = None) -> QueryOutcome:
+    """The engine's result as an outcome record, every passage and citation checked (and, given
+    ``check``, every answer sentence through the grounding checker)."""
     checked, problems = citation_problems(result, document_texts)
     return QueryOutcome(
         config=config, query_id=question.query_id, question=question.question, kind=question.kind,
@@ -92,4 +93,5 @@ def to_outcome(config: str, question: Question, result: QueryResult,
         answer=result.answer, abstention_reason=result.abstention_reason,
         answer_score=result.answer_score, citations_checked=checked,
         citation_problems=tuple(problems), grounded=answer_grounded(result, document_texts),
+        supported_share=supported_share(result, check) if check is not None else None,
     )

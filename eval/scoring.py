@@ -103,13 +103,17 @@ def score_gold_outcome(outcome: QueryOutcome, question: GoldQuestion,
 
 
 def _answer_measures(outcome: QueryOutcome, documents: Mapping[str, Document]) -> dict[str, float]:
-    """Citation exactness, grounding and furniture noise of one outcome (any question)."""
+    """Citation and answer exactness, the checker's answer grounding and furniture noise of one
+    outcome (any question)."""
     measures: dict[str, float] = {}
     if outcome.citations_checked:
         exact = outcome.citations_checked - len(outcome.citation_problems)
         measures["citation_exactness"] = exact / outcome.citations_checked
     if outcome.grounded is not None:
-        measures["answer_grounding"] = 1.0 if outcome.grounded else 0.0
+        measures["answer_exactness"] = 1.0 if outcome.grounded else 0.0
+    if outcome.supported_share is not None:
+        # The claim-level checker's figure, not string equality (issue 13).
+        measures["answer_grounding"] = outcome.supported_share
     top = outcome.passages[:TOP_PASSAGES]
     if top and documents:
         noisy = sum(1 for passage in top if overlaps_furniture(passage, documents))

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--ray-actors", type=int, default=2, help="embedding actors with --ray (default: 2)")
     ingest.add_argument("--ray-batch-size", type=int, default=256,
                         help="texts per actor task with --ray, in whole model batches of 64 (default: 256)")
+    ingest.add_argument("--shards", type=int, default=None, metavar="N",
+                        help="build a sharded index of N shards (by a hash of doc_id; BM25 statistics "
+                             "stay global, so results equal the unsharded index's); default: unsharded")
     ingest.add_argument("--json", action="store_true", help="print the report as JSON")
     ingest.add_argument("--verbose", "-v", action="store_true", help="list every excluded region")
 
@@ -137,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _run_ingest(args: argparse.Namespace) -> int:
     from index.build import ingest
+    from index.sharding import MAX_SHARDS
     from ingest.embedding import load_embedder
     from ingest.readers import DEFAULT_MAX_BYTES
     from ingest.records import ChunkingParams
@@ -153,12 +157,15 @@ def _run_ingest(args: argparse.Namespace) -> int:
             return 2
     sentence_method = None if args.sentence_vectors == "auto" else args.sentence_vectors
     max_bytes = args.max_file_bytes or DEFAULT_MAX_BYTES
+    if args.shards is not None and not 1 <= args.shards <= MAX_SHARDS:
+        print(f"grounded: error: --shards must lie in 1..{MAX_SHARDS}, got {args.shards}", file=sys.stderr)
+        return 2
     if args.ray is not None:
         return _run_ray_ingest(args, params=params, max_bytes=max_bytes, sentence_method=sentence_method)
     embedder = load_embedder(args.model, precision=args.precision, threads=args.threads)
     # Progress goes to stderr: a bar on a terminal, otherwise a line every 30 s (stdout stays clean).
     report = ingest(args.paths, args.index, embedder, params=params, max_bytes=max_bytes, progress=True,
-                    sentence_method=sentence_method)
+                    sentence_method=sentence_method, shards=args.shards)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 
@@ -177,7 +184,8 @@ def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_byt
 
     options = RayOptions(address=args.ray, actors=args.ray_actors, batch_size=args.ray_batch_size)
     report = ray_ingest(args.paths, args.index, model=args.model, options=options, precision=args.precision,
-                        params=params, max_bytes=max_bytes, sentence_method=sentence_method)
+                        params=params, max_bytes=max_bytes, sentence_method=sentence_method,
+                        shards=args.shards)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 

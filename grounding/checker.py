@@ -28,6 +28,12 @@ def _features(text: str) -> tuple[list[str], Facts, frozenset[str]]:
     return content_terms(text), extract_facts(text), words(text)
 
 
+@lru_cache(maxsize=65536)
+def _plain(text: str) -> str:
+    """``text`` with runs of whitespace as one space, case-folded: how a quote is recognised."""
+    return " ".join(text.split()).casefold()
+
+
 class Checker:
     """Checks answers against ``index``; ready when constructed, read-only afterwards."""
 
@@ -69,9 +75,10 @@ class Checker:
                     f"not inside its text (0-{len(document.text)}); give 0 <= start_char < end_char")
 
     def _candidates(self, rows: Sequence[int], claim_vector: npt.NDArray[np.float32],
-                    claim_terms: list[str]) -> list[Candidate]:
+                    claim_terms: list[str], claim_text: str) -> list[Candidate]:
         if len(rows) == 0:
             return []
+        quoted = _plain(claim_text)
         row_array = np.asarray(rows, dtype=np.int64)
         cosines = self.index.sentence_vectors[row_array] @ claim_vector
         candidates = []
@@ -81,7 +88,10 @@ class Checker:
             candidates.append(Candidate(
                 evidence=Evidence(doc_id=sentence.doc_id, start_char=sentence.start,
                                   end_char=sentence.end, text=sentence.text),
-                score=similarity(claim_terms, terms, float(cosine)), facts=facts, words=sentence_words))
+                # A verbatim quote scores as a perfect match: pooled sentence vectors of a long chunk
+                # can sit far from the vector of the very same text (cosine 0.5 on the seed index).
+                score=1.0 if quoted and quoted in _plain(sentence.text)
+                else similarity(claim_terms, terms, float(cosine)), facts=facts, words=sentence_words))
         return candidates
 
     def _elsewhere_rows(self, claim_vector: npt.NDArray[np.float32], excluded: set[str]) -> list[int]:
@@ -122,12 +132,12 @@ class Checker:
         for (start, end), text, vector in zip(spans, texts, vectors, strict=True):
             claim_terms = content_terms(text)
             facts = extract_facts(text)
-            cited = best_candidate(self._candidates(cited_rows or retrieved, vector, claim_terms),
+            cited = best_candidate(self._candidates(cited_rows or retrieved, vector, claim_terms, text),
                                    facts, self.thresholds)
-            in_document = best_candidate(self._candidates(document_rows, vector, claim_terms),
+            in_document = best_candidate(self._candidates(document_rows, vector, claim_terms, text),
                                          facts, self.thresholds)
             elsewhere = best_candidate(self._candidates(
-                self._elsewhere_rows(vector, cited_documents), vector, claim_terms), facts, self.thresholds) \
+                self._elsewhere_rows(vector, cited_documents), vector, claim_terms, text), facts, self.thresholds) \
                 if not retrieved else None
             verdict, chosen, reasons = decide(facts, cited, in_document, elsewhere, self.thresholds,
                                               has_citations=has_citations)

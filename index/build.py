@@ -11,6 +11,7 @@ from index.layout import current_version as read_current_version
 from index.load import load_previous_vectors
 from index.publish import publish
 from index.records import IndexContent, Manifest
+from index.shard_publish import publish_sharded
 from ingest.chunking import SplitDocument, split_document, token_counter
 from ingest.dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
 from ingest.embedding import Embedder
@@ -70,11 +71,13 @@ def _open_progress(progress: bool | Progress, segmented: Segmented) -> Progress:
 
 def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
            params: ChunkingParams | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
-           progress: bool | Progress = False, sentence_method: str | None = None) -> IngestReport:
+           progress: bool | Progress = False, sentence_method: str | None = None,
+           shards: int | None = None) -> IngestReport:
     """Read, clean, chunk, embed (reusing unchanged vectors) and atomically publish ``index_dir``.
 
     ``sentence_method`` is ``pooled_from_chunk`` or ``encoded`` (``ingest.sentence_vectors``; None:
-    the embedder's default). ``progress`` True reports on stderr. Publishing identical content is a
+    the embedder's default). ``shards`` N publishes N shards (``index.shard_publish``; None: the
+    unsharded format). ``progress`` True reports on stderr. Publishing identical content is a
     no-op, so an unchanged corpus leaves the index byte-identical. Raises ``CorpusError`` before
     touching the index when a corpus path is unreadable.
     """
@@ -94,13 +97,17 @@ def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
         reporter.close()
     return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
                           model_id=embedder.model_id, dimension=embedder.dimension,
-                          precision=embedder.precision, params=params, sentence_method=method)
+                          precision=embedder.precision, params=params, sentence_method=method,
+                          shards=shards)
 
 
 def publish_ingest(index_dir: Path, *, corpus: CorpusRead, segmented: Segmented, embedded: Embedded,
                    model_id: str, dimension: int, precision: str, params: ChunkingParams,
-                   sentence_method: str) -> IngestReport:
-    """Publish the embedded corpus atomically as the next version of ``index_dir`` and report it."""
+                   sentence_method: str, shards: int | None = None) -> IngestReport:
+    """Publish the embedded corpus atomically as the next version of ``index_dir`` and report it.
+
+    With ``shards`` N, as one sharded version of N shards (``index.shard_publish.publish_sharded``).
+    """
     content = IndexContent(
         documents=segmented.documents, chunks=segmented.chunks, sentences=segmented.sentences,
         chunk_vectors=embedded.chunk_vectors, sentence_vectors=embedded.sentence_vectors,
@@ -108,7 +115,7 @@ def publish_ingest(index_dir: Path, *, corpus: CorpusRead, segmented: Segmented,
         chunking=params, sentence_method=sentence_method,
     )
     previous_version = read_current_version(index_dir)
-    manifest = publish(index_dir, content)
+    manifest = publish(index_dir, content) if shards is None else publish_sharded(index_dir, content, shards)
     texts = len(segmented.chunks) + len(segmented.sentences)
     return IngestReport(
         manifest=manifest, published=manifest.index_version != previous_version,

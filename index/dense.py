@@ -27,6 +27,9 @@ EXACT_FILTER_LIMIT = 4_096
 """A row filter at most this large is scored exactly on HNSW: a graph walk under a very selective
 filter visits mostly rejected nodes and can return fewer than ``k`` hits."""
 
+RESCORE_MARGIN = 16
+"""At least this many candidates beyond ``k`` an exact scan hands to per-row rescoring."""
+
 FLAT_TYPE = "IndexFlatIP"
 HNSW_TYPE = "IndexHNSWFlat"
 
@@ -130,6 +133,24 @@ def _ranked(row_ids: npt.NDArray[np.int64], scores: npt.NDArray[np.float32], k: 
     return [Hit(row=int(row_ids[i]), score=float(scores[i])) for i in order]
 
 
+def _row_scores(index: faiss.Index, query: npt.NDArray[np.float32], row_ids: RowIds) -> npt.NDArray[np.float32]:
+    """Inner products of ``query`` with the rows ``row_ids``, each computed on its own.
+
+    FAISS's scan picks its kernel by the index's size (a blocked matrix product from about 10,000
+    rows), so one vector can score a few float32 ulps apart in an index and in a shard of it.
+    ``fvec_inner_products_by_idx`` runs the single-vector kernel per row: a row's score depends
+    on that row and the query only, so a sharded index ranks exactly as the unsharded one.
+    """
+    vectors = np.ascontiguousarray(index.reconstruct_batch(row_ids), dtype=np.float32)
+    positions = np.arange(len(row_ids), dtype=np.int64)
+    scores = np.empty(len(row_ids), dtype=np.float32)
+    # The bundled type stubs lack fvec_inner_products_by_idx; it exists at run time.
+    faiss.fvec_inner_products_by_idx(  # type: ignore[attr-defined]
+        faiss.swig_ptr(scores), faiss.swig_ptr(query[0]), faiss.swig_ptr(vectors),
+        faiss.swig_ptr(positions), int(index.d), 1, len(row_ids))
+    return scores
+
+
 def _exact_subset(index: faiss.IndexHNSW, query: npt.NDArray[np.float32], row_ids: RowIds,
                   k: int) -> list[Hit]:
     vectors = index.reconstruct_batch(row_ids)
@@ -163,8 +184,15 @@ def search_dense(index: faiss.Index, query_vector: npt.ArrayLike, k: int,
         # The bundled type stubs lack SearchParametersHNSW; it exists at run time.
         params = faiss.SearchParametersHNSW()  # type: ignore[attr-defined]
         params.efSearch = max(int(graph.hnsw.efSearch), k)
-    else:
-        params = faiss.SearchParameters()
+        params.sel = selector
+        scores, ids = graph.search(query, k, params=params)
+        return _ranked(ids[0].astype(np.int64), scores[0], k)
+    params = faiss.SearchParameters()
     params.sel = selector
-    scores, ids = graph.search(query, k, params=params)
-    return _ranked(ids[0].astype(np.int64), scores[0], k)
+    # Exact scan: take a margin of candidates, then rank them by per-row scores (``_row_scores``)
+    # so that the k-th place does not depend on the scan's rounding.
+    fetch = min(candidates, k + max(k, RESCORE_MARGIN))
+    _, ids = graph.search(query, fetch, params=params)
+    row_ids = ids[0].astype(np.int64)
+    row_ids = row_ids[row_ids >= 0]
+    return _ranked(row_ids, _row_scores(graph, query, row_ids), k)

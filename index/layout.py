@@ -5,6 +5,9 @@ Layout (docs/architecture.md, "Index folder")::
     DIR/CURRENT              name of the live version, replaced by temp file + fsync + rename
     DIR/versions/<version>/  manifest.json + data files; <version> is a sha256 of the content
 
+A sharded index's version folder holds ``shards.json`` and one such index folder per shard
+(``shard-NNN/CURRENT``, ``shard-NNN/versions/<shard version>/``): see ``index.shard_manifest``.
+
 ``index.publish`` writes this layout and ``index.load`` verifies and reads it.
 """
 
@@ -55,4 +58,16 @@ def current_version(root: Path) -> str | None:
     name = data.decode("ascii", errors="replace").strip()
     if _VERSION_NAME.fullmatch(name) is None or data != f"{name}\n".encode():
         raise IndexCorruptedError(f"{path} does not name an index version; {fix_hint(root)}")
+    return name
+
+
+SHARDS_MANIFEST_NAME = "shards.json"
+"""Present (instead of ``manifest.json``) in a sharded version folder (``index.shard_manifest``)."""
+
+
+def sharded_version(root: Path) -> str | None:
+    """The current version of ``root`` when it is a sharded one (holds ``shards.json``), else ``None``."""
+    name = current_version(root)
+    if name is None or not (root / VERSIONS_NAME / name / SHARDS_MANIFEST_NAME).is_file():
+        return None
     return name

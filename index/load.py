@@ -28,6 +28,7 @@ from index.layout import (
     VERSIONS_NAME,
     current_version,
     fix_hint,
+    sharded_version,
 )
 from index.manifest import (
     MANIFEST_NAME,
@@ -214,8 +215,15 @@ def load_index(root: Path, *, expected_model_id: str | None = None,
 
     Every file's sha256 is checked against ``manifest.json`` before any is parsed. Raises
     ``IndexMissingError`` (no version yet), ``IndexCorruptedError`` (a file is missing, damaged or
-    inconsistent; the message names it) or ``ModelMismatchError``.
+    inconsistent; the message names it) or ``ModelMismatchError``. A sharded root loads as an
+    ``index.sharded.ShardedIndex`` (the same interface and rows as the unsharded index).
     """
+    sharded = sharded_version(root)
+    if sharded is not None:
+        from index.sharded import load_sharded
+
+        return load_sharded(root, sharded, expected_model_id=expected_model_id,
+                            expected_dimension=expected_dimension)
     version_dir, manifest = _open_current(root)
     _check_model(manifest, root, expected_model_id, expected_dimension)
     _verify_files(version_dir, manifest, root)
@@ -281,8 +289,16 @@ def load_previous_vectors(root: Path, model_id: str) -> dict[str, Vectors]:
 
     Empty when there is no valid current version or it was built with another model, so ingest
     never re-embeds unchanged text and never reuses another model's vectors. The vectors are
-    read-only views into the loaded arrays.
+    read-only views into the loaded arrays. A sharded root gives every intact shard's vectors.
     """
+    try:
+        sharded = sharded_version(root)
+    except IndexFolderError:
+        return {}
+    if sharded is not None:
+        from index.sharded import previous_shard_vectors
+
+        return previous_shard_vectors(root, sharded, model_id)
     try:
         version_dir, manifest = _open_current(root)
         if manifest.model_id != model_id:
@@ -293,7 +309,7 @@ def load_previous_vectors(root: Path, model_id: str) -> dict[str, Vectors]:
         return {}
     cache: dict[str, Vectors] = {}
     for chunk, vector in zip(records.chunks, records.chunk_vectors, strict=True):
-        cache[text_key(chunk.text)] = vector
+        cache[text_key(chunk.search_text)] = vector
     keys = sentence_keys(records.chunks, records.sentences, manifest.sentence_vectors)
     for key, vector in zip(keys, records.sentence_vectors, strict=True):
         cache[key] = vector

@@ -15,7 +15,7 @@ from typing import Any
 
 from index.errors import IndexCorruptedError
 from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, Manifest
-from ingest.records import Chunk, ChunkingParams, Document, Region, Sentence
+from ingest.records import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Sentence
 
 MANIFEST_NAME = "manifest.json"
 # The sentence vector method of indexes whose manifest has no ``sentence_vectors`` field.
@@ -86,9 +86,10 @@ class FieldReader:
             f"{self._path} is malformed ({problem}): re-run `grounded ingest --index {folder}`"
         )
 
-    def keys(self, expected: set[str]) -> None:
-        """Require exactly the ``expected`` field names."""
+    def keys(self, expected: set[str], *, optional: frozenset[str] | set[str] = frozenset()) -> None:
+        """Require exactly the ``expected`` field names, plus any of the ``optional`` ones."""
         present = set(self._value)
+        expected = expected | (present & set(optional))
         if present != expected:
             missing = sorted(expected - present)
             unknown = sorted(present - expected)
@@ -221,36 +222,46 @@ def _json_line(value: dict[str, object]) -> bytes:
     ) + b"\n"
 
 
+def _document_fields(document: Document) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "doc_id": document.doc_id,
+        "source": document.source,
+        "title": document.title,
+        "content_hash": document.content_hash,
+        "text": document.text,
+        "excluded": [dataclasses.asdict(region) for region in document.excluded],
+    }
+    if document.headings:  # only HTML has headings and code blocks; plain-text indexes keep their bytes
+        fields["headings"] = [dataclasses.asdict(heading) for heading in document.headings]
+    if document.code_blocks:
+        fields["code_blocks"] = [dataclasses.asdict(block) for block in document.code_blocks]
+    return fields
+
+
 def documents_to_jsonl(documents: tuple[Document, ...]) -> bytes:
-    """One JSON object per document: ids, title, hash, full text and excluded regions."""
-    return b"".join(
-        _json_line({
-            "doc_id": document.doc_id,
-            "source": document.source,
-            "title": document.title,
-            "content_hash": document.content_hash,
-            "text": document.text,
-            "excluded": [dataclasses.asdict(region) for region in document.excluded],
-        })
-        for document in documents
-    )
+    """One JSON object per document: ids, title, hash, full text, excluded regions, headings (if any)."""
+    return b"".join(_json_line(_document_fields(document)) for document in documents)
+
+
+def _chunk_fields(chunk: Chunk) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "chunk_id": chunk.chunk_id,
+        "doc_id": chunk.doc_id,
+        "ordinal": chunk.ordinal,
+        "start": chunk.start,
+        "end": chunk.end,
+        "token_count": chunk.token_count,
+        "sentence_start": chunk.sentence_start,
+        "sentence_end": chunk.sentence_end,
+    }
+    if chunk.context:  # the heading path BM25 and the encoder read; plain text has none
+        fields["context"] = chunk.context
+    return fields
 
 
 def chunks_to_jsonl(chunks: tuple[Chunk, ...]) -> bytes:
-    """One JSON object per chunk: every field except the text."""
-    return b"".join(
-        _json_line({
-            "chunk_id": chunk.chunk_id,
-            "doc_id": chunk.doc_id,
-            "ordinal": chunk.ordinal,
-            "start": chunk.start,
-            "end": chunk.end,
-            "token_count": chunk.token_count,
-            "sentence_start": chunk.sentence_start,
-            "sentence_end": chunk.sentence_end,
-        })
-        for chunk in chunks
-    )
+    """One JSON object per chunk: every field except the text (``context`` only when not empty)."""
+    return b"".join(_json_line(_chunk_fields(chunk)) for chunk in chunks)
 
 
 def sentences_to_jsonl(sentences: tuple[Sentence, ...]) -> bytes:
@@ -280,7 +291,8 @@ def documents_from_jsonl(data: bytes, path: Path) -> tuple[Document, ...]:
     """Parse ``documents.jsonl``; raises ``IndexCorruptedError`` naming ``path``."""
     documents = []
     for fields in _jsonl_objects(data, path):
-        fields.keys({"doc_id", "source", "title", "content_hash", "text", "excluded"})
+        fields.keys({"doc_id", "source", "title", "content_hash", "text", "excluded"},
+                    optional={"headings", "code_blocks"})
         excluded = fields.raw("excluded")
         if not isinstance(excluded, list):
             raise fields.error("excluded is not a list")
@@ -298,8 +310,41 @@ def documents_from_jsonl(data: bytes, path: Path) -> tuple[Document, ...]:
             content_hash=fields.text("content_hash"),
             text=fields.text("text"),
             excluded=tuple(regions),
+            headings=_headings(fields, path),
+            code_blocks=_code_blocks(fields, path),
         ))
     return tuple(documents)
+
+
+def _code_blocks(fields: FieldReader, path: Path) -> tuple[CodeBlock, ...]:
+    """A document's ``code_blocks`` (absent in plain-text documents and in indexes built before them)."""
+    if "code_blocks" not in fields.items():
+        return ()
+    listed = fields.raw("code_blocks")
+    if not isinstance(listed, list):
+        raise fields.error("code_blocks is not a list")
+    blocks = []
+    for item in listed:
+        block = FieldReader(item, "code block", path)
+        block.keys({"start", "end"})
+        blocks.append(CodeBlock(start=block.count("start"), end=block.count("end")))
+    return tuple(blocks)
+
+
+def _headings(fields: FieldReader, path: Path) -> tuple[Heading, ...]:
+    """A document's ``headings`` (absent in plain-text documents and in indexes built before them)."""
+    if "headings" not in fields.items():
+        return ()
+    listed = fields.raw("headings")
+    if not isinstance(listed, list):
+        raise fields.error("headings is not a list")
+    headings = []
+    for item in listed:
+        heading = FieldReader(item, "heading", path)
+        heading.keys({"start", "end", "level"})
+        headings.append(Heading(start=heading.count("start"), end=heading.count("end"),
+                                level=heading.count("level")))
+    return tuple(headings)
 
 
 def _span(fields: FieldReader, text_of: Mapping[str, str]) -> tuple[str, int, int, str]:
@@ -318,7 +363,7 @@ def chunks_from_jsonl(data: bytes, path: Path, text_of: Mapping[str, str]) -> tu
     chunks = []
     for fields in _jsonl_objects(data, path):
         fields.keys({"chunk_id", "doc_id", "ordinal", "start", "end", "token_count",
-                     "sentence_start", "sentence_end"})
+                     "sentence_start", "sentence_end"}, optional={"context"})
         doc_id, start, end, text = _span(fields, text_of)
         chunks.append(Chunk(
             chunk_id=fields.text("chunk_id"),
@@ -330,6 +375,7 @@ def chunks_from_jsonl(data: bytes, path: Path, text_of: Mapping[str, str]) -> tu
             token_count=fields.count("token_count"),
             sentence_start=fields.count("sentence_start"),
             sentence_end=fields.count("sentence_end"),
+            context=fields.text("context") if "context" in fields.items() else "",
         ))
     return tuple(chunks)
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import bm25s
 import numpy as np
 
 from index.dense import build_dense, write_dense
@@ -101,8 +102,11 @@ def _file_entries(folder: Path) -> dict[str, FileEntry]:
     return entries
 
 
-def _write_version(folder: Path, content: IndexContent) -> Manifest:
-    """Write every file of ``content`` into ``folder`` (fsynced) and return its manifest."""
+def _write_version(folder: Path, content: IndexContent, sparse: bm25s.BM25 | None = None) -> Manifest:
+    """Write every file of ``content`` into ``folder`` (fsynced) and return its manifest.
+
+    ``sparse`` replaces the BM25 index built from the chunks (a shard's slice of the global one).
+    """
     write_bytes(folder / DOCUMENTS_FILE, documents_to_jsonl(content.documents))
     write_bytes(folder / CHUNKS_FILE, chunks_to_jsonl(content.chunks))
     write_bytes(folder / SENTENCES_FILE, sentences_to_jsonl(content.sentences))
@@ -110,7 +114,9 @@ def _write_version(folder: Path, content: IndexContent) -> Manifest:
     _save_array(folder / SENTENCE_VECTORS_FILE, content.sentence_vectors)
     dense, dense_type, dense_params = build_dense(content.chunk_vectors)
     write_dense(dense, folder / DENSE_FILE)
-    write_sparse(build_sparse([chunk.text for chunk in content.chunks]), folder / SPARSE_FOLDER)
+    if sparse is None:
+        sparse = build_sparse([chunk.search_text for chunk in content.chunks])
+    write_sparse(sparse, folder / SPARSE_FOLDER)
     chunk_counts: dict[str, int] = {}
     for chunk in content.chunks:
         chunk_counts[chunk.doc_id] = chunk_counts.get(chunk.doc_id, 0) + 1
@@ -167,14 +173,16 @@ def _install(versions: Path, staging: Path, manifest: Manifest) -> None:
     fsync_dir(versions)
 
 
-def publish(root: Path, content: IndexContent, *, keep: int = DEFAULT_KEEP) -> Manifest:
+def publish(root: Path, content: IndexContent, *, keep: int = DEFAULT_KEEP,
+            sparse: bm25s.BM25 | None = None) -> Manifest:
     """Write ``content`` as a new version of the index folder ``root`` and make it current.
 
     The version name is a sha256 of the content, so the same content gives a byte-identical
     folder, and publishing the content that is already current changes nothing. Afterwards only
     the newest ``keep`` versions (and the current one) remain. Raises ``PublishError`` when the
     content is empty or the disk fails (``ENOSPC``, ``EIO``, fsync); the previous version then
-    stays current. Raises ``ValueError`` when ``content`` breaks its own invariants.
+    stays current. Raises ``ValueError`` when ``content`` breaks its own invariants. ``sparse``,
+    when given, is written instead of a BM25 index built from the chunks (``index.shard_publish``).
     """
     if not content.chunks:
         raise PublishError(
@@ -190,7 +198,7 @@ def publish(root: Path, content: IndexContent, *, keep: int = DEFAULT_KEEP) -> M
             staging = versions / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
             staging.mkdir()
             try:
-                manifest = _write_version(staging, content)
+                manifest = _write_version(staging, content, sparse)
                 _install(versions, staging, manifest)
             finally:
                 if staging.exists():

@@ -178,6 +178,7 @@ def _connect(address: str) -> bool:
 def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, options: RayOptions,
                precision: str = "auto", params: ChunkingParams | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES, sentence_method: str | None = None,
+               shards: int | None = None,
                load: LoadEmbedder | None = None) -> IngestReport:
     """``index.build.ingest`` on Ray: the same index_version, reusing unchanged vectors, published atomically.
 
@@ -226,4 +227,5 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
             ray.shutdown()
     return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
                           model_id=identity.model_id, dimension=identity.dimension,
-                          precision=identity.precision, params=params, sentence_method=method)
+                          precision=identity.precision, params=params, sentence_method=method,
+                          shards=shards)

@@ -12,8 +12,8 @@ import numpy as np
 import numpy.typing as npt
 
 from index.dense import search_dense
-from index.records import Hit, Manifest
-from index.sparse import score_rows, search_sparse, term_idf
+from index.records import Hit, Manifest, Vectors
+from index.sparse import document_frequencies, score_rows, search_sparse, term_idf
 from index.tables import ChunkTable, SentenceTable
 from index.vector_file import VectorFile
 from ingest.records import Document
@@ -55,7 +55,8 @@ class Index:
 
     Row ``i`` of ``chunk_vectors``, of the FAISS index and of the BM25 index is ``chunks[i]``.
     ``chunks`` and ``sentences`` are column tables (``index.tables``) that build a record on
-    access; the vectors are ``VectorFile``\ s, read from the version's files row by row.
+    access; the vectors are ``VectorFile``\ s, read from the version's files row by row (a
+    ``ShardedIndex`` holds its merged vectors as read-only arrays instead).
     Read-only after construction, so concurrent searches from threads are safe.
     """
 
@@ -68,8 +69,8 @@ class Index:
         documents: Mapping[str, Document],
         chunks: ChunkTable,
         sentences: SentenceTable,
-        chunk_vectors: VectorFile,
-        sentence_vectors: VectorFile,
+        chunk_vectors: VectorFile | Vectors,
+        sentence_vectors: VectorFile | Vectors,
         dense: faiss.Index,
         sparse: bm25s.BM25,
     ) -> None:
@@ -79,8 +80,8 @@ class Index:
         self.documents: Mapping[str, Document] = MappingProxyType(dict(documents))
         self.chunks = chunks
         self.sentences = sentences
-        self.chunk_vectors = chunk_vectors
-        self.sentence_vectors = sentence_vectors
+        self.chunk_vectors: VectorFile | Vectors = chunk_vectors
+        self.sentence_vectors: VectorFile | Vectors = sentence_vectors
         self._dense = dense
         self._sparse = sparse
         self._sentence_starts, self._sentence_ends = _sentence_bounds(chunks, sentences)
@@ -123,6 +124,10 @@ class Index:
     def term_weights(self, terms: Iterable[str]) -> dict[str, float]:
         """BM25 idf of analysed query terms over this index's chunks (rarer terms weigh more)."""
         return term_idf(self._sparse, list(terms))
+
+    def document_frequencies(self, terms: Iterable[str]) -> list[int]:
+        """How many of this index's chunks contain each analysed term (sharded idf sums these)."""
+        return document_frequencies(self._sparse, list(terms))
 
     def rows_for_documents(self, doc_ids: Iterable[str]) -> RowIds:
         """Sorted int64 chunk rows of the given documents; unknown ids match nothing."""

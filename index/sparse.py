@@ -201,17 +201,24 @@ def score_rows(retriever: bm25s.BM25, query: str, rows: npt.ArrayLike) -> npt.ND
     return scores[row_ids]
 
 
+def document_frequencies(retriever: bm25s.BM25, terms: Sequence[str]) -> list[int]:
+    """How many chunks contain each analysed term: the length of its column in the score matrix."""
+    vocabulary: dict[str, int] = retriever.vocab_dict
+    indptr = retriever.scores["indptr"]
+    numbers = [vocabulary.get(term) for term in terms]
+    return [0 if number is None else int(indptr[number + 1] - indptr[number]) for number in numbers]
+
+
+def lucene_idf(total: int, frequency: int) -> float:
+    """Lucene BM25 idf of a term found in ``frequency`` of ``total`` chunks."""
+    return float(np.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5)))
+
+
 def term_idf(retriever: bm25s.BM25, terms: Sequence[str]) -> dict[str, float]:
     """Lucene BM25 idf of each analysed term; a term absent from the corpus gets the largest idf.
 
     Document frequency is the length of the term's column in bm25s's CSC score matrix.
     """
-    vocabulary: dict[str, int] = retriever.vocab_dict
-    indptr = retriever.scores["indptr"]
     total = document_count(retriever)
-    weights: dict[str, float] = {}
-    for term in terms:
-        number = vocabulary.get(term)
-        frequency = 0 if number is None else int(indptr[number + 1] - indptr[number])
-        weights[term] = float(np.log(1.0 + (total - frequency + 0.5) / (frequency + 0.5)))
-    return weights
+    return {term: lucene_idf(total, frequency)
+            for term, frequency in zip(terms, document_frequencies(retriever, terms), strict=True)}

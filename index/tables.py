@@ -1,8 +1,9 @@
 """Chunk and sentence records held as columns: one integer array per field, a record built on access.
 
 A loaded index of a million chunks would otherwise hold millions of small Python objects (about
-13 KB per chunk with their texts, docs/scale.md); here a chunk costs its seven integers and a
-sentence its three, and ``text`` is sliced from the document text only when a record is read.
+13 KB per chunk with their texts, docs/scale.md); here a chunk costs its seven integers (plus a
+heading-path id in HTML indexes, each distinct path held once) and a sentence its three, and
+``text`` is sliced from the document text only when a record is read.
 Both tables are immutable ``Sequence``\\ s, so code that indexed or iterated the old tuples reads
 them unchanged (``tuple(table)`` equals the tuple the records came from).
 """
@@ -57,6 +58,8 @@ class ChunkTable(Sequence[Chunk]):
     """Chunks as columns (document row, ordinal, offsets, token count, sentence range)."""
 
     __slots__ = (
+        "_context_ids",
+        "_contexts",
         "_documents",
         "_odd_ids",
         "doc_rows",
@@ -71,7 +74,7 @@ class ChunkTable(Sequence[Chunk]):
     def __init__(self, *, documents: DocumentTexts, doc_rows: npt.ArrayLike, ordinals: npt.ArrayLike,
                  starts: npt.ArrayLike, ends: npt.ArrayLike, token_counts: npt.ArrayLike,
                  sentence_starts: npt.ArrayLike, sentence_ends: npt.ArrayLike,
-                 odd_ids: Mapping[int, str] | None = None) -> None:
+                 odd_ids: Mapping[int, str] | None = None, contexts: Sequence[str] | None = None) -> None:
         columns = tuple(np.asarray(column) for column in (
             doc_rows, ordinals, starts, ends, token_counts, sentence_starts, sentence_ends))
         if len({len(column) for column in columns}) > 1:
@@ -81,6 +84,15 @@ class ChunkTable(Sequence[Chunk]):
          self.sentence_starts, self.sentence_ends) = (narrow_column(column) for column in columns)
         # Chunk ids that do not follow ``chunk_id_of`` (none from ``grounded ingest``), by row.
         self._odd_ids: Mapping[int, str] = MappingProxyType(dict(odd_ids or {}))
+        # Heading paths (``Chunk.context``, HTML only): each distinct path once, one id per row.
+        if contexts is not None and len(contexts) != len(self.doc_rows):
+            raise ValueError(f"{len(contexts)} chunk contexts for {len(self.doc_rows)} chunks")
+        distinct = dict.fromkeys(["", *(contexts or ())])
+        self._contexts: tuple[str, ...] = tuple(distinct)
+        self._context_ids: Column | None = None
+        if len(self._contexts) > 1:
+            id_of = {context: number for number, context in enumerate(self._contexts)}
+            self._context_ids = narrow_column([id_of[context] for context in contexts or ()])
 
     @classmethod
     def from_chunks(cls, chunks: Sequence[Chunk], documents: DocumentTexts) -> ChunkTable:
@@ -92,7 +104,8 @@ class ChunkTable(Sequence[Chunk]):
                    ordinals=[chunk.ordinal for chunk in chunks], starts=[chunk.start for chunk in chunks],
                    ends=[chunk.end for chunk in chunks], token_counts=[chunk.token_count for chunk in chunks],
                    sentence_starts=[chunk.sentence_start for chunk in chunks],
-                   sentence_ends=[chunk.sentence_end for chunk in chunks], odd_ids=odd)
+                   sentence_ends=[chunk.sentence_end for chunk in chunks], odd_ids=odd,
+                   contexts=[chunk.context for chunk in chunks])
 
     def __len__(self) -> int:
         return len(self.doc_rows)
@@ -130,7 +143,8 @@ class ChunkTable(Sequence[Chunk]):
                      ordinal=ordinal, start=start, end=end,
                      text=self._documents.texts[document][start:end],
                      token_count=int(self.token_counts[row]),
-                     sentence_start=int(self.sentence_starts[row]), sentence_end=int(self.sentence_ends[row]))
+                     sentence_start=int(self.sentence_starts[row]), sentence_end=int(self.sentence_ends[row]),
+                     context=self.context(row))
 
     @property
     def document_texts(self) -> DocumentTexts:
@@ -140,6 +154,10 @@ class ChunkTable(Sequence[Chunk]):
     def doc_id(self, row: int) -> str:
         """The document id of chunk ``row`` without building the chunk."""
         return self._documents.doc_ids[int(self.doc_rows[row])]
+
+    def context(self, row: int) -> str:
+        """The heading path of chunk ``row`` (empty for plain text) without building the chunk."""
+        return "" if self._context_ids is None else self._contexts[int(self._context_ids[row])]
 
 
 class SentenceTable(Sequence[Sentence]):

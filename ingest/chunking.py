@@ -1,7 +1,9 @@
 """Token-bounded, sentence-aligned chunking with overlap (pure functions over a Document).
 
 Chunks never span an excluded region, so furniture and duplicates never reach the index, and
-``document.text[chunk.start:chunk.end] == chunk.text`` holds by construction.
+``document.text[chunk.start:chunk.end] == chunk.text`` holds by construction. In a document with
+headings (HTML) a chunk also never spans a section boundary, and carries its heading path
+(``Chunk.context``, ``ingest.sections``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from ingest.records import Chunk, ChunkingParams, Document, Sentence
+from ingest.sections import heading_context, section_numbers
 from ingest.sentences import split_sentences
 
 CountTokens = Callable[[str], int]
@@ -92,11 +95,12 @@ def _split_long(text: str, start: int, end: int, max_tokens: int,
 
 def document_sentences(document: Document, params: ChunkingParams,
                        count: CountTokens) -> tuple[Sentence, ...]:
-    """The indexed sentences of a document, each at most ``params.max_tokens`` tokens."""
+    """The indexed sentences of a document, each at most ``params.max_tokens`` tokens; a code block is one."""
     sentences: list[Sentence] = []
     text = document.text
+    code_blocks = [(block.start, block.end) for block in document.code_blocks]
     for segment_start, segment_end in kept_segments(document):
-        for start, end in split_sentences(text, segment_start, segment_end):
+        for start, end in split_sentences(text, segment_start, segment_end, units=code_blocks):
             for piece_start, piece_end in _split_long(text, start, end, params.max_tokens, count):
                 sentences.append(Sentence(doc_id=document.doc_id, start=piece_start, end=piece_end,
                                           text=text[piece_start:piece_end]))
@@ -114,16 +118,19 @@ def split_document(document: Document, params: ChunkingParams,
                    count: CountTokens | None = None) -> SplitDocument:
     """Cut ``document`` into sentences and greedily packed, overlapping chunks.
 
-    A chunk holds whole sentences of one kept segment, at most ``params.max_tokens`` tokens
-    (counted on the chunk's exact text, line breaks included); the next chunk restarts with the
-    trailing sentences of the previous one that fit in ``params.overlap_tokens``. Chunks shorter
-    than ``params.min_chunk_tokens`` are dropped (stray labels between excluded regions).
+    A chunk holds whole sentences of one kept segment and one section, at most
+    ``params.max_tokens`` tokens (counted on the chunk's exact text, line breaks included); the
+    next chunk restarts with the trailing sentences of the previous one (same segment and section)
+    that fit in ``params.overlap_tokens``. Chunks shorter than ``params.min_chunk_tokens`` are
+    dropped (stray labels between excluded regions, a heading alone).
     """
     count = count or token_counter(params.encoding)
     text = document.text
     sentences = document_sentences(document, params, count)
     segments = kept_segments(document)
-    segment_ids = [_segment_of(sentence.start, segments) for sentence in sentences]
+    sections = section_numbers(document.headings, [sentence.start for sentence in sentences])
+    segment_ids = [(_segment_of(sentence.start, segments), section)
+                   for sentence, section in zip(sentences, sections, strict=True)]
     sentence_tokens = [count(sentence.text) for sentence in sentences]
 
     chunks: list[Chunk] = []
@@ -144,6 +151,7 @@ def split_document(document: Document, params: ChunkingParams,
                 chunk_id=f"{document.doc_id}#{ordinal:04d}", doc_id=document.doc_id,
                 ordinal=ordinal, start=start, end=end, text=text[start:end], token_count=tokens,
                 sentence_start=first, sentence_end=last,
+                context=heading_context(text, document.headings, start),
             ))
         if last >= len(sentences):
             break

@@ -19,21 +19,28 @@ import lxml.html  # type: ignore[import-untyped]
 import trafilatura
 
 from ingest.html_regions import drop_non_prose, main_region
-from ingest.html_text import inline_text, paragraphs_of
+from ingest.html_text import Block, blocks_of, inline_text
 from ingest.html_title import clean_title, page_title
+from ingest.records import CodeBlock, Heading
 
 # trafilatura, htmldate and courlan log an ERROR/WARNING for every page they cannot use; the
 # fallback below handles those pages, so the messages are noise in ingestion logs.
 _NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan")
-_HEADINGS = ("h1", "h2", "h3", "h4", "h5", "h6")
+_PARAGRAPH_BREAK = "\n\n"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class HtmlExtraction:
-    """The plain text of a page (paragraphs separated by one blank line) and its title, if any."""
+    """The plain text of a page (paragraphs separated by one blank line), its title and its headings.
+
+    ``headings`` are the ranges of ``text`` that are section headings, in order, with their levels;
+    ``code_blocks`` the ranges that are code blocks.
+    """
 
     text: str
     title: str | None
+    headings: tuple[Heading, ...] = ()
+    code_blocks: tuple[CodeBlock, ...] = ()
 
 
 def extract_html(raw: str) -> HtmlExtraction:
@@ -50,22 +57,38 @@ def extract_html(raw: str) -> HtmlExtraction:
         heading = _first_heading(region)
         title = page_title(root, heading, heading_in_main=True)
         drop_non_prose(region)
-        paragraphs = paragraphs_of(region)
-        if paragraphs:
+        blocks = blocks_of(region)
+        if blocks:
             # Headings alone (Sphinx's generated index pages once their link tables are gone) are no text.
-            headings = {inline_text(heading) for heading in region.iter(*_HEADINGS)}
-            prose = any(paragraph not in headings for paragraph in paragraphs)
-            return HtmlExtraction(text="\n\n".join(paragraphs) if prose else "", title=title)
+            if not any(block.kind != "heading" for block in blocks):
+                return HtmlExtraction(text="", title=title)
+            return _joined(blocks, title)
     body = root.find("body")
     heading = _first_heading(body) if body is not None else None
     title = page_title(root, heading, heading_in_main=False)
-    paragraphs = _trafilatura_paragraphs(raw)
-    if not paragraphs and body is not None:
+    blocks = _trafilatura_blocks(raw)
+    if not blocks and body is not None:
         for header in body.iter("header"):
             header.drop_tree()
         drop_non_prose(body)
-        paragraphs = paragraphs_of(body)
-    return HtmlExtraction(text="\n\n".join(paragraphs), title=title)
+        blocks = blocks_of(body)
+    return _joined(blocks, title)
+
+
+def _joined(blocks: list[Block], title: str | None) -> HtmlExtraction:
+    """The blocks' texts separated by blank lines, with the offsets of the headings and code blocks."""
+    headings: list[Heading] = []
+    code_blocks: list[CodeBlock] = []
+    position = 0
+    for block in blocks:
+        end = position + len(block.text)
+        if block.kind == "heading":
+            headings.append(Heading(start=position, end=end, level=block.level))
+        elif block.kind == "code":
+            code_blocks.append(CodeBlock(start=position, end=end))
+        position = end + len(_PARAGRAPH_BREAK)
+    return HtmlExtraction(text=_PARAGRAPH_BREAK.join(block.text for block in blocks), title=title,
+                          headings=tuple(headings), code_blocks=tuple(code_blocks))
 
 
 def _parse(raw: str) -> lxml.html.HtmlElement | None:
@@ -91,7 +114,7 @@ def _first_heading(element: lxml.html.HtmlElement) -> str | None:
     return None
 
 
-def _trafilatura_paragraphs(raw: str) -> list[str]:
+def _trafilatura_blocks(raw: str) -> list[Block]:
     """The paragraphs of the article trafilatura finds in ``raw``, or [] when it finds none."""
     _quiet_logs()
     document = trafilatura.bare_extraction(
@@ -107,7 +130,7 @@ def _trafilatura_paragraphs(raw: str) -> list[str]:
     body = getattr(document, "body", None)
     if document is None or isinstance(document, dict) or body is None:
         return []
-    return paragraphs_of(body)
+    return blocks_of(body)
 
 
 def _quiet_logs() -> None:

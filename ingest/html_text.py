@@ -4,13 +4,17 @@ One paragraph per block element (p, li, dt, dd, headings, ...), one per table ro
 " | "), and each ``pre`` code block as its own paragraph with its lines kept. Inline elements (a,
 code, em, span, kbd, ...) and any unknown tag flow into the surrounding text, and every run of
 whitespace inside a paragraph becomes one space: source HTML wraps lines anywhere, and a line break
-there would end a sentence (``ingest.sentences`` never crosses one).
+there would end a sentence (``ingest.sentences`` never crosses one). ``blocks_of`` also says what
+each paragraph is (a heading and its level, a code block, a table row, prose): that is how a page's
+sections and code blocks reach chunking.
 """
 
 from __future__ import annotations
 
 import re
 import textwrap
+from dataclasses import dataclass
+from typing import Literal
 
 import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 import lxml.html  # type: ignore[import-untyped]
@@ -25,22 +29,39 @@ BLOCK_TAGS = frozenset({
     "doc", "head", "item", "lb", "list", "quote",
 })
 _CODE_TAGS = frozenset({"pre", "code-block"})
+# h1..h6, and trafilatura's <head rend="h2"> (a heading without a level counts as level 2).
+_HEADING_LEVELS = {f"h{level}": level for level in range(1, 7)}
 _ROW_TAGS = frozenset({"tr", "row"})
 _CELL_SEPARATOR = " | "
 _SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
 
-def paragraphs_of(element: lxml.html.HtmlElement) -> list[str]:
-    """The paragraphs of ``element``'s text, in document order, each stripped and non-empty."""
-    paragraphs: list[str] = []
+BlockKind = Literal["prose", "heading", "code", "row"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Block:
+    """One paragraph of a page's text and what it is; ``level`` is 1-6 for a heading, else 0."""
+
+    text: str
+    kind: BlockKind
+    level: int = 0
+
+
+def blocks_of(element: lxml.html.HtmlElement) -> list[Block]:
+    """The paragraphs of ``element``'s text with their kinds, in document order, stripped and non-empty."""
+    blocks: list[Block] = []
     pending: list[str] = []
+    # The heading the pending text belongs to: (element, level), innermost last.
+    open_headings: list[tuple[lxml.html.HtmlElement, int]] = []
 
     def flush() -> None:
         paragraph = _SPACES.sub(" ", "".join(pending)).strip()
         pending.clear()
         if paragraph:
-            paragraphs.append(paragraph)
+            level = open_headings[-1][1] if open_headings else 0
+            blocks.append(Block(text=paragraph, kind="heading" if level else "prose", level=level))
 
     walker = lxml.etree.iterwalk(element, events=("start", "end"))
     for event, node in walker:
@@ -48,22 +69,32 @@ def paragraphs_of(element: lxml.html.HtmlElement) -> list[str]:
         if event == "start":
             if tag in _CODE_TAGS or tag in _ROW_TAGS:
                 flush()
-                block = _code_text(node) if tag in _CODE_TAGS else _row_text(node)
-                if block:
-                    paragraphs.append(block)
+                text = _code_text(node) if tag in _CODE_TAGS else _row_text(node)
+                if text:
+                    blocks.append(Block(text=text, kind="code" if tag in _CODE_TAGS else "row"))
                 walker.skip_subtree()
             elif tag in BLOCK_TAGS:
                 flush()
+                level = _heading_level(node, tag)
+                if level:
+                    open_headings.append((node, level))
                 pending.append(node.text or "")
             elif tag:
                 pending.append(node.text or "")
             continue
         if tag in BLOCK_TAGS:
             flush()
+            if open_headings and open_headings[-1][0] is node:
+                open_headings.pop()
         if node is not element and node.tail:
             pending.append(node.tail)
     flush()
-    return paragraphs
+    return blocks
+
+
+def paragraphs_of(element: lxml.html.HtmlElement) -> list[str]:
+    """The paragraphs of ``element``'s text, in document order, each stripped and non-empty."""
+    return [block.text for block in blocks_of(element)]
 
 
 def inline_text(element: lxml.html.HtmlElement) -> str:
@@ -74,6 +105,20 @@ def inline_text(element: lxml.html.HtmlElement) -> str:
 def _tag(node: lxml.html.HtmlElement) -> str:
     """The lower-case tag name, or "" for a comment or processing instruction (its text is not page text)."""
     return node.tag.lower() if isinstance(node.tag, str) else ""
+
+
+def _heading_level(node: lxml.html.HtmlElement, tag: str) -> int:
+    """1-6 for a heading element (h1..h6, trafilatura's ``head``), 0 for any other block.
+
+    A definition term (an API signature, a glossary term) is not a heading: cutting an API page
+    into one section per entry made many small passages that crowded out the prose pages.
+    """
+    if tag == "head":
+        parent = node.getparent()
+        if parent is None or _tag(parent) == "html":
+            return 0  # the HTML document's <head>, not trafilatura's heading
+        return _HEADING_LEVELS.get(str(node.get("rend", "")), 2)
+    return _HEADING_LEVELS.get(tag, 0)
 
 
 def _code_text(node: lxml.html.HtmlElement) -> str:

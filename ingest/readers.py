@@ -16,7 +16,7 @@ from pathlib import Path
 from ingest.errors import CorpusError
 from ingest.furniture import detect_furniture
 from ingest.html import extract_html
-from ingest.records import Document, Rejection
+from ingest.records import CodeBlock, Document, Heading, Rejection
 from ingest.sentences import iter_sentences
 from ingest.title import derive_title
 
@@ -125,9 +125,12 @@ def to_document(source: SourceFile, *, max_sentences: int = DEFAULT_MAX_SENTENCE
         code, reason = decoded
         return Rejection(path=source.source, code=code, reason=reason)
     text, html_title = decoded, None
+    headings: tuple[Heading, ...] = ()
+    code_blocks: tuple[CodeBlock, ...] = ()
     if source.suffix in HTML_SUFFIXES:
         extraction = extract_html(decoded)
         text, html_title = extraction.text, extraction.title
+        headings, code_blocks = extraction.headings, extraction.code_blocks
         if not text.strip():
             return Rejection(path=source.source, code="empty",
                              reason="the HTML extractor found no article text")
@@ -138,7 +141,8 @@ def to_document(source: SourceFile, *, max_sentences: int = DEFAULT_MAX_SENTENCE
     excluded = detect_furniture(text)
     title = (html_title or "").strip() or derive_title(text, excluded) or source.doc_id
     return Document(doc_id=source.doc_id, source=source.source, text=text, title=title,
-                    content_hash=hashlib.sha256(source.data).hexdigest(), excluded=excluded)
+                    content_hash=hashlib.sha256(source.data).hexdigest(), excluded=excluded,
+                    headings=headings, code_blocks=code_blocks)
 
 
 def corpus_files(paths: Sequence[Path]) -> tuple[tuple[Path, Path], ...]:

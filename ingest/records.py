@@ -24,12 +24,31 @@ class Region:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Heading:
+    """A section heading: the range ``[start, end)`` of a document's text and its level (HTML's h1-h6)."""
+
+    start: int
+    end: int
+    level: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CodeBlock:
+    """A code block (HTML ``pre``): the range ``[start, end)`` of a document's text, one sentence whole."""
+
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Document:
     """One source file. ``text`` is the exact document text every offset in the system points into.
 
     For .txt/.md it is the file decoded as UTF-8 with no newline translation; for .html it is the
     text the HTML extractor produced. ``excluded`` lists the ranges that are not indexed, sorted by
-    start and non-overlapping; cleaning never rewrites ``text``.
+    start and non-overlapping; cleaning never rewrites ``text``. ``headings`` are the section
+    headings the source marks (HTML h1-h6), ``code_blocks`` its code blocks, both sorted by start;
+    plain text has neither.
     """
 
     doc_id: str
@@ -38,6 +57,8 @@ class Document:
     title: str
     content_hash: str
     excluded: tuple[Region, ...] = ()
+    headings: tuple[Heading, ...] = ()
+    code_blocks: tuple[CodeBlock, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,7 +76,9 @@ class Chunk:
     """A retrievable passage: ``document.text[start:end] == text``.
 
     ``sentence_start``/``sentence_end`` are the half-open range of this chunk's sentences in the
-    document's sentence sequence (see ``ingest.chunking.split_document``).
+    document's sentence sequence (see ``ingest.chunking.split_document``). ``context`` is the path
+    of section headings the chunk sits under ("Deploying › nginx"; empty for plain text): BM25 and
+    the encoder read it before the text (``search_text``), citations never include it.
     """
 
     chunk_id: str
@@ -67,6 +90,12 @@ class Chunk:
     token_count: int
     sentence_start: int
     sentence_end: int
+    context: str = ""
+
+    @property
+    def search_text(self) -> str:
+        """What BM25 and the encoder index: the heading path, a line break, then the text."""
+        return f"{self.context}\n{self.text}" if self.context else self.text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

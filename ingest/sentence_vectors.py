@@ -40,7 +40,7 @@ POOL_GROUP = 512
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Source:
-    """Where a sentence can be pooled from: a chunk row and the sentence's range inside its text."""
+    """Where a sentence can be pooled from: a chunk row and the sentence's range inside its search text."""
 
     chunk_row: int
     start: int
@@ -79,8 +79,10 @@ def sentence_sources(chunks: Sequence[Chunk],
         for row in document_rows[chunk.sentence_start : chunk.sentence_end]:
             sentence = sentences[row]
             if chunk.start <= sentence.start and sentence.end <= chunk.end:
-                sources[row].append(Source(chunk_row=chunk_row, start=sentence.start - chunk.start,
-                                           end=sentence.end - chunk.start))
+                # The encoder reads the heading path first (``Chunk.search_text``): shift past it.
+                shift = len(chunk.search_text) - len(chunk.text) - chunk.start
+                sources[row].append(Source(chunk_row=chunk_row, start=sentence.start + shift,
+                                           end=sentence.end + shift))
     return tuple(tuple(found) for found in sources)
 
 
@@ -94,7 +96,7 @@ def sentence_keys(chunks: Sequence[Chunk], sentences: Sequence[Sentence], method
         return [text_key(sentence.text) for sentence in sentences]
     if sources is None:
         sources = sentence_sources(chunks, sentences)
-    chunk_keys = [text_key(chunk.text) for chunk in chunks]
+    chunk_keys = [text_key(chunk.search_text) for chunk in chunks]
     keys: list[str] = []
     for sentence, found in zip(sentences, sources, strict=True):
         if not found:
@@ -119,11 +121,11 @@ def embed_texts(embedder: Embedder, chunks: Sequence[Chunk], sentences: Sequence
         raise ValueError(f"unknown sentence vector method {method!r}; use one of {METHODS}")
     sources = sentence_sources(chunks, sentences) if method == POOLED else None
     if on_rows is not None:
-        keys = ([text_key(chunk.text) for chunk in chunks]
+        keys = ([text_key(chunk.search_text) for chunk in chunks]
                 + sentence_keys(chunks, sentences, method, sources))
         on_rows([row for row, key in enumerate(keys) if key in cache])
     if method == ENCODED:
-        texts = [chunk.text for chunk in chunks] + [sentence.text for sentence in sentences]
+        texts = [chunk.search_text for chunk in chunks] + [sentence.text for sentence in sentences]
         vectors, embedded = embed_with_cache(embedder, texts, cache, progress=progress, on_rows=on_rows)
         return Embedded(chunk_vectors=vectors[: len(chunks)], sentence_vectors=vectors[len(chunks) :],
                         embedded=embedded)
@@ -140,7 +142,7 @@ def _embed_pooled(embedder: SpanEmbedder, chunks: Sequence[Chunk], sentences: Se
     dimension = embedder.dimension
     chunk_vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
     sentence_vectors = np.zeros((len(sentences), dimension), dtype=np.float32)
-    chunk_keys = [text_key(chunk.text) for chunk in chunks]
+    chunk_keys = [text_key(chunk.search_text) for chunk in chunks]
     keys = sentence_keys(chunks, sentences, POOLED, sources)
 
     missing_chunks: dict[str, list[int]] = {}
@@ -182,7 +184,7 @@ def _embed_pooled(embedder: SpanEmbedder, chunks: Sequence[Chunk], sentences: Se
             if on_rows is not None:
                 on_rows([row for position in positions for row in finishes[group[position]]])
 
-        result = embedder.encode_with_spans([chunks[runs[key][0]].text for key in group], spans,
+        result = embedder.encode_with_spans([chunks[runs[key][0]].search_text for key in group], spans,
                                             on_rows=finished)
         flat = 0
         for position, key in enumerate(group):

@@ -9,7 +9,7 @@ punkt needs a data download.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 _LINE = re.compile(r"[^\r\n]+")
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
@@ -69,6 +69,28 @@ def iter_sentences(text: str, start: int = 0, end: int | None = None) -> Iterato
                 yield left, right
 
 
-def split_sentences(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` spans of the sentences in ``text[start:end]`` (see ``iter_sentences``)."""
-    return list(iter_sentences(text, start, end))
+def split_sentences(text: str, start: int = 0, end: int | None = None,
+                    units: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` spans of the sentences in ``text[start:end]`` (see ``iter_sentences``).
+
+    Each of ``units`` (sorted, non-overlapping ranges: a page's code blocks) is one sentence of
+    its own, line breaks and all, cut to ``text[start:end]`` and stripped of surrounding spaces;
+    the text around them is split as usual.
+    """
+    stop = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    cursor = start
+    for unit_start, unit_end in units:
+        left, right = max(unit_start, cursor), min(unit_end, stop)
+        if left >= right:
+            continue
+        spans.extend(iter_sentences(text, cursor, left))
+        while left < right and text[left].isspace():
+            left += 1
+        while right > left and text[right - 1].isspace():
+            right -= 1
+        if left < right:
+            spans.append((left, right))
+        cursor = min(unit_end, stop)
+    spans.extend(iter_sentences(text, cursor, stop))
+    return spans

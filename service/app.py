@@ -4,12 +4,12 @@ Routes are module-level handlers in ``service/routes/`` (one module per resource
 dependencies ``Annotated`` aliases in ``service/deps.py``, error handling in
 ``service/error_handlers.py`` and the OpenAPI additions in ``service/openapi.py``.
 
-The request path, outermost first: early refusal (``service.early_refusal``: ``POST /query``
-answered 503 at once while admission is full) -> metrics -> process time -> CORS (only with an
-allowlist) -> API keys (``service.auth``) -> body limit -> routing. ``POST /query`` then takes the
-served engine once (``service.reload``) and computes on a query thread under admission control
-(``service.admission``): at most ``query_slots`` at once, a short queue, 503 ``overloaded`` beyond
-it and 504 ``query_timeout`` at the deadline.
+The request path, outermost first: early refusal (``service.early_refusal``: ``POST /query`` and
+``POST /check`` answered 503 at once while admission is full) -> metrics -> process time -> CORS
+(only with an allowlist) -> API keys (``service.auth``) -> body limit -> routing. ``POST /query``
+and ``POST /check`` then take the served engine once (``service.reload``) and compute on a query
+thread under admission control (``service.admission``): at most ``query_slots`` at once, a short
+queue, 503 ``overloaded`` beyond it and 504 ``query_timeout`` at the deadline.
 """
 
 from __future__ import annotations
@@ -31,11 +31,13 @@ from service.cors import AllowlistCORSMiddleware
 from service.early_refusal import EarlyRefusalMiddleware
 from service.engine_protocol import QueryEngineProtocol
 from service.error_handlers import add_error_handlers
+from service.generation import Generation
+from service.llm import chat_model
 from service.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
 from service.observability import Metrics, MetricsMiddleware, route_template
 from service.openapi import ADMIN_ROUTE_PREFIX, PUBLIC_ROUTES, document_security
 from service.reload import EngineHolder, EngineReloader, reload_query_engine
-from service.routes import QUERY_PATH, register_all
+from service.routes import CHECK_PATH, QUERY_PATH, register_all
 from service.settings import Settings
 
 logger = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def create_app(
     after ``POST /admin/reload`` (the same object when nothing changed); by default
     ``service.engine.reload_engine`` for a real ``QueryEngine``, and 501 for anything else.
     ``app.state`` holds ``settings``, ``metrics``, ``engines`` (the ``EngineHolder``),
-    ``admission`` and ``ready``.
+    ``admission``, ``generation`` (the model of generated answers, if configured) and ``ready``.
     """
     metrics = Metrics()
     holder = EngineHolder(reloader=engine_reloader or reload_query_engine, metrics=metrics)
@@ -76,6 +78,8 @@ def create_app(
         query_timeout_s=settings.query_timeout_s,
         registry=metrics.registry,
     )
+    app.state.generation = Generation(model=chat_model(settings), unsupported=settings.llm_unsupported,
+                                      sources=settings.llm_sources)
     app.state.ready = False
     add_error_handlers(app)
     register_all(app.router)
@@ -102,7 +106,7 @@ def create_app(
         EarlyRefusalMiddleware,
         admission=app.state.admission,
         metrics=metrics,
-        route=_route(app.router.routes, QUERY_PATH, "POST"),
+        routes=[_route(app.router.routes, path, "POST") for path in (QUERY_PATH, CHECK_PATH)],
         decorate=partial(AllowlistCORSMiddleware, origins=settings.cors_origins) if settings.cors_origins else None,
     )
     return app
@@ -145,6 +149,8 @@ def _lifespan(
         finally:
             app.state.ready = False
             metrics.mark_not_ready()
+            if app.state.generation.model is not None:
+                await app.state.generation.model.close()
 
     return lifespan
 

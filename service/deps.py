@@ -12,6 +12,7 @@ from fastapi import Depends, Request
 
 from service.admission import Admission
 from service.errors import NotReadyError
+from service.generation import Generation
 from service.observability import Metrics
 from service.reload import EngineHolder, Served
 from service.settings import Settings
@@ -53,8 +54,15 @@ async def app_settings(request: Request) -> Settings:
     return settings
 
 
+async def app_generation(request: Request) -> Generation:
+    """The generative path's model (None when not configured) and settings."""
+    generation: Generation = request.app.state.generation
+    return generation
+
+
 ServedDep = Annotated[Served, Depends(served_engine)]
 MetricsDep = Annotated[Metrics, Depends(app_metrics)]
 AdmissionDep = Annotated[Admission, Depends(app_admission)]
 HolderDep = Annotated[EngineHolder, Depends(engine_holder)]
 SettingsDep = Annotated[Settings, Depends(app_settings)]
+GenerationDep = Annotated[Generation, Depends(app_generation)]

@@ -1,4 +1,4 @@
-"""Refuse ``POST /query`` at the outermost layer when admission control is already full.
+"""Refuse ``POST /query`` and ``POST /check`` at the outermost layer while admission control is full.
 
 Why: with very cheap queries the refusal itself became the bottleneck. Through the whole stack
 (metrics, process time, keys, body limit, routing, body parsing and validation, dependencies, the
@@ -13,16 +13,17 @@ The check is a shortcut, never the decision: a request it lets through goes to `
 as before, which decides again under its lock, so a race only moves a refusal back to where it was
 made before. Only a full admission short-cuts anything; otherwise the layer costs one comparison.
 
-What clients see differently: while admission is full, a ``POST /query`` is refused before its
-key, body or filters are checked, so what would have been a 401, 400, 413, 415, 422 or 404 is
-this 503 (which says only that the server is busy). With a CORS allowlist the refusal goes through
-the same CORS layer as every other response, so a page on an allowed origin can read it.
+What clients see differently: while admission is full, a ``POST /query`` (or ``/check``: both
+compute under the same admission) is refused before its key, body or filters are checked, so what
+would have been a 401, 400, 413, 415, 422 or 404 is this 503 (which says only that the server is
+busy). With a CORS allowlist the refusal goes through the same CORS layer as every other response,
+so a page on an allowed origin can read it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -36,7 +37,7 @@ _RETRY_AFTER = str(RETRY_AFTER_SECONDS).encode()
 
 
 class EarlyRefusalMiddleware:
-    """Answer 503 ``overloaded`` to requests matching ``route`` while ``admission`` is full."""
+    """Answer 503 ``overloaded`` to requests matching one of ``routes`` while ``admission`` is full."""
 
     def __init__(
         self,
@@ -44,22 +45,26 @@ class EarlyRefusalMiddleware:
         *,
         admission: Admission,
         metrics: Metrics,
-        route: Route,
+        routes: Sequence[Route],
         decorate: Callable[[ASGIApp], ASGIApp] | None = None,
     ) -> None:
         self.app = app
         self.admission = admission
         self.metrics = metrics
-        self.route = route
+        self.routes = tuple(routes)
         # ``decorate`` wraps the refusal in the layers every response must pass (CORS).
         self._refusal: ASGIApp = decorate(self._refuse) if decorate is not None else self._refuse
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Refuse when full and the request is for ``route``; pass everything else through."""
+        """Refuse when full and the request is for one of ``routes``; pass everything else through."""
         # The cheap test first: under normal load this is the only work done here.
-        if self.admission.full and scope["type"] == "http" and self.route.matches(scope)[0] is Match.FULL:
-            await self._refusal(scope, receive, send)
-            return
+        if self.admission.full and scope["type"] == "http":
+            for route in self.routes:
+                if route.matches(scope)[0] is Match.FULL:
+                    # For the metrics label; the refusal may be wrapped (CORS), so it rides in the scope.
+                    scope["grounded.refused_route"] = route.path
+                    await self._refusal(scope, receive, send)
+                    return
         await self.app(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -77,6 +82,6 @@ class EarlyRefusalMiddleware:
         await send({"type": "http.response.start", "status": 503, "headers": headers})
         await send({"type": "http.response.body", "body": body})
         self.metrics.observe_request(
-            method=scope["method"], route=self.route.path, status=503,
+            method=scope["method"], route=scope["grounded.refused_route"], status=503,
             seconds=time.perf_counter() - started,
         )

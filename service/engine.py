@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import gc
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 
+from grounding.checker import Checker
+from grounding.records import CheckResult, Citation
 from index.analysis import content_terms
 from index.layout import current_version
 from index.load import load_index
@@ -48,6 +51,8 @@ class QueryEngine:
         # Content terms of a sentence, computed on first use (bounded, so memory stays flat).
         self._sentence_terms = lru_cache(maxsize=65536)(
             lambda row: frozenset(content_terms(sentences[row].text)))
+        # One checker per loaded version: a reload builds a new engine, and with it a new checker.
+        self.checker = Checker(index, embedder.encode)
         chunk_counts = index.chunk_counts()
         self._document_infos = tuple(
             DocumentInfo(doc_id=document.doc_id, title=document.title, source=document.source,
@@ -65,6 +70,11 @@ class QueryEngine:
     def document_text(self, doc_id: str) -> str | None:
         document = self.index.documents.get(doc_id)
         return None if document is None else document.text
+
+    def check(self, answer_text: str, citations: Sequence[Citation] = (),
+              question: str | None = None) -> CheckResult:
+        """Verdicts on every sentence of ``answer_text`` against this index version."""
+        return self.checker.check(answer_text, citations, question)
 
     def query(self, query: Query, *, retrieval: RetrievalConfig | None = None,
               use_cache: bool = True) -> QueryResult:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
+from grounding.records import CheckResult, Citation
 from service.records import DocumentInfo, Query, QueryResult
 
 
@@ -25,4 +27,13 @@ class QueryEngineProtocol(Protocol):
 
     def document_text(self, doc_id: str) -> str | None:
         """The document's full text (the one offsets point into), or None if unknown."""
+        ...
+
+    def check(self, answer_text: str, citations: Sequence[Citation] = (),
+              question: str | None = None) -> CheckResult:
+        """Claim-level verdicts on every sentence of ``answer_text`` (``grounding.Checker``).
+
+        Raises ``grounding.errors.CitationError`` for an unknown document or an impossible range.
+        Blocks the CPU like ``query``.
+        """
         ...

@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from service.admission import RETRY_AFTER_SECONDS as OVERLOADED_RETRY_AFTER_SECONDS
 from service.errors import (
     ErrorCode,
+    InvalidCitationError,
     NotReadyError,
     OverloadedError,
     QueryTimeoutError,
@@ -120,6 +121,8 @@ async def on_service_error(request: Request, error: Exception) -> Response:
     if isinstance(error, OverloadedError):
         headers = {"Retry-After": str(OVERLOADED_RETRY_AFTER_SECONDS)}
         return _error_response(503, ErrorCode.OVERLOADED, str(error), headers)
+    if isinstance(error, InvalidCitationError):
+        return _error_response(422, ErrorCode.INVALID_CITATION, str(error))
     if isinstance(error, QueryTimeoutError):
         return _error_response(504, ErrorCode.QUERY_TIMEOUT, str(error))
     if isinstance(error, ReloadFailedError):

@@ -7,6 +7,8 @@ ServiceError
 ├── OverloadedError        every query slot is busy and the queue is full, or the wait for a slot
 │                          ran past ``queue_timeout_s`` (503 ``overloaded``, with Retry-After)
 ├── QueryTimeoutError      the query ran past ``query_timeout_s`` (504 ``query_timeout``)
+├── InvalidCitationError   a ``POST /check`` citation range lies outside its document's text
+│                          (422 ``invalid_citation``)
 └── ReloadError
     ├── ReloadUnsupportedError  the served engine cannot be reloaded (501 ``reload_unsupported``)
     └── ReloadFailedError       the newest published version could not be loaded; the old one is
@@ -52,6 +54,7 @@ class ErrorCode(StrEnum):
     RELOAD_FAILED = "reload_failed"  # 409: the newest version did not load; the old one serves
     RELOAD_UNSUPPORTED = "reload_unsupported"  # 501: this engine cannot reload
     CORS_REJECTED = "cors_rejected"  # 400: a CORS preflight from an origin not allowed
+    INVALID_CITATION = "invalid_citation"  # 422: a cited range outside its document's text
     INTERNAL_ERROR = "internal_error"  # 500: a bug; details only in the server log
 
 
@@ -73,6 +76,10 @@ class OverloadedError(ServiceError):
 
 class QueryTimeoutError(ServiceError):
     """The query ran over ``query_timeout_s`` (raised by admission control or by the engine)."""
+
+
+class InvalidCitationError(ServiceError):
+    """A citation's range does not lie inside its document's text."""
 
 
 class ReloadError(ServiceError):

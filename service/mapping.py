@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
+from grounding.records import CheckResult, SentenceCheck
+from grounding.records import Citation as GroundingCitation
+from service.generative import GeneratedAnswer
 from service.records import Answer, DocumentInfo, Passage, Query, QueryResult, Timings
 from service.schemas import (
     Abstention,
     AnswerBody,
     AnswerCitation,
+    CheckCitation,
+    CheckResponse,
     DocumentDetail,
     DocumentSummary,
+    EvidenceBody,
     PassageBody,
     PassageCitation,
     QueryRequest,
     QueryResponse,
+    ReasonBody,
+    SentenceVerdict,
     TimingsBody,
 )
 
@@ -39,6 +47,49 @@ def to_response(result: QueryResult) -> QueryResponse:
         index_version=result.index_version,
         timings_ms=_timings_body(result.timings),
     )
+
+
+def to_citations(citations: list[CheckCitation]) -> tuple[GroundingCitation, ...]:
+    """The checker's citations for a validated ``POST /check`` body."""
+    return tuple(GroundingCitation(doc_id=citation.doc_id, start_char=citation.start_char,
+                                   end_char=citation.end_char) for citation in citations)
+
+
+def to_check_response(result: CheckResult) -> CheckResponse:
+    """The wire body for the checker's verdicts."""
+    return CheckResponse(sentences=[to_sentence_verdict(check) for check in result.sentences],
+                         supported_share=float(result.supported_share))
+
+
+def to_sentence_verdict(check: SentenceCheck) -> SentenceVerdict:
+    """One sentence's verdict, evidence and reasons on the wire."""
+    evidence = check.evidence
+    return SentenceVerdict(
+        text=check.text,
+        start=int(check.start),
+        end=int(check.end),
+        verdict=check.verdict,
+        score=float(check.score),
+        evidence=EvidenceBody(doc_id=evidence.doc_id, start_char=int(evidence.start_char),
+                              end_char=int(evidence.end_char), text=evidence.text) if evidence else None,
+        reasons=[ReasonBody(code=reason.code, message=reason.message) for reason in check.reasons],
+    )
+
+
+def to_generated_response(result: QueryResult, generated: GeneratedAnswer) -> QueryResponse:
+    """The wire body of a generated answer: the retrieval's passages, the checked answer, verdicts."""
+    body = to_response(QueryResult(
+        question=result.question, answer=generated.answer, abstention_reason=None,
+        passages=result.passages, index_version=result.index_version, timings=result.timings,
+        cached=result.cached, answer_score=result.answer_score))
+    return body.model_copy(update={
+        "answer_mode": "generative",
+        "sentences": [to_sentence_verdict(check) for check in generated.sentences]})
+
+
+def to_fallback_response(result: QueryResult, reason: str) -> QueryResponse:
+    """The extractive body of a generative request, saying why it is not generated."""
+    return to_response(result).model_copy(update={"answer_mode": "extractive", "fallback_reason": reason})
 
 
 def to_document_summary(info: DocumentInfo) -> DocumentSummary:

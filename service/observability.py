@@ -16,6 +16,7 @@ from prometheus_client import (
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from grounding.records import CheckResult
 from service.records import QueryResult
 
 UNMATCHED_ROUTE = "<unmatched>"
@@ -73,6 +74,19 @@ class Metrics:
             ("outcome", "cached"),
             registry=self.registry,
         )
+        self.checked_sentences = Counter(
+            "grounded_checked_sentences",
+            "Answer sentences checked (POST /check and generated answers), by verdict.",
+            ("verdict",),
+            registry=self.registry,
+        )
+        self.generated_answers = Counter(
+            "grounded_generated_answers",
+            "Generative requests by outcome: generated, or the fallback's cause (not_configured, "
+            "no_passages, timeout, error, malformed, unsupported).",
+            ("outcome",),
+            registry=self.registry,
+        )
         self.index_info = Gauge(
             "grounded_index_info",
             "The index version being served (value 1).",
@@ -106,6 +120,15 @@ class Metrics:
             strict=True,
         ):
             self.stage_seconds.labels(stage=stage).observe(milliseconds / 1000)
+
+    def observe_check(self, result: CheckResult) -> None:
+        """Count a checked answer's sentences by verdict."""
+        for sentence in result.sentences:
+            self.checked_sentences.labels(verdict=sentence.verdict).inc()
+
+    def observe_generation(self, outcome: str) -> None:
+        """Count one generative request by outcome."""
+        self.generated_answers.labels(outcome=outcome).inc()
 
     def mark_ready(self, *, index_version: str, startup_seconds: float) -> None:
         """Publish the served index version and the start-up time."""

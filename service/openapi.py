@@ -36,6 +36,31 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     504: error_response("The query ran past query_timeout_s (code query_timeout)."),
 }
 """What ``POST /query`` can answer besides 200."""
+QUERY_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    200: {"description": "The answer as JSON, or with \"stream\": true as server-sent events: 'delta' "
+                         "events ({\"text\"}) of the generated text, then one 'result' event holding "
+                         "the JSON body (or one 'error' event with the error body).",
+          # One server-sent event (what schema-driven clients and testers validate each event with).
+          "content": {"text/event-stream": {"schema": {
+              "type": "object", "required": ["event", "data"],
+              "properties": {
+                  "event": {"type": "string", "enum": ["delta", "result", "error"]},
+                  "data": {"type": "string", "contentMediaType": "application/json", "description": (
+                      "delta: {\"text\"}; result: the QueryResponse; error: the ErrorResponse.")},
+              }}}}},
+}
+"""``ERROR_RESPONSES`` plus the event stream of ``POST /query``."""
+CHECK_RESPONSES: dict[int | str, dict[str, Any]] = {
+    **ERROR_RESPONSES,
+    404: error_response("answer.citations names a document that is not indexed (code unknown_document)."),
+    422: error_response(
+        "A field breaks the schema (code invalid_request), or a cited range lies outside its "
+        "document's text (code invalid_citation)."
+    ),
+    504: error_response("The check ran past query_timeout_s (code query_timeout)."),
+}
+"""What ``POST /check`` can answer besides 200."""
 ADMIN_RESPONSES: dict[int | str, dict[str, Any]] = {
     401: error_response(
         "GROUNDED_ADMIN_KEY (or, without it, GROUNDED_API_KEY) is set and the key is missing or wrong."),

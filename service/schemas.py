@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, StrictStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
 
 QUESTION_MAX_CHARS = 2000
 TOP_K_MIN = 1
@@ -36,18 +36,28 @@ def _first_forbidden_character(value: str) -> str | None:
     return None
 
 
-def _check_question(value: str) -> str:
-    """Reject empty, over-long, whitespace-only and control-character questions; strip the rest."""
+def _check_text(value: str, max_chars: int, fix: str) -> str:
+    """Reject empty, over-long, whitespace-only and control-character text; ``fix`` says what to do."""
     if not value:
-        raise ValueError("must not be empty; ask a question")
-    if len(value) > QUESTION_MAX_CHARS:
-        raise ValueError(f"must be at most {QUESTION_MAX_CHARS} characters (got {len(value)}); shorten it")
+        raise ValueError(f"must not be empty; {fix}")
+    if len(value) > max_chars:
+        raise ValueError(f"must be at most {max_chars} characters (got {len(value)}); shorten it")
     if value.isspace():
-        raise ValueError("must contain more than whitespace; ask a question")
+        raise ValueError(f"must contain more than whitespace; {fix}")
     forbidden = _first_forbidden_character(value)
     if forbidden is not None:
         raise ValueError(f"must be plain text, found {forbidden}; remove it")
-    return value.strip()
+    return value
+
+
+def _check_question(value: str) -> str:
+    """Reject empty, over-long, whitespace-only and control-character questions; strip the rest."""
+    return _check_text(value, QUESTION_MAX_CHARS, "ask a question").strip()
+
+
+def _is_none(value: object) -> bool:
+    """Leave an optional field out of the body when unset (``Field(exclude_if=...)``)."""
+    return value is None
 
 
 def _check_top_k(value: int) -> int:
@@ -105,6 +115,9 @@ Mode = Literal["hybrid", "dense", "sparse"]
 ``tests/test_service_api.py`` asserts the two are equal."""
 
 
+AnswerMode = Literal["extractive", "generative"]
+
+
 class QueryFilters(BaseModel):
     """Restrict retrieval to some documents."""
 
@@ -122,6 +135,13 @@ class QueryRequest(BaseModel):
     top_k: TopK = 5
     mode: Mode = Field(default="hybrid", description="Retrieval: hybrid (fused), dense or sparse.")
     filters: QueryFilters | None = None
+    answer_mode: AnswerMode = Field(default="extractive", description=(
+        "extractive: cited sentences of the passages. generative: a model (GROUNDED_LLM_BASE_URL) "
+        "writes the answer from the top passages and every sentence is checked; without a model, "
+        "or when it fails, the answer is extractive and fallback_reason says why."))
+    stream: StrictBool = Field(default=False, description=(
+        "Answer as server-sent events: 'delta' events with the generated text, then one 'result' "
+        "event with this response's JSON (verdicts included)."))
 
 
 class AnswerCitation(BaseModel):
@@ -177,6 +197,87 @@ class TimingsBody(BaseModel):
     total: float
 
 
+ANSWER_MAX_CHARS = 20000
+CITATIONS_MAX = 100
+OFFSET_MAX = 2**31 - 1
+
+AnswerText = Annotated[
+    StrictStr,
+    AfterValidator(lambda value: _check_text(value, ANSWER_MAX_CHARS, "write the answer to check")),
+    Field(
+        description=f"The answer to check; 1-{ANSWER_MAX_CHARS} characters, not only whitespace, "
+        "no control characters.",
+        json_schema_extra={"minLength": 1, "maxLength": ANSWER_MAX_CHARS, "pattern": _QUESTION_PATTERN},
+    ),
+]
+Offset = Annotated[StrictInt, Field(ge=0, le=OFFSET_MAX, description="A code-point offset into the document text.")]
+Verdict = Literal["supported", "partially_supported", "unsupported", "no_citation"]
+"""The wire's own copy of ``grounding.records.Verdict``; ``tests/test_service_check.py`` asserts they are equal."""
+
+
+class CheckCitation(BaseModel):
+    """A cited range: ``document.text[start_char:end_char]``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    doc_id: DocId
+    start_char: Offset
+    end_char: Offset
+
+
+class CheckAnswer(BaseModel):
+    """An answer to check and the ranges it cites."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    text: AnswerText
+    citations: Annotated[list[CheckCitation], Field(max_length=CITATIONS_MAX)] = Field(default_factory=list)
+
+
+class CheckRequest(BaseModel):
+    """Body of ``POST /check``; without citations, ``question`` retrieves the evidence."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+    answer: CheckAnswer
+    question: Question | None = None
+
+
+class EvidenceBody(BaseModel):
+    """The span that best supports a sentence: ``document.text[start_char:end_char] == text``."""
+
+    doc_id: str
+    start_char: int
+    end_char: int
+    text: str
+
+
+class ReasonBody(BaseModel):
+    """Why a sentence is not fully supported: a stable code and a sentence for people."""
+
+    code: str
+    message: str
+
+
+class SentenceVerdict(BaseModel):
+    """The verdict on one answer sentence ``answer.text[start:end] == text``."""
+
+    text: str
+    start: int
+    end: int
+    verdict: Verdict
+    score: float
+    evidence: EvidenceBody | None
+    reasons: list[ReasonBody]
+
+
+class CheckResponse(BaseModel):
+    """Body of a successful ``POST /check``: every sentence's verdict, and the supported share."""
+
+    sentences: list[SentenceVerdict]
+    supported_share: float
+
+
 class QueryResponse(BaseModel):
     """Body of a successful ``POST /query``."""
 
@@ -186,6 +287,16 @@ class QueryResponse(BaseModel):
     passages: list[PassageBody]
     index_version: str
     timings_ms: TimingsBody
+    # Only in answers to "answer_mode": "generative", and left out of the body when None, so an
+    # extractive body keeps its shape: what was answered, why not generatively, and each generated
+    # sentence's verdict.
+    answer_mode: AnswerMode | None = Field(default=None, exclude_if=_is_none,
+                                           description="Only when generative was asked.")
+    fallback_reason: str | None = Field(default=None, exclude_if=_is_none, description=(
+        "Why a generative request was answered extractively (no model configured, timeout, error, "
+        "malformed output, nothing supported)."))
+    sentences: list[SentenceVerdict] | None = Field(default=None, exclude_if=_is_none, description=(
+        "Each generated sentence's verdict and evidence (offsets into answer.text)."))
 
 
 class DocumentSummary(BaseModel):

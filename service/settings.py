@@ -40,6 +40,25 @@ class Settings(BaseSettings):
     # NoDecode: accept "https://a,https://b" as well as a JSON list in GROUNDED_CORS_ORIGINS.
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
 
+    # Generated answers (``"answer_mode": "generative"``) from an OpenAI-compatible server; off
+    # without a base URL. docs/grounding.md, "Generated answers", gives the values for llama.cpp's
+    # server, vLLM, Ollama and hosted APIs.
+    llm_base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8080/v1")
+    llm_model: str | None = Field(default=None, description="the model name the server expects")
+    llm_api_key: SecretStr | None = None
+    llm_timeout_s: Annotated[float, Field(gt=0, description="deadline of one model call, whole stream included")] = 30.0
+    llm_unsupported: Annotated[Literal["remove", "mark"], Field(
+        description="what happens to generated sentences the checker does not find supported")] = "remove"
+    llm_sources: Annotated[int, Field(ge=1, le=20, description="top passages sent to the model as [1]..[n]")] = 5
+
+    @field_validator("llm_base_url", "llm_model", mode="after")
+    @classmethod
+    def _empty_is_unset(cls, value: str | None) -> str | None:
+        """``GROUNDED_LLM_BASE_URL=`` means no server."""
+        if value is None:
+            return None
+        return value.strip() or None
+
     @field_validator("api_key", "admin_key", mode="after")
     @classmethod
     def _empty_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
@@ -58,6 +77,11 @@ class Settings(BaseSettings):
                 return json.loads(stripped)
             return [origin.strip() for origin in stripped.split(",") if origin.strip()]
         return value
+
+    @property
+    def generation_configured(self) -> bool:
+        """True when a model server is configured (a base URL; the model name may be left to it)."""
+        return self.llm_base_url is not None
 
     @property
     def query_slots(self) -> int:

@@ -132,3 +132,25 @@ def test_ranking_bonuses_never_lift_an_off_topic_question_over_the_threshold() -
     decision = select_answer({}, [weak], config, question="What is the boiling point of water?")
     assert decision.answer is None
     assert decision.best_score == pytest.approx(0.2)
+
+
+def test_abstains_when_no_sentence_near_the_best_gives_the_asked_quantity() -> None:
+    question = "How many political prisoners were released before the talks?"
+    vague = loose("He has already released some key political prisoners as a show of good faith.", 0.7, 1, 0)
+    far = loose("Talks in 2019 collapsed within weeks of their start.", 0.3, 2, 100)
+    decision = select_answer({}, [vague, far], AnswerConfig(min_score=0.35, type_margin=0.3), question=question)
+    assert decision.answer is None
+    assert decision.abstention_reason and "a number or amount" in decision.abstention_reason
+    # A close sentence that states a number answers; the rule can be switched off.
+    counted = loose("Officials said 42 political prisoners were released on Friday.", 0.6, 2, 200)
+    answered = select_answer({}, [vague, counted], AnswerConfig(min_score=0.35, type_margin=0.3), question=question)
+    assert answered.answer is not None
+    off = select_answer({}, [vague, far], AnswerConfig(min_score=0.35, type_margin=None), question=question)
+    assert off.answer is not None
+
+
+def test_the_type_rule_leaves_questions_without_an_answer_type_alone() -> None:
+    vague = loose("He has already released some key political prisoners as a show of good faith.", 0.7, 1, 0)
+    decision = select_answer({}, [vague], AnswerConfig(min_score=0.35, type_margin=0.3),
+                             question="What did Maduro do as a show of good faith?")
+    assert decision.answer is not None

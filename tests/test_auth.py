@@ -37,6 +37,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "page": ("GET", "/", None),
     "openapi": ("GET", "/openapi.json", None),
     "query": ("POST", "/query", {"question": "Who chairs the orchard cooperative?"}),
+    "check": ("POST", "/check", {"answer": {"text": "Maria Okafor chairs the cooperative."}}),
     "documents": ("GET", "/documents", None),
     "document": ("GET", f"/documents/{ORCHARD.doc_id}", None),
     "metrics": ("GET", "/metrics", None),
@@ -44,7 +45,7 @@ ROUTES: dict[str, tuple[str, str, dict[str, Any] | None]] = {
     "no-route": ("GET", "/no/such/route", None),
 }
 PUBLIC = {"health", "ready", "page", "openapi"}
-DATA = {"query", "documents", "document", "metrics"}
+DATA = {"query", "check", "documents", "document", "metrics"}
 
 # Expected status per configuration, route and credential, for a client on a remote address.
 BOTH_KEYS: dict[str, dict[str, int]] = {

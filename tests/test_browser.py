@@ -133,3 +133,37 @@ def test_abstention_and_error_messages_are_shown(base_url: str, browser: Any) ->
     browser.find_element(By.ID, "submit").click()
     wait.until(expected_conditions.visibility_of_element_located((By.ID, "error")))
     assert "top_k" in browser.find_element(By.ID, "error").text
+
+
+def test_a_generated_answer_shows_each_sentences_verdict_and_evidence(tmp_path: Path, browser: Any) -> None:
+    """Against the SCRIPTED STAND-IN model server (tests/support/scripted_llm.py) and a hashing index."""
+    import gc
+
+    from index.build import ingest
+    from ingest.embedding import HashingEmbedder
+    from service.engine import load_engine
+    from tests.support.fakes import LIGHTHOUSE, ORCHARD, write_fake_corpus
+    from tests.support.scripted_llm import Reply, scripted_model_server
+
+    cost = "The restoration cost four million euros."
+    question = "What did the lighthouse restoration cost?"
+    ingest([write_fake_corpus(tmp_path / "corpus", (LIGHTHOUSE, ORCHARD))], tmp_path / "index", HashingEmbedder())
+    engine = load_engine(tmp_path / "index")
+    gc.unfreeze()
+    number = next(p.rank for p in engine.query(Query(question=question)).passages if cost in p.text)
+    script = Reply(text=f"{cost} [{number}] The restoration cost 9 million euros [{number}].")
+    with scripted_model_server(script) as model:
+        settings = load_settings(index_dir=tmp_path / "index", llm_base_url=model.base_url, llm_unsupported="mark")
+        with running_server(create_app(settings, engine_loader=lambda s: engine)) as url:
+            browser.get(url + "/")
+            wait = WebDriverWait(browser, WAIT_SECONDS)
+            wait.until(expected_conditions.text_to_be_present_in_element((By.ID, "index-version"), "index"))
+            browser.find_element(By.ID, "question").send_keys(question)
+            Select(browser.find_element(By.ID, "answer-mode")).select_by_value("generative")
+            browser.find_element(By.ID, "submit").click()
+            wait.until(expected_conditions.presence_of_element_located((By.CSS_SELECTOR, "#citations .verdict")))
+            assert _texts(browser, "#citations .verdict") == ["supported", "unsupported"]
+            items = _texts(browser, "#citations li")
+            assert cost in items[0] and LIGHTHOUSE.doc_id in items[0]
+            assert "does not state 9000000" in items[1]
+            assert browser.find_element(By.ID, "fallback").is_displayed() is False

@@ -11,7 +11,7 @@ import pytest
 
 from eval.confidence import compare, holm
 from eval.gold import EvidenceSpan, GoldQuestion
-from eval.grounding import answer_grounded, citation_problems
+from eval.grounding import answer_grounded, citation_problems, supported_share
 from eval.records import EvalResult, NamedConfig, QueryOutcome, RetrievedPassage
 from eval.report import write_reports
 from eval.runner import ablation_configs, run_queries, to_outcome
@@ -110,7 +110,8 @@ def test_served_configuration_scores_as_derived_by_hand(result: EvalResult) -> N
     assert values["false_abstention_rate"] == 0.0
     assert values["abstention_accuracy"] == 1.0
     assert values["citation_exactness"] == 1.0
-    assert values["answer_grounding"] == 1.0
+    assert values["answer_exactness"] == 1.0
+    assert values["answer_grounding"] == 1.0  # the checker: every extractive sentence supported
     assert values["furniture_noise@5"] == 0.0
     assert result.citation_exactness == 1.0
     verdicts = {record.outcome.query_id: record.verdict for record in served.records}
@@ -174,6 +175,24 @@ def test_grounding_requires_verbatim_sentences_inside_the_cited_passage(
     assert answer_grounded(dataclasses.replace(result, answer=moved), texts) is False
     abstained = dataclasses.replace(result, answer=None, abstention_reason="no")
     assert answer_grounded(abstained, texts) is None
+
+
+def test_answer_grounding_is_the_checkers_supported_share(engine: QueryEngine) -> None:
+    texts = {doc_id: document.text for doc_id, document in engine.index.documents.items()}
+    result = engine.query(Query(question=QUESTIONS[0].question), use_cache=False)
+    assert result.answer is not None
+    assert supported_share(result, engine.check) == 1.0
+    # A second sentence with a made-up number: string equality only says "not exact"; the checker
+    # says which half is unsupported.
+    first = result.answer.citations[0].text
+    altered = dataclasses.replace(result.answer, text=f"{first} It erupted 4096 times in 1850.")
+    corrupted = dataclasses.replace(result, answer=altered)
+    assert supported_share(corrupted, engine.check) == 0.5
+    outcome = to_outcome("served", QUESTIONS[0], corrupted, texts, check=engine.check)
+    assert (outcome.grounded, outcome.supported_share) == (False, 0.5)
+    measures = score_gold_outcome(outcome, QUESTIONS[0], {}, {}, threshold=0.0).measures
+    assert (measures["answer_exactness"], measures["answer_grounding"]) == (0.0, 0.5)
+    assert supported_share(dataclasses.replace(result, answer=None), engine.check) is None
 
 
 def _passage(doc_id: str, start: int, end: int, chunk_id: str = "c") -> RetrievedPassage:

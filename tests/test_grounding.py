@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+import numpy.typing as npt
 import pytest
 
 from grounding.checker import Checker
@@ -199,3 +202,17 @@ def test_checker_with_the_real_model_on_the_seeds(real_embedder: Embedder, tmp_p
                             (SPAN.replace("wants to win", "does not want to win"), "negation_flip")]:
         (check,) = checker.check(corrupted, [citation]).sentences
         assert check.verdict == "unsupported" and code in [reason.code for reason in check.reasons]
+
+
+def test_a_verbatim_quote_of_the_cited_range_is_supported_whatever_the_vectors(seed_index: Index) -> None:
+    def far(texts: Sequence[str]) -> npt.NDArray[np.float32]:  # one fixed vector, far from most sentences
+        vectors = np.zeros((len(texts), seed_index.sentence_vectors.shape[1]), dtype=np.float32)
+        vectors[:, 0] = 1.0
+        return vectors
+
+    checker = Checker(seed_index, far)
+    citation, _ = _span_citation(seed_index)
+    (quote,) = checker.check(SPAN, [citation]).sentences
+    assert (quote.verdict, quote.score) == ("supported", 1.0)
+    (changed,) = checker.check(SPAN.replace("Maduro", "Guaidó"), [citation]).sentences
+    assert changed.verdict == "unsupported"

@@ -99,6 +99,18 @@ def test_ray_path_publishes_the_single_process_index_version(cluster: None, corp
         assert report.chunk_count == local.chunk_count and report.rejections == local.rejections
 
 
+def test_ray_path_publishes_the_single_process_sharded_index(cluster: None, corpus: Path,
+                                                             tmp_path: Path) -> None:
+    local = ingest([corpus], tmp_path / "local", HashingEmbedder(), shards=3)
+    report = ray_ingest([corpus], tmp_path / "ray", model="hashing:384", load=_hashing,
+                        options=RayOptions(actors=1), shards=3)
+    assert report.published and report.manifest.index_version == local.manifest.index_version
+    assert current_version(tmp_path / "ray") == local.manifest.index_version
+    again = ray_ingest([corpus], tmp_path / "ray", model="hashing:384", load=_hashing,
+                       options=RayOptions(actors=1), shards=3)
+    assert not again.published and again.embedded_texts == 0
+
+
 def test_ray_path_reembeds_only_the_changed_document(cluster: None, corpus: Path, tmp_path: Path) -> None:
     index_dir = tmp_path / "index"
     options = RayOptions(actors=1)

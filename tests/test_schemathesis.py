@@ -125,6 +125,7 @@ def test_every_operation_is_covered() -> None:
         ("GET", "/health"),
         ("GET", "/ready"),
         ("POST", "/query"),
+        ("POST", "/check"),
         ("GET", "/documents"),
         ("GET", "/documents/{doc_id}"),
         ("POST", "/admin/reload"),

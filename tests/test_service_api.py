@@ -30,13 +30,16 @@ RETRIEVED_NOT_ANSWERED = "lighthouse weather"
 # The wire contract, written out by hand: other tools read exactly these names.
 CONTRACT_KEYS: dict[str, set[str]] = {
     "response": {"question", "answer", "abstention", "passages", "index_version", "timings_ms"},
+    # Optional, only in answers to "answer_mode": "generative" (issue 13; additive).
+    "generative_response": {"answer_mode", "fallback_reason", "sentences"},
     "answer": {"text", "citations"},
     "answer_citation": {"doc_id", "start_char", "end_char", "text", "passage_rank"},
     "abstention": {"reason"},
     "passage": {"rank", "score", "text", "citation"},
     "passage_citation": {"doc_id", "title", "source", "chunk_id", "start_char", "end_char"},
     "timings_ms": {"embed", "search", "rescore", "answer", "total"},
-    "request": {"question", "top_k", "mode", "filters"},
+    # answer_mode and stream: additive, optional (issue 13); an extractive response keeps its keys.
+    "request": {"question", "top_k", "mode", "filters", "answer_mode", "stream"},
     "filters": {"doc_ids"},
     "document_summary": {"doc_id", "title", "source", "chunk_count"},
     "document_detail": {"doc_id", "title", "source", "chunk_count", "text"},
@@ -410,7 +413,9 @@ def test_to_response_produces_exactly_the_contract_names() -> None:
 
 def test_schema_field_names_are_the_contract() -> None:
     schemas = QueryResponse.model_json_schema()["$defs"]
-    assert set(QueryResponse.model_json_schema()["properties"]) == CONTRACT_KEYS["response"]
+    response = QueryResponse.model_json_schema()
+    assert set(response["properties"]) == CONTRACT_KEYS["response"] | CONTRACT_KEYS["generative_response"]
+    assert not CONTRACT_KEYS["generative_response"] & set(response.get("required", []))
     assert set(schemas["AnswerBody"]["properties"]) == CONTRACT_KEYS["answer"]
     assert set(schemas["AnswerCitation"]["properties"]) == CONTRACT_KEYS["answer_citation"]
     assert set(schemas["PassageBody"]["properties"]) == CONTRACT_KEYS["passage"]

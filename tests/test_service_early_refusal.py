@@ -185,3 +185,17 @@ def test_a_keep_alive_connection_survives_a_refusal_with_an_unread_body(tmp_path
     assert all(response.json()["error"]["code"] == "overloaded" for response in refusals)
     assert answered.status_code == 200
     assert answered_long.status_code == 200
+
+
+def test_post_check_shares_admission_and_its_early_refusal(tmp_path: Path, engine: BlockingEngine) -> None:
+    check = {"answer": {"text": "The lighthouse reopened on Saturday."}}
+    with make_client(tmp_path, engine) as client:
+        with full_admission(client, engine):
+            refused = client.post("/check", json=check, headers=auth())
+            no_key = client.post("/check", json=check)
+        answered = client.post("/check", json=check, headers=auth())
+        text = client.get("/metrics", headers=auth()).text
+    assert [refused.status_code, no_key.status_code] == [503, 503]
+    assert refused.json()["error"]["code"] == "overloaded" and refused.headers["retry-after"] == "1"
+    assert answered.status_code == 200
+    assert metric(text, 'grounded_http_requests_total{method="POST",route="/check",status="503"}') == 2.0

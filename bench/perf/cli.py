@@ -15,8 +15,9 @@ from bench.common.process import cores_obtained, log
 from bench.common.results import write_json
 
 SUITES = ("query", "ingest", "precision", "index", "scale")
-# Run only when named: Ray needs the optional extra; scale-e2e builds a 1M-chunk index (about an hour).
-EXTRA_SUITES = ("ray-ingest", "scale-e2e")
+# Run only when named: ray-ingest and shards need the optional Ray extra; scale-e2e builds a
+# 1M-chunk index (about an hour).
+EXTRA_SUITES = ("ray-ingest", "shards", "scale-e2e")
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -82,6 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scale-e2e: folder for the corpus and index (default: the system temp folder)")
     parser.add_argument("--keep", action="store_true",
                         help="scale-e2e: keep the generated corpus and index (the result names the folder)")
+    parser.add_argument("--shard-counts", type=_sizes, default=(2, 4),
+                        help="shard counts the 'shards' suite compares with the unsharded index "
+                             "(default: 2,4)")
     parser.add_argument("--timing-seconds", type=float, default=20.0,
                         help="time bound of one scale latency loop (default: %(default)s)")
 
@@ -182,6 +186,11 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
         result = run_precision_bench(index_dir, threads=args.ingest_threads,
                                      query_threads=args.threads)
         return result, precision_tables(result)
+    if name == "shards":
+        from bench.perf.shards import measure_shards, shards_table
+
+        result = measure_shards(args.corpus, target_chunks=args.index_chunks, shard_counts=args.shard_counts)
+        return result, shards_table(result)
     if name == "index":
         from bench.perf.full_index import full_index_table, measure_full_index
 

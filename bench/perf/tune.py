@@ -124,7 +124,8 @@ def _mean(values: Sequence[float]) -> float:
 
 
 _RETRIEVAL_KNOBS = ("mode", "fusion", "alpha", "peak_weight", "max_per_document", "rescore", "sentence_weight")
-_ANSWER_KNOBS = ("type_weight", "agreement_weight", "lexical_weight", "min_score", "max_sentences", "keep_ratio")
+_ANSWER_KNOBS = ("type_weight", "agreement_weight", "lexical_weight", "min_score", "max_sentences", "keep_ratio",
+                 "type_margin")
 GRID: dict[str, tuple[Any, ...]] = {
     **{name: (getattr(RetrievalConfig(), name),) for name in _RETRIEVAL_KNOBS},
     **{name: (getattr(AnswerConfig(), name),) for name in _ANSWER_KNOBS},
@@ -156,6 +157,8 @@ def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
 
 
 def _value(text: str) -> object:
+    if text.casefold() == "none":
+        return None
     for kind in (int, float):
         try:
             return kind(text)

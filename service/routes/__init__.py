@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from service.routes import admin, documents, health, query, web
+from service.routes import admin, check, documents, health, query, web
 
 QUERY_PATH = query.QUERY_PATH
+CHECK_PATH = check.CHECK_PATH
 
 
 def register_all(router: APIRouter) -> None:
     """Add every route of the service to ``router`` (the app's), in a fixed order."""
-    for module in (web, health, query, documents, admin):
+    for module in (web, health, query, check, documents, admin):
         module.register(router)

@@ -13,7 +13,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,9 @@ from typing import Any
 import uvicorn
 from fastapi import FastAPI
 
+from grounding.errors import CitationError
+from grounding.records import CheckResult, Evidence, Reason, SentenceCheck
+from grounding.records import Citation as CheckedCitation
 from service.engine_protocol import QueryEngineProtocol
 from service.records import Answer, Citation, DocumentInfo, Passage, Query, QueryResult, Timings
 
@@ -157,6 +160,41 @@ class FakeEngine:
         """The text offsets point into."""
         document = self._documents.get(doc_id)
         return document.text if document is not None else None
+
+    def check(self, answer_text: str, citations: Sequence[CheckedCitation] = (),
+              question: str | None = None) -> CheckResult:
+        """Word-overlap verdicts (not the real checker): the share of a sentence's words in the best
+        cited sentence; with no citations, the sentences of the passages ``question`` retrieves."""
+        for citation in citations:
+            document = self._documents.get(citation.doc_id)
+            if document is None:
+                raise CitationError(f"citation names unknown document {citation.doc_id!r}")
+            if not 0 <= citation.start_char < citation.end_char <= len(document.text):
+                raise CitationError(f"citation range {citation.start_char}-{citation.end_char} is not inside its text")
+        pool = [
+            sentence
+            for citation in citations
+            for sentence in _sentences(self._documents[citation.doc_id])
+            if sentence.start < citation.end_char and citation.start_char < sentence.end
+        ]
+        if not citations and question:
+            retrieved = self.query(Query(question=question)).passages
+            pool = [sentence for passage in retrieved for sentence in _sentences(self._documents[passage.doc_id])
+                    if passage.start <= sentence.start and sentence.end <= passage.end]
+        checks = []
+        for match in re.finditer(r"\S[^.!?]*(?:[.!?]|$)", answer_text):
+            claim = content_terms(match.group())
+            scored = [(len(claim & content_terms(sentence.text)) / max(len(claim), 1), sentence) for sentence in pool]
+            score, best = max(scored, key=lambda item: item[0], default=(0.0, None))
+            verdict = "no_citation" if best is None else (
+                "supported" if score >= 0.75 else "partially_supported" if score >= 0.5 else "unsupported")
+            reasons = () if verdict in ("supported", "no_citation") else (
+                Reason(code="low_similarity", message=f"the closest cited sentence shares {score:.0%} of the words"),)
+            evidence = None if best is None else Evidence(
+                doc_id=best.doc_id, start_char=best.start, end_char=best.end, text=best.text)
+            checks.append(SentenceCheck(text=match.group(), start=match.start(), end=match.end(), verdict=verdict,
+                                        score=round(score, 4), evidence=evidence, reasons=reasons))
+        return CheckResult(sentences=tuple(checks))
 
     def query(self, query: Query) -> QueryResult:
         """Rank chunks by shared words (the mode changes the weighting) and cite sentences."""
