@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 
@@ -42,27 +41,26 @@ class Checker:
         self.index = index
         self.encode = encode
         self.thresholds = thresholds or Thresholds()
-        self._first_row: dict[str, int] = {}
-        self._starts: dict[str, list[int]] = {}
-        for row, sentence in enumerate(index.sentences):
-            self._first_row.setdefault(sentence.doc_id, row)
-            self._starts.setdefault(sentence.doc_id, []).append(sentence.start)
-        self._ends = {doc_id: [index.sentences[self._first_row[doc_id] + i].end for i in range(len(starts))]
-                      for doc_id, starts in self._starts.items()}
+        # Sentences are grouped by document (``Index`` checks it): each document's rows are one run.
+        sentences = index.sentences
+        document_rows, first_rows, counts = np.unique(sentences.doc_rows, return_index=True, return_counts=True)
+        doc_ids = sentences.document_texts.doc_ids
+        self._runs: dict[str, tuple[int, int]] = {
+            doc_ids[int(document)]: (int(first), int(first) + int(count))
+            for document, first, count in zip(document_rows, first_rows, counts, strict=True)}
 
     def _document_rows(self, doc_id: str) -> range:
-        first = self._first_row.get(doc_id)
-        if first is None:
-            return range(0)
-        return range(first, first + len(self._starts[doc_id]))
+        first, stop = self._runs.get(doc_id, (0, 0))
+        return range(first, stop)
 
     def _range_rows(self, citation: Citation) -> range:
         """Rows of the sentences of the cited document that overlap the cited range."""
-        first = self._first_row.get(citation.doc_id)
-        if first is None:
+        if citation.doc_id not in self._runs:
             return range(0)
-        low = bisect.bisect_right(self._ends[citation.doc_id], citation.start_char)
-        high = bisect.bisect_left(self._starts[citation.doc_id], citation.end_char)
+        first, stop = self._runs[citation.doc_id]
+        sentences = self.index.sentences
+        low = int(np.searchsorted(sentences.ends[first:stop], citation.start_char, side="right"))
+        high = int(np.searchsorted(sentences.starts[first:stop], citation.end_char, side="left"))
         return range(first + low, first + max(low, high))
 
     def _validate(self, citations: Sequence[Citation]) -> None:
@@ -101,7 +99,7 @@ class Checker:
         count = min(len(cosines), _ELSEWHERE_CANDIDATES + 50)
         top = np.argpartition(-cosines, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
         ranked = sorted(top.tolist(), key=lambda row: -float(cosines[row]))
-        return [row for row in ranked if self.index.sentences[row].doc_id not in excluded][:_ELSEWHERE_CANDIDATES]
+        return [row for row in ranked if self.index.sentences.doc_id(row) not in excluded][:_ELSEWHERE_CANDIDATES]
 
     def _retrieved_rows(self, question: str) -> list[int]:
         vector = self.encode([question])[0]

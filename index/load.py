@@ -7,10 +7,10 @@ nothing is ever unpickled; a damaged folder raises ``IndexCorruptedError`` namin
 from __future__ import annotations
 
 import dataclasses
+import os
 import tokenize
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
-
-import numpy as np
 
 from index.dense import read_dense
 from index.errors import IndexCorruptedError, IndexFolderError, IndexMissingError, ModelMismatchError
@@ -32,21 +32,24 @@ from index.layout import (
 )
 from index.manifest import (
     MANIFEST_NAME,
-    chunks_from_jsonl,
     compute_index_version,
     documents_from_jsonl,
     manifest_from_json,
     manifest_to_json,
-    sentences_from_jsonl,
 )
 from index.records import Manifest, Vectors
 from index.searcher import Index
 from index.sparse import document_count, load_sparse
+from index.table_lines import read_chunk_table, read_sentence_table
+from index.tables import ChunkTable, DocumentTexts, SentenceTable
+from index.vector_file import VectorFile, open_vector_file
 from ingest.embedding import text_key
-from ingest.records import Chunk, Document, Sentence
+from ingest.records import Document
 from ingest.sentence_vectors import sentence_keys
 
 # --------------------------------------------------------------------------------------- verify
+
+_VERIFY_THREADS = max(1, min(8, os.cpu_count() or 1))
 
 def _verified_manifest(version_dir: Path, root: Path) -> Manifest:
     """Parse ``manifest.json`` and check it is canonical and matches its own content address."""
@@ -65,25 +68,42 @@ def _verified_manifest(version_dir: Path, root: Path) -> Manifest:
     return manifest
 
 
+def _checksum(path: Path) -> tuple[str, int] | OSError:
+    """``sha256_file(path)``, or the error reading it raised (so that a pool can report it in order)."""
+    try:
+        return sha256_file(path)
+    except OSError as error:
+        return error
+
+
 def _verify_files(version_dir: Path, manifest: Manifest, root: Path) -> None:
-    """Check every listed file's size and sha256 before any of them is parsed."""
+    """Check every listed file's size and sha256 before any of them is parsed.
+
+    The files are hashed concurrently (hashlib releases the GIL on large blocks, so a 1M-chunk
+    index's ~14 GB verify on every core); a failure is reported for the first bad file by name.
+    """
     missing = REQUIRED_FILES - set(manifest.files)
     if missing:
         raise IndexCorruptedError(
             f"{version_dir / MANIFEST_NAME} does not list {sorted(missing)}; {fix_hint(root)}"
         )
-    for name, entry in sorted(manifest.files.items()):
+    names = sorted(manifest.files)
+    for name in names:
         relative = PurePosixPath(name)
-        path = version_dir / relative
         if relative.is_absolute() or ".." in relative.parts:
             raise IndexCorruptedError(f"{version_dir / MANIFEST_NAME} lists {name!r}; {fix_hint(root)}")
-        try:
-            sha256, size = sha256_file(path)
-        except FileNotFoundError as error:
-            raise IndexCorruptedError(f"{path} is missing; {fix_hint(root)}") from error
-        except OSError as error:
-            raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
-        if (sha256, size) != (entry.sha256, entry.size):
+    # Largest first, so the longest hash starts at once and the small ones fill the other cores.
+    by_size = sorted(names, key=lambda name: -manifest.files[name].size)
+    with ThreadPoolExecutor(max_workers=_VERIFY_THREADS) as pool:
+        checksums = dict(zip(by_size, pool.map(_checksum, [version_dir / name for name in by_size]),
+                             strict=True))
+    for name in names:
+        path, entry, checksum = version_dir / name, manifest.files[name], checksums[name]
+        if isinstance(checksum, FileNotFoundError):
+            raise IndexCorruptedError(f"{path} is missing; {fix_hint(root)}") from checksum
+        if isinstance(checksum, OSError):
+            raise IndexCorruptedError(f"cannot read {path}: {checksum}; {fix_hint(root)}") from checksum
+        if checksum != (entry.sha256, entry.size):
             raise IndexCorruptedError(
                 f"{path} does not match its checksum in manifest.json (it was modified, "
                 f"truncated or damaged); {fix_hint(root)}"
@@ -120,10 +140,10 @@ def version_is_intact(version_dir: Path, manifest: Manifest, root: Path) -> bool
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class _Records:
     documents: tuple[Document, ...]
-    chunks: tuple[Chunk, ...]
-    sentences: tuple[Sentence, ...]
-    chunk_vectors: Vectors
-    sentence_vectors: Vectors
+    chunks: ChunkTable
+    sentences: SentenceTable
+    chunk_vectors: VectorFile
+    sentence_vectors: VectorFile
 
 
 # What numpy and bm25s raise on a damaged file whose checksum passed: numpy parses a .npy header
@@ -131,17 +151,17 @@ class _Records:
 _PARSE_ERRORS = (ValueError, KeyError, TypeError, SyntaxError, tokenize.TokenError)
 
 
-def _load_array(path: Path, rows: int, dimension: int, root: Path) -> Vectors:
+def _load_array(path: Path, rows: int, dimension: int, root: Path) -> VectorFile:
+    """The vectors as a ``VectorFile``: rows are read from the verified file when asked for."""
     try:
-        vectors: Vectors = np.load(path, allow_pickle=False)
+        vectors = open_vector_file(path)
     except (OSError, *_PARSE_ERRORS) as error:
         raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
-    if vectors.dtype != np.float32 or vectors.shape != (rows, dimension):
+    if vectors.shape != (rows, dimension):
         raise IndexCorruptedError(
-            f"{path} holds {vectors.dtype} {vectors.shape}, expected float32 {(rows, dimension)}; "
+            f"{path} holds float32 {vectors.shape}, expected float32 {(rows, dimension)}; "
             f"{fix_hint(root)}"
         )
-    vectors.flags.writeable = False
     return vectors
 
 
@@ -149,16 +169,19 @@ def _read_records(version_dir: Path, manifest: Manifest, root: Path) -> _Records
     """Parse the record and vector files of a version whose checksums were verified."""
     documents_path = version_dir / DOCUMENTS_FILE
     documents = documents_from_jsonl(documents_path.read_bytes(), documents_path)
-    text_of = {document.doc_id: document.text for document in documents}
+    if len({document.doc_id for document in documents}) != len(documents):
+        raise IndexCorruptedError(f"{documents_path} lists a doc_id twice; {fix_hint(root)}")
+    texts = DocumentTexts([document.doc_id for document in documents],
+                          [document.text for document in documents])
     chunks_path = version_dir / CHUNKS_FILE
-    chunks = chunks_from_jsonl(chunks_path.read_bytes(), chunks_path, text_of)
+    chunks = read_chunk_table(chunks_path.read_bytes(), chunks_path, texts)
     sentences_path = version_dir / SENTENCES_FILE
-    sentences = sentences_from_jsonl(sentences_path.read_bytes(), sentences_path, text_of)
-    if (len(text_of), len(chunks), len(sentences)) != (
+    sentences = read_sentence_table(sentences_path.read_bytes(), sentences_path, texts)
+    if (len(documents), len(chunks), len(sentences)) != (
         len(manifest.documents), manifest.chunk_count, manifest.sentence_count
     ):
         raise IndexCorruptedError(
-            f"{version_dir} holds {len(text_of)} documents, {len(chunks)} chunks and "
+            f"{version_dir} holds {len(documents)} documents, {len(chunks)} chunks and "
             f"{len(sentences)} sentences, but manifest.json says {len(manifest.documents)}, "
             f"{manifest.chunk_count} and {manifest.sentence_count}; {fix_hint(root)}"
         )
@@ -227,20 +250,22 @@ def load_index(root: Path, *, expected_model_id: str | None = None,
                 f"{sparse_path} scores {document_count(sparse)} chunks, expected "
                 f"{manifest.chunk_count}; {fix_hint(root)}"
             )
+        return Index(
+            root=root,
+            version_dir=version_dir,
+            manifest=manifest,
+            documents={document.doc_id: document for document in records.documents},
+            chunks=records.chunks,
+            sentences=records.sentences,
+            chunk_vectors=records.chunk_vectors,
+            sentence_vectors=records.sentence_vectors,
+            dense=dense,
+            sparse=sparse,
+        )
+    except ValueError as error:
+        raise IndexCorruptedError(f"{version_dir}: {error}; {fix_hint(root)}") from error
     except OSError as error:
         raise IndexCorruptedError(f"cannot read {version_dir}: {error}; {fix_hint(root)}") from error
-    return Index(
-        root=root,
-        version_dir=version_dir,
-        manifest=manifest,
-        documents={document.doc_id: document for document in records.documents},
-        chunks=records.chunks,
-        sentences=records.sentences,
-        chunk_vectors=records.chunk_vectors,
-        sentence_vectors=records.sentence_vectors,
-        dense=dense,
-        sparse=sparse,
-    )
 
 
 def read_manifest(root: Path) -> Manifest | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -15,40 +14,49 @@ import numpy.typing as npt
 from index.dense import search_dense
 from index.records import Hit, Manifest, Vectors
 from index.sparse import document_frequencies, score_rows, search_sparse, term_idf
-from ingest.records import Chunk, Document, Sentence
+from index.tables import ChunkTable, SentenceTable
+from index.vector_file import VectorFile
+from ingest.records import Document
 
 RowIds = npt.NDArray[np.int64]
 
 
-def _sentence_ranges(chunks: tuple[Chunk, ...],
-                     sentences: tuple[Sentence, ...]) -> tuple[range, ...]:
-    """For each chunk, the rows of ``sentences`` of its document that lie inside its offsets.
+def _sentence_bounds(chunks: ChunkTable, sentences: SentenceTable) -> tuple[RowIds, RowIds]:
+    """For each chunk, the first and past-the-last rows of the sentences inside its offsets.
 
-    Sentences are sorted by ``(doc_id, start)`` and do not overlap, so those rows are contiguous.
+    Sentences are grouped by document, sorted by offsets inside it and do not overlap, so those
+    rows are contiguous: from the first sentence of the chunk's document starting at or after the
+    chunk's start to the last one ending at or before its end. Documents are ranked in sentence
+    order so that one sorted key (``rank << 32 | offset``) finds both with a binary search.
+    Raises ``ValueError`` when the sentences are not so ordered.
     """
-    first_row: dict[str, int] = {}
-    starts: dict[str, list[int]] = {}
-    ends: dict[str, list[int]] = {}
-    for row, sentence in enumerate(sentences):
-        first_row.setdefault(sentence.doc_id, row)
-        starts.setdefault(sentence.doc_id, []).append(sentence.start)
-        ends.setdefault(sentence.doc_id, []).append(sentence.end)
-    ranges = []
-    for chunk in chunks:
-        if chunk.doc_id not in first_row:
-            ranges.append(range(0))
-            continue
-        base = first_row[chunk.doc_id]
-        low = bisect.bisect_left(starts[chunk.doc_id], chunk.start)
-        high = bisect.bisect_right(ends[chunk.doc_id], chunk.end)
-        ranges.append(range(base + low, base + max(low, high)))
-    return tuple(ranges)
+    document_count = len(chunks.document_texts.doc_ids)
+    sentence_documents = sentences.doc_rows.astype(np.int64)
+    first_rows, first_positions = np.unique(sentence_documents, return_index=True)
+    rank = np.full(document_count, -1, dtype=np.int64)
+    rank[first_rows[np.argsort(first_positions)]] = np.arange(len(first_rows))
+    shift = np.int64(32)
+    sentence_ranks = rank[sentence_documents] << shift
+    starts = sentence_ranks | sentences.starts.astype(np.int64)
+    ends = sentence_ranks | sentences.ends.astype(np.int64)
+    if np.any(np.diff(starts) < 0) or np.any(np.diff(ends) < 0):
+        raise ValueError("sentences are not grouped by document and sorted by offsets")
+    chunk_ranks = rank[chunks.doc_rows.astype(np.int64)]
+    low = np.searchsorted(starts, (chunk_ranks << shift) | chunks.starts.astype(np.int64), side="left")
+    high = np.searchsorted(ends, (chunk_ranks << shift) | chunks.ends.astype(np.int64), side="right")
+    without = chunk_ranks < 0
+    low[without] = 0
+    high = np.where(without, 0, np.maximum(low, high))
+    return low.astype(np.int64), high.astype(np.int64)
 
 
 class Index:
-    """A verified index version in memory: records, vectors, FAISS and BM25 (see ``load_index``).
+    r"""A verified index version in memory: records, vectors, FAISS and BM25 (see ``load_index``).
 
     Row ``i`` of ``chunk_vectors``, of the FAISS index and of the BM25 index is ``chunks[i]``.
+    ``chunks`` and ``sentences`` are column tables (``index.tables``) that build a record on
+    access; the vectors are ``VectorFile``\ s, read from the version's files row by row (a
+    ``ShardedIndex`` holds its merged vectors as read-only arrays instead).
     Read-only after construction, so concurrent searches from threads are safe.
     """
 
@@ -59,10 +67,10 @@ class Index:
         version_dir: Path,
         manifest: Manifest,
         documents: Mapping[str, Document],
-        chunks: tuple[Chunk, ...],
-        sentences: tuple[Sentence, ...],
-        chunk_vectors: Vectors,
-        sentence_vectors: Vectors,
+        chunks: ChunkTable,
+        sentences: SentenceTable,
+        chunk_vectors: VectorFile | Vectors,
+        sentence_vectors: VectorFile | Vectors,
         dense: faiss.Index,
         sparse: bm25s.BM25,
     ) -> None:
@@ -72,17 +80,19 @@ class Index:
         self.documents: Mapping[str, Document] = MappingProxyType(dict(documents))
         self.chunks = chunks
         self.sentences = sentences
-        self.chunk_vectors = chunk_vectors
-        self.sentence_vectors = sentence_vectors
+        self.chunk_vectors: VectorFile | Vectors = chunk_vectors
+        self.sentence_vectors: VectorFile | Vectors = sentence_vectors
         self._dense = dense
         self._sparse = sparse
-        self._sentence_ranges = _sentence_ranges(chunks, sentences)
-        rows_by_document: dict[str, list[int]] = {}
-        for row, chunk in enumerate(chunks):
-            rows_by_document.setdefault(chunk.doc_id, []).append(row)
-        self._rows_by_document = {
-            doc_id: np.asarray(rows, dtype=np.int64) for doc_id, rows in rows_by_document.items()
-        }
+        self._sentence_starts, self._sentence_ends = _sentence_bounds(chunks, sentences)
+        # Chunk rows grouped by document row: document d's rows are
+        # _rows_by_document[_document_offsets[d] : _document_offsets[d + 1]].
+        document_rows = chunks.doc_rows.astype(np.int64)
+        self._rows_by_document: RowIds = np.argsort(document_rows, kind="stable").astype(np.int64)
+        self._document_offsets: RowIds = np.searchsorted(
+            document_rows[self._rows_by_document], np.arange(len(chunks.document_texts.doc_ids) + 1), side="left"
+        ).astype(np.int64)
+        self._document_row_of = chunks.document_texts.row_of
 
     @property
     def index_version(self) -> str:
@@ -121,12 +131,18 @@ class Index:
 
     def rows_for_documents(self, doc_ids: Iterable[str]) -> RowIds:
         """Sorted int64 chunk rows of the given documents; unknown ids match nothing."""
-        parts = [self._rows_by_document[doc_id] for doc_id in set(doc_ids)
-                 if doc_id in self._rows_by_document]
+        parts = [self._rows_by_document[self._document_offsets[row] : self._document_offsets[row + 1]]
+                 for row in {self._document_row_of[doc_id] for doc_id in doc_ids
+                             if doc_id in self._document_row_of}]
         if not parts:
             return np.zeros(0, dtype=np.int64)
         return np.sort(np.concatenate(parts))
 
     def sentence_rows(self, chunk_row: int) -> range:
         """Rows of ``sentences`` that lie inside chunk ``chunk_row``, in text order."""
-        return self._sentence_ranges[chunk_row]
+        return range(int(self._sentence_starts[chunk_row]), int(self._sentence_ends[chunk_row]))
+
+    def chunk_counts(self) -> dict[str, int]:
+        """Number of chunks of every document of the index (0 for one without chunks)."""
+        counts = np.diff(self._document_offsets)
+        return {doc_id: int(counts[row]) for doc_id, row in self._document_row_of.items()}

@@ -37,6 +37,7 @@ from index.shard_manifest import (
 )
 from index.shards import ShardQuery, ShardResult, ShardSearcher, merge_hits
 from index.sparse import lucene_idf
+from index.tables import ChunkTable, DocumentTexts, SentenceTable
 
 DEFAULT_SEARCH_THREADS = 4
 """Upper bound of threads searching shards in parallel for one index (queries share them)."""
@@ -71,6 +72,13 @@ class ThreadPoolTransport:
         return [future.result() for future in futures]
 
 
+def _sentence_keys(index: Index) -> list[tuple[str, int, int]]:
+    """``(doc_id, start, end)`` of every sentence of ``index``, in row order, without building them."""
+    sentences = index.sentences
+    return [(sentences.doc_id(row), int(start), int(end))
+            for row, (start, end) in enumerate(zip(sentences.starts, sentences.ends, strict=True))]
+
+
 class ShardedIndex(Index):
     """A verified sharded version in memory: merged records plus one searcher per shard.
 
@@ -84,34 +92,40 @@ class ShardedIndex(Index):
                  shards_manifest: ShardsManifest, shards: Sequence[Index],
                  transport: ShardTransport | None = None) -> None:
         numbers = [entry.shard for entry in shards_manifest.shards]
-        chunk_keys = [[(chunk.doc_id, chunk.ordinal) for chunk in shard.chunks] for shard in shards]
+        chunk_keys = [[(shard.chunks.doc_id(row), int(ordinal)) for row, ordinal in enumerate(shard.chunks.ordinals)]
+                      for shard in shards]
         merged = list(heapq.merge(*[[(key, number, row) for row, key in enumerate(keys)]
                                     for number, keys in zip(numbers, chunk_keys, strict=True)]))
         self.chunk_shards = np.asarray([number for _, number, _ in merged], dtype=np.int64)
         self.chunk_local_rows = np.asarray([row for _, _, row in merged], dtype=np.int64)
         position = {number: place for place, number in enumerate(numbers)}
-        chunks = tuple(shards[position[number]].chunks[row] for _, number, row in merged)
-        sentence_order = list(heapq.merge(*[
-            [((sentence.doc_id, sentence.start, sentence.end), place, row)
-             for row, sentence in enumerate(shard.sentences)]
-            for place, shard in enumerate(shards)]))
-        sentences = tuple(shards[place].sentences[row] for _, place, row in sentence_order)
+        documents = {doc_id: document for shard in shards for doc_id, document in shard.documents.items()}
+        texts = DocumentTexts(sorted(documents), [documents[doc_id].text for doc_id in sorted(documents)])
+        chunks = ChunkTable.from_chunks(
+            [shards[position[number]].chunks[row] for _, number, row in merged], texts)
+        sentence_order = list(heapq.merge(*[[(key, place, row) for row, key in enumerate(_sentence_keys(shard))]
+                                            for place, shard in enumerate(shards)]))
+        sentences = SentenceTable(
+            documents=texts,
+            doc_rows=[texts.row_of[doc_id] for (doc_id, _, _), _, _ in sentence_order],
+            starts=[start for (_, start, _), _, _ in sentence_order],
+            ends=[end for (_, _, end), _, _ in sentence_order])
         dimension = manifest.dimension
         chunk_vectors = np.empty((len(chunks), dimension), dtype=np.float32)
         sentence_vectors = np.empty((len(sentences), dimension), dtype=np.float32)
         sentence_places = np.asarray([place for _, place, _ in sentence_order], dtype=np.int64)
         for place, shard in enumerate(shards):
             # Boolean masks keep ascending global rows, which is each shard's own row order.
-            chunk_vectors[self.chunk_shards == numbers[place]] = shard.chunk_vectors
-            sentence_vectors[sentence_places == place] = shard.sentence_vectors
+            chunk_vectors[self.chunk_shards == numbers[place]] = shard.chunk_vectors[:]
+            sentence_vectors[sentence_places == place] = shard.sentence_vectors[:]
         chunk_vectors.flags.writeable = False
         sentence_vectors.flags.writeable = False
         for shard in shards:
             # The shard indexes are private to this one and their searchers never read sentence
             # vectors: keep only the merged copy (sentences are most of an index's vectors).
-            # A fresh empty array, not a slice: a view would keep the whole buffer alive.
+            # A fresh empty array, not a slice: a view would keep the whole buffer alive (and
+            # dropping the shard's ``VectorFile`` closes its file).
             shard.sentence_vectors = np.zeros((0, dimension), dtype=np.float32)
-        documents = {doc_id: document for shard in shards for doc_id, document in shard.documents.items()}
         # The dense and sparse structures live in the shards; every method reading them is overridden.
         super().__init__(root=root, version_dir=version_dir, manifest=manifest, documents=documents,
                          chunks=chunks, sentences=sentences, chunk_vectors=chunk_vectors,

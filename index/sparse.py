@@ -8,6 +8,7 @@ order, which follows Python's per-process string hashing, so the same texts give
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -71,22 +72,34 @@ def save_sparse(retriever: bm25s.BM25, folder: Path) -> None:
 
 
 def load_sparse(folder: Path) -> bm25s.BM25:
-    """Load a saved BM25 index fully into memory (not mapped: the folder may be deleted later).
+    """Load a saved BM25 index with its score arrays memory-mapped read-only.
 
-    The arrays are checked for the invariants a query relies on (``check_sparse``), so damage
-    that passed the checksums (a writer bug, a re-signed folder) is refused here with
-    ``ValueError`` instead of failing later, at query time.
+    A query reads only its terms' columns, so the arrays stay out of resident memory except for
+    the pages queries touch (version folders are never modified, and a mapping outlives the
+    removal of its file). The arrays are checked for the invariants a query relies on
+    (``check_sparse``), so damage that passed the checksums (a writer bug, a re-signed folder) is
+    refused here with ``ValueError`` instead of failing later, at query time; the pages that check
+    read are then dropped from this process again.
     """
     retriever = bm25s.BM25.load(
         str(folder),
-        mmap=False,
+        mmap=True,
         load_corpus=False,
         allow_pickle=False,
         show_progress=False,
         override_params={"backend": "numpy"},
     )
     check_sparse(retriever)
+    for name in ("data", "indices", "indptr"):
+        release_pages(retriever.scores[name])
     return retriever
+
+
+def release_pages(array: object) -> None:
+    """Drop the resident pages of a read-only memory-mapped array (they are read again on use)."""
+    mapping = getattr(array, "_mmap", None)
+    if isinstance(mapping, mmap.mmap):
+        mapping.madvise(mmap.MADV_DONTNEED)
 
 
 _FLOAT_DTYPES = frozenset({"float32", "float64"})

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import gc
 import time
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -64,7 +63,7 @@ class QueryEngine:
             lambda row: frozenset(content_terms(sentences[row].text)))
         # One checker per loaded version: a reload builds a new engine, and with it a new checker.
         self.checker = Checker(index, embedder.encode)
-        chunk_counts = Counter(chunk.doc_id for chunk in index.chunks)
+        chunk_counts = index.chunk_counts()
         self._document_infos = tuple(
             DocumentInfo(doc_id=document.doc_id, title=document.title, source=document.source,
                          chunk_count=chunk_counts[document.doc_id])
@@ -170,7 +169,7 @@ class QueryEngine:
         rows = [row for scored in passages[:limit] for row in self.index.sentence_rows(scored.row)]
         vectors = self.index.sentence_vectors[rows]
         similarities = vectors @ vectors.T
-        doc_ids = np.asarray([self.index.sentences[row].doc_id for row in rows])
+        doc_ids = np.asarray([self.index.sentences.doc_id(row) for row in rows])
         other = doc_ids[:, None] != doc_ids[None, :]
         closest = -np.sort(-np.where(other, similarities, np.nan), axis=1)[:, :AGREEMENT_NEIGHBOURS]
         counts = np.sum(~np.isnan(closest), axis=1)

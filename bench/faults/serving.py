@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from bench.common.corpus import edit_corpus, questions_from, write_corpus
 from bench.common.load import BackgroundLoad, Outcome, QueryLoad, status_counts
 from bench.common.process import log
@@ -62,9 +64,9 @@ def content_of(index_dir: Path) -> IndexContent:
     """The content of the current version, as ``publish`` takes it (publishing it again is a no-op)."""
     index = load_index(index_dir)
     manifest = index.manifest
-    return IndexContent(documents=tuple(index.documents.values()), chunks=index.chunks,
-                        sentences=index.sentences, chunk_vectors=index.chunk_vectors,
-                        sentence_vectors=index.sentence_vectors, model_id=manifest.model_id,
+    return IndexContent(documents=tuple(index.documents.values()), chunks=tuple(index.chunks),
+                        sentences=tuple(index.sentences), chunk_vectors=np.asarray(index.chunk_vectors),
+                        sentence_vectors=np.asarray(index.sentence_vectors), model_id=manifest.model_id,
                         dimension=manifest.dimension, precision=manifest.precision, chunking=manifest.chunking)
 
 

@@ -15,8 +15,9 @@ from bench.common.process import cores_obtained, log
 from bench.common.results import write_json
 
 SUITES = ("query", "ingest", "precision", "index", "scale")
-# Run only when named: they need the optional Ray extra.
-EXTRA_SUITES = ("ray-ingest", "ray-serve", "shards")
+# Run only when named: ray-ingest, ray-serve and shards need the optional Ray extra; scale-e2e
+# builds a 1M-chunk index (hours on 2 cores).
+EXTRA_SUITES = ("ray-ingest", "ray-serve", "shards", "scale-e2e")
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -79,6 +80,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "no sharded index (default: %(default)s)")
     parser.add_argument("--serve-rounds", type=int, default=3,
                         help="ray-serve: rounds of the gold questions sent to each server (default: %(default)s)")
+    parser.add_argument("--chunks", type=lambda text: _sizes(text)[0], default=1_000_000,
+                        help="scale-e2e: chunks of the generated index, e.g. 100k or 1m (default: 1m)")
+    parser.add_argument("--e2e-queries", type=int, default=300,
+                        help="scale-e2e: sequential hybrid /query requests timed (default: %(default)s)")
+    parser.add_argument("--workdir", type=Path, default=None,
+                        help="scale-e2e: folder for the corpus and index (default: the system temp folder)")
+    parser.add_argument("--keep", action="store_true",
+                        help="scale-e2e: keep the generated corpus and index (the result names the folder)")
     parser.add_argument("--shard-counts", type=_sizes, default=(2, 4),
                         help="shard counts the 'shards' suite compares with the unsharded index "
                              "(default: 2,4)")
@@ -199,6 +208,13 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
 
         result = measure_full_index(args.corpus, target_chunks=args.index_chunks)
         return result, full_index_table(result)
+    if name == "scale-e2e":
+        from bench.perf.scale_e2e import ScaleEndToEndConfig, run_scale_end_to_end, scale_end_to_end_table
+
+        result = run_scale_end_to_end(ScaleEndToEndConfig(
+            seed_corpus=args.corpus, chunks=args.chunks, queries=args.e2e_queries, workdir=args.workdir,
+            keep=args.keep))
+        return result, scale_end_to_end_table(result)
     from bench.perf.scale import run_scale, scale_tables
     from bench.perf.scale_config import ScaleConfig
 
@@ -206,9 +222,11 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
                          timing_seconds=args.timing_seconds, bm25_budget_seconds=args.bm25_budget)
     seed_vectors = None
     if (args.index / "CURRENT").exists():
+        import numpy as np
+
         from index.load import load_index
 
-        seed_vectors = load_index(args.index).sentence_vectors
+        seed_vectors = np.asarray(load_index(args.index).sentence_vectors)
     partial_path = args.out / "scale.json"
 
     def checkpoint(partial: dict[str, Any]) -> None:
