@@ -11,9 +11,10 @@ import fcntl
 import os
 import secrets
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 import bm25s
 import numpy as np
@@ -56,6 +57,8 @@ from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, IndexContent
 from index.sparse import BM25_PARAMS, build_sparse
 from index.sparse import save_sparse as write_sparse
 from ingest.records import Chunk, Sentence
+
+T = TypeVar("T")
 
 LOCK_NAME = ".publish.lock"
 DEFAULT_KEEP = 2
@@ -158,11 +161,11 @@ def _publish_lock(root: Path) -> Iterator[None]:
         os.close(descriptor)
 
 
-def _install(versions: Path, staging: Path, manifest: Manifest) -> None:
+def _install(versions: Path, staging: Path, version: str, is_intact: Callable[[Path], bool]) -> None:
     """Move a complete staging folder to its version name (or reuse an identical existing one)."""
-    final = versions / manifest.index_version
+    final = versions / version
     if final.exists():
-        if version_is_intact(final, manifest, versions.parent):
+        if is_intact(final):
             shutil.rmtree(staging)
             # Counts as the newest version again when old versions are collected.
             os.utime(final)
@@ -173,16 +176,15 @@ def _install(versions: Path, staging: Path, manifest: Manifest) -> None:
     fsync_dir(versions)
 
 
-def publish(root: Path, content: IndexContent, *, keep: int = DEFAULT_KEEP,
-            sparse: bm25s.BM25 | None = None) -> Manifest:
-    """Write ``content`` as a new version of the index folder ``root`` and make it current.
+def publish_staged(root: Path, content: IndexContent, *, keep: int, kind: str,
+                   stage: Callable[[Path], tuple[str, Callable[[Path], bool], T]]) -> T:
+    """Write one new version of ``root`` through ``stage`` and make it current, atomically.
 
-    The version name is a sha256 of the content, so the same content gives a byte-identical
-    folder, and publishing the content that is already current changes nothing. Afterwards only
-    the newest ``keep`` versions (and the current one) remain. Raises ``PublishError`` when the
-    content is empty or the disk fails (``ENOSPC``, ``EIO``, fsync); the previous version then
-    stays current. Raises ``ValueError`` when ``content`` breaks its own invariants. ``sparse``,
-    when given, is written instead of a BM25 index built from the chunks (``index.shard_publish``).
+    ``stage(staging)`` writes the whole version into the empty folder ``staging`` and returns its
+    version name, a check that an existing folder of that name holds the same version intact, and
+    what to return. Under the folder's lock: leftovers are cleaned, the staging folder is renamed
+    to its version name (or an identical intact one reused), ``CURRENT`` is swapped, and only the
+    newest ``keep`` versions remain. ``kind`` names the version in errors ("index version").
     """
     if not content.chunks:
         raise PublishError(
@@ -198,20 +200,39 @@ def publish(root: Path, content: IndexContent, *, keep: int = DEFAULT_KEEP,
             staging = versions / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
             staging.mkdir()
             try:
-                manifest = _write_version(staging, content, sparse)
-                _install(versions, staging, manifest)
+                version, is_intact, result = stage(staging)
+                _install(versions, staging, version, is_intact)
             finally:
                 if staging.exists():
                     shutil.rmtree(staging, ignore_errors=True)
-            if _current_or_none(root) != manifest.index_version:
-                replace_atomically(root / CURRENT_NAME, f"{manifest.index_version}\n".encode())
+            if _current_or_none(root) != version:
+                replace_atomically(root / CURRENT_NAME, f"{version}\n".encode())
             clean_leftovers(root, keep=keep)
     except OSError as error:
         raise PublishError(
-            f"cannot publish a new index version to {root}: {error}. The previous version is "
+            f"cannot publish a new {kind} to {root}: {error}. The previous version is "
             f"still current; free disk space or fix the folder's permissions and {fix_hint(root)}"
         ) from error
-    return manifest
+    return result
+
+
+def publish(root: Path, content: IndexContent, *, keep: int = DEFAULT_KEEP,
+            sparse: bm25s.BM25 | None = None) -> Manifest:
+    """Write ``content`` as a new version of the index folder ``root`` and make it current.
+
+    The version name is a sha256 of the content, so the same content gives a byte-identical
+    folder, and publishing the content that is already current changes nothing. Afterwards only
+    the newest ``keep`` versions (and the current one) remain. Raises ``PublishError`` when the
+    content is empty or the disk fails (``ENOSPC``, ``EIO``, fsync); the previous version then
+    stays current. Raises ``ValueError`` when ``content`` breaks its own invariants. ``sparse``,
+    when given, is written instead of a BM25 index built from the chunks (``index.shard_publish``).
+    """
+    def stage(staging: Path) -> tuple[str, Callable[[Path], bool], Manifest]:
+        manifest = _write_version(staging, content, sparse)
+        return (manifest.index_version,
+                lambda final: version_is_intact(final, manifest, root), manifest)
+
+    return publish_staged(root, content, keep=keep, kind="index version", stage=stage)
 
 
 # --------------------------------------------------------------------------------- housekeeping

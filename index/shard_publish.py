@@ -9,25 +9,14 @@ temp file + rename of ``CURRENT`` as an unsharded publish. A failure anywhere pu
 from __future__ import annotations
 
 import dataclasses
-import os
-import secrets
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 
-from index.errors import PublishError
-from index.fsutil import fsync_dir, fsync_tree, remove_tree, replace_atomically, sha256_file, write_bytes
-from index.layout import CURRENT_NAME, SHARDS_MANIFEST_NAME, STAGING_PREFIX, VERSIONS_NAME, fix_hint
+from index.fsutil import fsync_tree, sha256_file, write_bytes
+from index.layout import SHARDS_MANIFEST_NAME, VERSIONS_NAME
 from index.load import read_manifest
 from index.manifest import MANIFEST_NAME
-from index.publish import (
-    DEFAULT_KEEP,
-    LOCK_NAME,
-    _check_content,
-    _current_or_none,
-    _publish_lock,
-    clean_leftovers,
-    publish,
-)
+from index.publish import DEFAULT_KEEP, LOCK_NAME, publish, publish_staged
 from index.records import IndexContent, Manifest
 from index.shard_manifest import (
     SHARDS_FORMAT_VERSION,
@@ -83,19 +72,6 @@ def _is_intact(folder: Path, shards: ShardsManifest) -> bool:
     return True
 
 
-def _install(versions: Path, staging: Path, shards: ShardsManifest) -> None:
-    """Rename the staging folder to its version name, or reuse an identical intact one."""
-    final = versions / shards.index_version
-    if final.exists():
-        if _is_intact(final, shards):
-            shutil.rmtree(staging)
-            os.utime(final)
-            return
-        remove_tree(final)
-    os.rename(staging, final)
-    fsync_dir(versions)
-
-
 def publish_sharded(root: Path, content: IndexContent, shard_count: int, *,
                     keep: int = DEFAULT_KEEP) -> Manifest:
     """Write ``content`` as ``shard_count`` shards, one new version of ``root``, and make it current.
@@ -104,31 +80,8 @@ def publish_sharded(root: Path, content: IndexContent, shard_count: int, *,
     (``index.shard_manifest.combined_manifest``) whose ``index_version`` is the sharded version.
     Raises what ``index.publish.publish`` raises; on any failure the previous version stays current.
     """
-    if not content.chunks:
-        raise PublishError(
-            f"nothing to publish to {root}: the corpus produced no chunks; add readable "
-            ".txt/.md/.html files and re-run `grounded ingest`"
-        )
-    _check_content(content)
-    versions = root / VERSIONS_NAME
-    try:
-        versions.mkdir(parents=True, exist_ok=True)
-        with _publish_lock(root):
-            clean_leftovers(root, keep=keep)
-            staging = versions / f"{STAGING_PREFIX}{secrets.token_hex(8)}"
-            staging.mkdir()
-            try:
-                shards, manifest = _publish_shards(staging, content, shard_count)
-                _install(versions, staging, shards)
-            finally:
-                if staging.exists():
-                    shutil.rmtree(staging, ignore_errors=True)
-            if _current_or_none(root) != shards.index_version:
-                replace_atomically(root / CURRENT_NAME, f"{shards.index_version}\n".encode())
-            clean_leftovers(root, keep=keep)
-    except OSError as error:
-        raise PublishError(
-            f"cannot publish a new sharded index version to {root}: {error}. The previous version "
-            f"is still current; free disk space or fix the folder's permissions and {fix_hint(root)}"
-        ) from error
-    return manifest
+    def stage(staging: Path) -> tuple[str, Callable[[Path], bool], Manifest]:
+        shards, manifest = _publish_shards(staging, content, shard_count)
+        return shards.index_version, lambda final: _is_intact(final, shards), manifest
+
+    return publish_staged(root, content, keep=keep, kind="sharded index version", stage=stage)

@@ -257,10 +257,14 @@ def edit_corpus(folder: Path, seed: int, fraction: float = 0.03) -> CorpusEdit:
                       deleted=tuple(path.name for path in deleted))
 
 
-def questions_from(corpus: Path, count: int, seed: int) -> list[str]:
-    """``count`` questions made of 4 to 8 consecutive words of the corpus's sentences (seeded)."""
+def questions_from(corpus: Path, count: int, seed: int, *, files: int | None = None) -> list[str]:
+    """``count`` questions made of 4 to 8 consecutive words of the corpus's sentences (seeded);
+    from a seeded sample of ``files`` articles when given (a large corpus is not read whole)."""
     rng = random.Random(seed)  # noqa: S311 -- seeded test data, not secrets
-    sentences = [sentence for path in sorted(corpus.glob("*.txt"))
+    paths = sorted(corpus.glob("*.txt"))
+    if files is not None:
+        paths = rng.sample(paths, min(len(paths), max(1, files)))
+    sentences = [sentence for path in paths
                  for sentence in path.read_text(encoding="utf-8").replace("\n", " ").split(". ")
                  if len(sentence.split()) >= 6]
     if not sentences:

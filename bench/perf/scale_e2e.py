@@ -11,7 +11,6 @@ of a real index), which the results label as such.
 from __future__ import annotations
 
 import json
-import random
 import resource
 import shutil
 import subprocess
@@ -23,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from bench.common.corpus import BigramNews, write_corpus
+from bench.common.corpus import BigramNews, questions_from, write_corpus
 from bench.common.process import log
 from bench.common.results import format_table
 from bench.common.server import Server
@@ -62,23 +61,6 @@ def _memory_breakdown(pid: int) -> dict[str, int]:
         if name in fields:
             values[fields[name]] = int(line.split()[1]) * 1024
     return values
-
-
-def _questions(corpus: Path, count: int, seed: int) -> list[str]:
-    """``count`` questions of 4 to 8 consecutive words from sentences of a sample of the articles."""
-    rng = random.Random(seed)  # noqa: S311 -- seeded test data, not secrets
-    paths = sorted(corpus.glob("*.txt"))
-    sample = rng.sample(paths, min(len(paths), max(1, count // 2)))
-    sentences = [sentence for path in sample
-                 for sentence in path.read_text(encoding="utf-8").replace("\n", " ").split(". ")
-                 if len(sentence.split()) >= 6]
-    questions = []
-    for _ in range(count):
-        words = rng.choice(sentences).split()
-        length = rng.randint(4, min(8, len(words)))
-        start = rng.randrange(len(words) - length + 1)
-        questions.append(" ".join(words[start : start + length]).rstrip(".,") + "?")
-    return questions
 
 
 def _ingest(corpus: Path, index_dir: Path) -> float:
@@ -125,7 +107,8 @@ def run_scale_end_to_end(config: ScaleEndToEndConfig) -> dict[str, Any]:
         disk = {path.name: path.stat().st_size for path in version.rglob("*") if path.is_file()}
         chunks = int(manifest["chunk_count"])
         log(f"scale-e2e: ingested {chunks} chunks in {ingest_seconds:.0f} s; serving")
-        questions = _questions(corpus, config.queries + config.warmup, config.seed)
+        total = config.queries + config.warmup
+        questions = questions_from(corpus, total, config.seed, files=total // 2)
         with Server(index_dir, cache_size=0, threads=1, ready_timeout=900.0) as server:
             ready = server.ready_report()
             memory_ready = _memory_breakdown(server.process.pid)
