@@ -32,6 +32,10 @@ class AnswerConfig:
     min_words: int = 5
     type_weight: float = 0.15
     agreement_weight: float = 0.3
+    topic_discount: float = 0.0
+    """How much a question term counts less, when ranking sentences, for being common in the
+    candidate's own document: its weight is multiplied by ``1 - topic_discount * share`` where
+    ``share`` is the fraction of that document's candidate sentences holding the term."""
     type_margin: float | None = None
     """Abstain when the question asks for a quantity, date or name and no eligible sentence whose
     ``relevance`` is within this margin of the best one holds one (None: never for this reason).
@@ -86,12 +90,29 @@ def relevance(candidate: CandidateSentence, question_terms: Mapping[str, float],
     return candidate.similarity + config.lexical_weight * term_coverage(question_terms, candidate.terms)
 
 
+def topic_shares(question_terms: Mapping[str, float],
+                 candidates: Sequence[CandidateSentence]) -> dict[str, dict[str, float]]:
+    """For each document, the share of its candidate sentences that hold each question term."""
+    by_document: dict[str, list[frozenset[str]]] = {}
+    for candidate in candidates:
+        by_document.setdefault(candidate.sentence.doc_id, []).append(candidate.terms)
+    return {doc_id: {term: sum(term in terms for terms in term_sets) / len(term_sets) for term in question_terms}
+            for doc_id, term_sets in by_document.items()}
+
+
 def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, float],
-                   config: AnswerConfig, answer_type: AnswerType | None = None, question: str = "") -> float:
+                   config: AnswerConfig, answer_type: AnswerType | None = None, question: str = "",
+                   shares: Mapping[str, Mapping[str, float]] | None = None) -> float:
     """``relevance``, plus (when the question asks for a quantity, date or name) a bonus for holding
     one, plus its agreement with sentences of other retrieved documents (weights from ``config``).
     The bonuses rank candidates against each other; they are no evidence that the corpus answers."""
     score = relevance(candidate, question_terms, config)
+    if shares is not None and config.topic_discount:
+        share = shares[candidate.sentence.doc_id]
+        total = sum(question_terms.values())
+        if total > 0:
+            score -= config.lexical_weight * config.topic_discount * sum(
+                weight * share[term] for term, weight in question_terms.items() if term in candidate.terms) / total
     if answer_type is not None and config.type_weight and has_answer_type(candidate.sentence.text, answer_type,
                                                                           question):
         score += config.type_weight
@@ -119,8 +140,9 @@ def select_answer(question_terms: Mapping[str, float], candidates: Sequence[Cand
             "no retrieved sentence mentions " + ", ".join(sorted(required_numbers))
             + ", which the question asks about"))
     answer_type = question_answer_type(question)
+    shares = topic_shares(question_terms, candidates) if config.topic_discount else None
     scored = sorted(
-        ((sentence_score(c, question_terms, config, answer_type, question), c) for c in eligible),
+        ((sentence_score(c, question_terms, config, answer_type, question, shares), c) for c in eligible),
         key=lambda item: (-item[0], item[1].passage_rank, item[1].sentence.doc_id, item[1].sentence.start),
     )
     if not scored:

@@ -125,7 +125,7 @@ def _mean(values: Sequence[float]) -> float:
 
 _RETRIEVAL_KNOBS = ("mode", "fusion", "alpha", "peak_weight", "max_per_document", "rescore", "sentence_weight")
 _ANSWER_KNOBS = ("type_weight", "agreement_weight", "lexical_weight", "min_score", "max_sentences", "keep_ratio",
-                 "type_margin")
+                 "type_margin", "topic_discount")
 GRID: dict[str, tuple[Any, ...]] = {
     **{name: (getattr(RetrievalConfig(), name),) for name in _RETRIEVAL_KNOBS},
     **{name: (getattr(AnswerConfig(), name),) for name in _ANSWER_KNOBS},
