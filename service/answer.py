@@ -32,10 +32,13 @@ class AnswerConfig:
     min_words: int = 5
     type_weight: float = 0.15
     agreement_weight: float = 0.3
-    topic_discount: float = 0.0
-    """How much a question term counts less, when ranking sentences, for being common in the
-    candidate's own document: its weight is multiplied by ``1 - topic_discount * share`` where
-    ``share`` is the fraction of that document's candidate sentences holding the term."""
+    topic_discount: float = 1.0
+    """When ranking sentences, a question term counts less in a sentence for being common in that
+    sentence's document: its weight is multiplied by ``1 - topic_discount * share``, ``share`` being
+    the fraction of the document's candidate sentences that hold it. A sentence that only repeats
+    what the whole article is about (the names in a news lede) loses to one holding the question's
+    specific words ("worked together", "audience"). 1.0 was chosen on the tune split
+    (docs/evaluation.md, "Topic discount"); 0 turns it off. Abstention is decided without it."""
     type_margin: float | None = None
     """Abstain when the question asks for a quantity, date or name and no eligible sentence whose
     ``relevance`` is within this margin of the best one holds one (None: never for this reason).
@@ -92,27 +95,38 @@ def relevance(candidate: CandidateSentence, question_terms: Mapping[str, float],
 
 def topic_shares(question_terms: Mapping[str, float],
                  candidates: Sequence[CandidateSentence]) -> dict[str, dict[str, float]]:
-    """For each document, the share of its candidate sentences that hold each question term."""
-    by_document: dict[str, list[frozenset[str]]] = {}
+    """For each document, the share of its candidate sentences (each counted once, however many
+    retrieved passages hold it) that contain each question term."""
+    by_document: dict[str, dict[int, frozenset[str]]] = {}
     for candidate in candidates:
-        by_document.setdefault(candidate.sentence.doc_id, []).append(candidate.terms)
-    return {doc_id: {term: sum(term in terms for terms in term_sets) / len(term_sets) for term in question_terms}
-            for doc_id, term_sets in by_document.items()}
+        by_document.setdefault(candidate.sentence.doc_id, {})[candidate.sentence.start] = candidate.terms
+    return {doc_id: {term: sum(term in terms for terms in sentences.values()) / len(sentences)
+                     for term in question_terms}
+            for doc_id, sentences in by_document.items()}
+
+
+def topical_coverage(question_terms: Mapping[str, float], terms: frozenset[str],
+                     shares: Mapping[str, float]) -> float:
+    """The part of ``term_coverage`` owed to terms the sentence's document repeats: each held term's
+    weight times its share of the document's candidate sentences, over the question's total weight."""
+    total = sum(question_terms.values())
+    if total <= 0:
+        return 0.0
+    return sum(weight * shares[term] for term, weight in question_terms.items() if term in terms) / total
 
 
 def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, float],
-                   config: AnswerConfig, answer_type: AnswerType | None = None, question: str = "",
+                   config: AnswerConfig, answer_type: AnswerType | None = None, question: str = "", *,
                    shares: Mapping[str, Mapping[str, float]] | None = None) -> float:
-    """``relevance``, plus (when the question asks for a quantity, date or name) a bonus for holding
-    one, plus its agreement with sentences of other retrieved documents (weights from ``config``).
-    The bonuses rank candidates against each other; they are no evidence that the corpus answers."""
+    """``relevance``, less the ``topic_discount`` of question terms the sentence's document repeats
+    (``shares``: ``topic_shares`` of the candidates), plus (when the question asks for a quantity,
+    date or name) a bonus for holding one, plus its agreement with sentences of other retrieved
+    documents (weights from ``config``). These adjustments rank candidates against each other; they
+    are no evidence that the corpus answers."""
     score = relevance(candidate, question_terms, config)
     if shares is not None and config.topic_discount:
-        share = shares[candidate.sentence.doc_id]
-        total = sum(question_terms.values())
-        if total > 0:
-            score -= config.lexical_weight * config.topic_discount * sum(
-                weight * share[term] for term, weight in question_terms.items() if term in candidate.terms) / total
+        score -= config.lexical_weight * config.topic_discount * topical_coverage(
+            question_terms, candidate.terms, shares[candidate.sentence.doc_id])
     if answer_type is not None and config.type_weight and has_answer_type(candidate.sentence.text, answer_type,
                                                                           question):
         score += config.type_weight
@@ -142,7 +156,7 @@ def select_answer(question_terms: Mapping[str, float], candidates: Sequence[Cand
     answer_type = question_answer_type(question)
     shares = topic_shares(question_terms, candidates) if config.topic_discount else None
     scored = sorted(
-        ((sentence_score(c, question_terms, config, answer_type, question, shares), c) for c in eligible),
+        ((sentence_score(c, question_terms, config, answer_type, question, shares=shares), c) for c in eligible),
         key=lambda item: (-item[0], item[1].passage_rank, item[1].sentence.doc_id, item[1].sentence.start),
     )
     if not scored:

@@ -9,7 +9,7 @@ import pytest
 from index.analysis import content_terms, name_initials
 from ingest.analysis import normalize_initialisms
 from ingest.records import Sentence
-from service.answer import AnswerConfig, CandidateSentence, is_answer_like, numbers_in, select_answer
+from service.answer import AnswerConfig, CandidateSentence, is_answer_like, numbers_in, select_answer, topic_shares
 
 TEXT = ("Norway mediated the talks between the two sides. What happens next? "
         "The talks were held in Mexico City in August. Sanctions and Economic Leverage")
@@ -154,3 +154,29 @@ def test_the_type_rule_leaves_questions_without_an_answer_type_alone() -> None:
     decision = select_answer({}, [vague], AnswerConfig(min_score=0.35, type_margin=0.3),
                              question="What did Maduro do as a show of good faith?")
     assert decision.answer is not None
+
+
+def test_a_sentence_repeating_the_articles_topic_loses_to_one_with_the_questions_specific_words() -> None:
+    question = "Where did Robson and Mourinho work together?"
+    terms = {"robson": 6.0, "mourinho": 5.0, "work": 2.0, "togeth": 4.0}
+    lede = loose("Robson has offered Chelsea boss Mourinho some advice on coping under pressure.", 0.62, 1, 0)
+    topical = [loose(f"Robson said Mourinho would cope with game {number}.", 0.3, 1, 100 * number)
+               for number in range(1, 4)]
+    answer = loose("The pair worked together at Barcelona and Porto for four years.", 0.63, 1, 500)
+    candidates = [lede, *topical, answer]
+    plain = select_answer(terms, candidates, AnswerConfig(max_sentences=1, min_score=0.3, topic_discount=0.0),
+                          question=question)
+    discounted = select_answer(terms, candidates, AnswerConfig(max_sentences=1, min_score=0.3, topic_discount=1.0),
+                               question=question)
+    assert plain.answer is not None and plain.answer.citations[0].text == lede.sentence.text
+    assert discounted.answer is not None and discounted.answer.citations[0].text == answer.sentence.text
+    # Abstention is decided on relevance, which the discount leaves alone.
+    assert discounted.best_score == plain.best_score
+
+
+def test_topic_shares_count_a_sentence_once_however_many_passages_hold_it() -> None:
+    first = loose("Robson praised Mourinho after the match in London.", 0.5, 1, 0)
+    again = replace(first, passage_rank=2)
+    other = loose("The pair worked together at Barcelona for four years.", 0.5, 2, 100)
+    shares = topic_shares({"mourinho": 1.0, "togeth": 1.0}, [first, again, other])
+    assert shares == {"d": {"mourinho": 0.5, "togeth": 0.5}}

@@ -8,6 +8,9 @@ run through the product's own engine (``service.engine.QueryEngine``, cache off)
 the table shows, per setting, evidence hit@5, MRR@10 (first passage covering gold evidence),
 answer hit rate (an answer sentence overlaps gold evidence by half of either), false abstentions
 and abstentions on unanswerable questions. The question vectors are computed once per setting.
+From the second configuration on, the last column is the paired-bootstrap difference (95 %
+interval) of answer hits against the first configuration of the grid, over every answerable
+question (an abstention counts as a miss).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from bench.common.results import format_table
+from eval.bootstrap import paired_bootstrap
 from eval.gold import GoldQuestion, load_gold, resolve_gold
 from eval.metrics import covers, sentence_hits
 from eval.splits import select_split
@@ -53,6 +57,8 @@ class Scores:
     abstained_unanswerable: float
     answerable: int
     unanswerable: int
+    answer_hits: tuple[float, ...]
+    """Per answerable question: 1.0 when an answer sentence hits gold evidence (abstaining: 0.0)."""
 
 
 class _MemoEncoder:
@@ -98,6 +104,7 @@ def questions_of(setting: Setting, split: str, document_texts: dict[str, str]) -
 def score(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Scores:
     """Run every question once (cache off) and score it."""
     hits, reciprocal, answer_hits, false_abstentions, abstained = [], [], [], [], []
+    per_question: list[float] = []
     for question in questions:
         result = engine.query(Query(question=question.question, top_k=10, mode=engine.config.retrieval.mode),
                               use_cache=False)
@@ -114,9 +121,18 @@ def score(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Scores:
             answer_hits.append(float(any(sentence_hits((citation.doc_id, citation.start, citation.end), span)
                                          for citation in result.answer.citations
                                          for span in question.evidence)))
+        per_question.append(answer_hits[-1] if result.answer is not None else 0.0)
     return Scores(hit5=_mean(hits), mrr10=_mean(reciprocal), answer_hit=_mean(answer_hits),
                   false_abstention=_mean(false_abstentions), abstained_unanswerable=_mean(abstained),
-                  answerable=len(hits), unanswerable=len(abstained))
+                  answerable=len(hits), unanswerable=len(abstained), answer_hits=tuple(per_question))
+
+
+def _paired(scores: Scores, first: Scores) -> str:
+    """Mean difference of answer hits to the first configuration, with its 95 % interval."""
+    if scores is first or not scores.answer_hits:
+        return "–"
+    result = paired_bootstrap(scores.answer_hits, first.answer_hits)
+    return f"{result.mean_difference:+.3f} [{result.low:+.3f}, {result.high:+.3f}]"
 
 
 def _mean(values: Sequence[float]) -> float:
@@ -181,15 +197,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         encoder = _MemoEncoder(base.embedder)
         texts = {doc_id: document.text for doc_id, document in base.index.documents.items()}
         questions = questions_of(setting, args.split, texts)
+        first: Scores | None = None
         for label, config in configs(grid):
             engine = QueryEngine(base.index, encoder, config)  # type: ignore[arg-type]
             scores = score(engine, questions)
+            first = first or scores
             rows.append([setting.name, label, f"{scores.hit5:.3f}", f"{scores.mrr10:.3f}",
                          f"{scores.answer_hit:.3f}", f"{scores.false_abstention:.3f}",
-                         f"{scores.abstained_unanswerable:.3f}", f"{scores.answerable}/{scores.unanswerable}"])
+                         f"{scores.abstained_unanswerable:.3f}", f"{scores.answerable}/{scores.unanswerable}",
+                         _paired(scores, first)])
             print(" | ".join(rows[-1]), file=sys.stderr, flush=True)
     print(format_table(["setting", "config", "hit@5", "MRR@10", "answer hit", "false abst.", "abst. unans.",
-                        "questions"], rows))
+                        "questions", "answer hits vs first, paired"], rows))
     return 0
 
 
