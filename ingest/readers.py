@@ -16,11 +16,13 @@ from pathlib import Path
 from ingest.errors import CorpusError
 from ingest.furniture import detect_furniture
 from ingest.html import extract_html
+from ingest.markdown import markdown_structure, markdown_title
 from ingest.records import CodeBlock, Document, Heading, Rejection
 from ingest.sentences import iter_sentences
 from ingest.title import derive_title
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
+MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Every sentence becomes a vector (1.5 KiB at 384 dimensions) plus its records, so memory and time
@@ -124,22 +126,26 @@ def to_document(source: SourceFile, *, max_sentences: int = DEFAULT_MAX_SENTENCE
     if isinstance(decoded, tuple):
         code, reason = decoded
         return Rejection(path=source.source, code=code, reason=reason)
-    text, html_title = decoded, None
+    text, structured_title = decoded, None
     headings: tuple[Heading, ...] = ()
     code_blocks: tuple[CodeBlock, ...] = ()
     if source.suffix in HTML_SUFFIXES:
         extraction = extract_html(decoded)
-        text, html_title = extraction.text, extraction.title
+        text, structured_title = extraction.text, extraction.title
         headings, code_blocks = extraction.headings, extraction.code_blocks
         if not text.strip():
             return Rejection(path=source.source, code="empty",
                              reason="the HTML extractor found no article text")
+    elif source.suffix in MARKDOWN_SUFFIXES:
+        structure = markdown_structure(text)
+        headings, code_blocks = structure.headings, structure.code_blocks
+        structured_title = markdown_title(text, headings)
     if _has_more_sentences(text, max_sentences):
         return Rejection(path=source.source, code="too_many_sentences",
                          reason=f"over the {max_sentences}-sentence limit (each line is at least one "
                                 "sentence); split the file into smaller documents")
     excluded = detect_furniture(text)
-    title = (html_title or "").strip() or derive_title(text, excluded) or source.doc_id
+    title = (structured_title or "").strip() or derive_title(text, excluded) or source.doc_id
     return Document(doc_id=source.doc_id, source=source.source, text=text, title=title,
                     content_hash=hashlib.sha256(source.data).hexdigest(), excluded=excluded,
                     headings=headings, code_blocks=code_blocks)

@@ -25,7 +25,7 @@ class Region:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Heading:
-    """A section heading: the range ``[start, end)`` of a document's text and its level (HTML's h1-h6)."""
+    """A section heading: a range ``[start, end)`` of a document's text and its level (HTML h1-h6, Markdown #)."""
 
     start: int
     end: int
@@ -34,7 +34,7 @@ class Heading:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CodeBlock:
-    """A code block (HTML ``pre``): the range ``[start, end)`` of a document's text, one sentence whole."""
+    """A code block (HTML ``pre``, Markdown fence): a range ``[start, end)`` of a document's text, one sentence."""
 
     start: int
     end: int

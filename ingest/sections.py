@@ -3,17 +3,20 @@
 Sources that mark headings (HTML h1-h6, ``Document.headings``) are cut into chunks section by
 section, and each chunk carries the path of headings it sits under, so a passage that says "By
 default, a route only answers to GET requests" is also found by the words of "Quickstart > HTTP
-Methods". Plain text has no headings: one section, an empty path.
+Methods". Markdown headings come from ``ingest.markdown``. Plain text has no headings: one section,
+an empty path.
 """
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from collections.abc import Sequence
 
 from ingest.records import Heading
 
 PATH_SEPARATOR = " > "
+_ATX_MARKS = re.compile(r"^#{1,6}[ \t]+")
 
 
 def section_numbers(headings: Sequence[Heading], positions: Sequence[int]) -> list[int]:
@@ -39,7 +42,12 @@ def heading_path(headings: Sequence[Heading], position: int) -> tuple[Heading, .
     return tuple(path)
 
 
+def heading_name(heading_text: str) -> str:
+    """A heading's name on one line, without Markdown's opening ``#`` marks ("## Install" -> "Install")."""
+    return " ".join(_ATX_MARKS.sub("", heading_text, count=1).split())
+
+
 def heading_context(text: str, headings: Sequence[Heading], position: int) -> str:
     """The heading path above ``position`` as one line ("Deploying > nginx"), or "" when there is none."""
-    names = (" ".join(text[heading.start:heading.end].split()) for heading in heading_path(headings, position))
+    names = (heading_name(text[heading.start:heading.end]) for heading in heading_path(headings, position))
     return PATH_SEPARATOR.join(name for name in names if name)
