@@ -175,6 +175,8 @@ def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
 def _value(text: str) -> object:
     if text.casefold() == "none":
         return None
+    if text.casefold() in ("true", "false"):
+        return text.casefold() == "true"
     for kind in (int, float):
         try:
             return kind(text)
