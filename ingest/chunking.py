@@ -15,6 +15,7 @@ from functools import lru_cache
 from ingest.records import Chunk, ChunkingParams, Document, Sentence
 from ingest.sections import heading_context, section_numbers
 from ingest.sentences import split_sentences
+from ingest.wrapping import logical_lines
 
 CountTokens = Callable[[str], int]
 
@@ -99,8 +100,9 @@ def document_sentences(document: Document, params: ChunkingParams,
     sentences: list[Sentence] = []
     text = document.text
     code_blocks = [(block.start, block.end) for block in document.code_blocks]
+    lines = logical_lines(text, code_blocks)  # None unless the text is hard-wrapped
     for segment_start, segment_end in kept_segments(document):
-        for start, end in split_sentences(text, segment_start, segment_end, units=code_blocks):
+        for start, end in split_sentences(text, segment_start, segment_end, units=code_blocks, lines=lines):
             for piece_start, piece_end in _split_long(text, start, end, params.max_tokens, count):
                 sentences.append(Sentence(doc_id=document.doc_id, start=piece_start, end=piece_end,
                                           text=text[piece_start:piece_end]))

@@ -51,15 +51,23 @@ def _split_line(text: str, start: int, end: int) -> Iterator[tuple[int, int]]:
     yield sentence_start, end
 
 
-def iter_sentences(text: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, int]]:
+def iter_sentences(text: str, start: int = 0, end: int | None = None, *,
+                   lines: Sequence[tuple[int, int]] | None = None) -> Iterator[tuple[int, int]]:
     """Yield ``(start, end)`` spans of the sentences in ``text[start:end]``, in order.
 
-    Spans never cross a line break, exclude surrounding whitespace and are never empty. Lazy, so a
-    caller can stop early (``ingest.readers`` counts up to a limit without listing every sentence).
+    Spans never cross a line break, exclude surrounding whitespace and are never empty. ``lines``
+    (sorted ranges, ``ingest.wrapping.logical_lines``) replaces the physical lines: a span may then
+    cross a line break inside one range (a wrap). Lazy, so a caller can stop early
+    (``ingest.readers`` counts up to a limit without listing every sentence).
     """
     stop = len(text) if end is None else end
-    for line in _LINE.finditer(text, start, stop):
-        for span_start, span_end in _split_line(text, line.start(), line.end()):
+    if lines is None:
+        ranges: Iterator[tuple[int, int]] = (line.span() for line in _LINE.finditer(text, start, stop))
+    else:
+        ranges = ((max(line_start, start), min(line_end, stop)) for line_start, line_end in lines
+                  if line_start < stop and line_end > start)
+    for line_start, line_end in ranges:
+        for span_start, span_end in _split_line(text, line_start, line_end):
             left, right = span_start, span_end
             while left < right and text[left].isspace():
                 left += 1
@@ -70,8 +78,10 @@ def iter_sentences(text: str, start: int = 0, end: int | None = None) -> Iterato
 
 
 def split_sentences(text: str, start: int = 0, end: int | None = None,
-                    units: Sequence[tuple[int, int]] = ()) -> list[tuple[int, int]]:
-    """Return ``(start, end)`` spans of the sentences in ``text[start:end]`` (see ``iter_sentences``).
+                    units: Sequence[tuple[int, int]] = (),
+                    lines: Sequence[tuple[int, int]] | None = None) -> list[tuple[int, int]]:
+    """Return ``(start, end)`` spans of the sentences in ``text[start:end]`` (see ``iter_sentences``,
+    which ``lines`` is passed to).
 
     Each of ``units`` (sorted, non-overlapping ranges: a page's code blocks) is one sentence of
     its own, line breaks and all, cut to ``text[start:end]`` and stripped of surrounding spaces;
@@ -84,7 +94,7 @@ def split_sentences(text: str, start: int = 0, end: int | None = None,
         left, right = max(unit_start, cursor), min(unit_end, stop)
         if left >= right:
             continue
-        spans.extend(iter_sentences(text, cursor, left))
+        spans.extend(iter_sentences(text, cursor, left, lines=lines))
         while left < right and text[left].isspace():
             left += 1
         while right > left and text[right - 1].isspace():
@@ -92,5 +102,5 @@ def split_sentences(text: str, start: int = 0, end: int | None = None,
         if left < right:
             spans.append((left, right))
         cursor = min(unit_end, stop)
-    spans.extend(iter_sentences(text, cursor, stop))
+    spans.extend(iter_sentences(text, cursor, stop, lines=lines))
     return spans

@@ -16,6 +16,7 @@ from service.records import Answer, Citation
 
 TERMINAL = (".", "!", "\"", "”", "’", "'", ")")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+_MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]")
 _TYPE_NOUNS: dict[AnswerType, str] = {"quantity": "a number or amount", "date": "a date or time",
                                       "name": "a name"}
 
@@ -69,7 +70,7 @@ class AnswerDecision:
 def is_answer_like(text: str, min_words: int) -> bool:
     """A declarative sentence: not a question, not a heading or label, long enough to say something."""
     stripped = text.rstrip()
-    if stripped.endswith("?") or len(stripped.split()) < min_words:
+    if stripped.endswith("?") or len(stripped.split()) < min_words or _MARKDOWN_HEADING.match(stripped):
         return False
     return stripped.endswith(TERMINAL) or len(stripped.split()) >= 12
 

@@ -40,6 +40,7 @@ def test_best_sentence_is_cited_verbatim() -> None:
 def test_questions_and_headings_are_never_answers() -> None:
     assert not is_answer_like("What happens next?", 5)
     assert not is_answer_like("Sanctions and Economic Leverage", 5)
+    assert not is_answer_like("### Topic discount (shipped on, 1.0)", 5)  # a Markdown heading
     assert is_answer_like("Norway mediated the talks between the two sides.", 5)
 
 

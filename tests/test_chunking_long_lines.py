@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from ingest.chunking import CountTokens, document_sentences, split_document, token_counter
 from ingest.records import ChunkingParams, Document
 from ingest.sentences import split_sentences
+from ingest.wrapping import logical_lines
 
 PARAMS = ChunkingParams()
 COUNT = token_counter(PARAMS.encoding)
@@ -65,7 +66,8 @@ def pieces_by_searching_the_whole_rest(text: str, start: int, end: int, max_toke
 
 
 def expected_pieces(text: str, max_tokens: int) -> list[tuple[int, int]]:
-    return [piece for start, end in split_sentences(text)
+    # The same sentences ingest cuts (random text with short lines can count as hard-wrapped).
+    return [piece for start, end in split_sentences(text, lines=logical_lines(text))
             for piece in pieces_by_searching_the_whole_rest(text, start, end, max_tokens, COUNT)]
 
 
