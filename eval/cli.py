@@ -50,6 +50,10 @@ def run_eval(args: argparse.Namespace) -> int:
         from eval.suite import run_settings
 
         return run_settings(args)
+    if args.versus_model is not None:
+        print("grounded: error: --versus-model compares models on the settings; drop --index/--beir "
+              "or run `grounded eval --index` once per model", file=sys.stderr)
+        return 2
     try:
         gates = parse_gates(args.fail_under, BEIR_SUMMARY if args.beir else GOLD_SUMMARY)
         result = _run_beir(args) if args.beir is not None else _run_gold(args)

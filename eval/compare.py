@@ -1,4 +1,4 @@
-"""The drop between two settings: the same questions scored in both, paired per question."""
+"""The paired difference between two runs of the same questions: two settings, or two models."""
 
 from __future__ import annotations
 
@@ -11,6 +11,9 @@ from eval.records import ConfigResult
 DROP_METRICS = ("evidence_hit@5", "nDCG@10", "RR@10", "R@10", "answer_hit_rate",
                 "abstention_accuracy")
 """Metrics whose drop is reported (served configuration of each setting)."""
+MODEL_METRICS = ("evidence_hit@5", "RR@10", "nDCG@10", "answer_hit_rate", "false_abstention_rate",
+                 "abstention_rate", "abstention_accuracy")
+"""Metrics whose difference between two models is reported (``grounded eval --versus-model``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

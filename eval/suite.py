@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import eval.gold as gold_module
-from eval.compare import SettingDrop, setting_drop
+from eval.compare import MODEL_METRICS, SettingDrop, setting_drop
 from eval.errors import EvalError
 from eval.gates import failed_setting_gates, parse_setting_gates
 from eval.gold import GoldQuestion, verify_gold
@@ -180,32 +180,30 @@ def run_settings(args: argparse.Namespace) -> int:
                                     skipped=[line.split(":")[0] for line in plan.skipped])
         for line in plan.skipped:
             print(f"grounded eval: {line}", file=sys.stderr)
-        embedder = load_embedder(args.model)
-        runs = []
-        for setting in plan.settings:
-            questions, left_out = setting_questions(setting, split)
-            started = time.perf_counter()
-            index_folder, built = build_setting_index(setting, args.work, embedder,
-                                                      progress=sys.stderr.isatty())
-            print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
-                  f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
-            result = run_setting(setting, questions, index_folder, embedder,
-                                 configurations=args.configurations)
-            seconds = time.perf_counter() - started
-            print(f"grounded eval: {setting.name}: done in {seconds:.0f} s (index and "
-                  f"{len(result.configs)} configurations)", file=sys.stderr)
-            runs.append(SettingRun(setting=setting, result=result, split=split,
-                                   left_out=left_out, built=built, seconds=seconds))
+        runs = run_plan(plan, load_embedder(args.model), args.work, split=split,
+                        configurations=args.configurations)
+        versus_runs = [] if args.versus_model is None else run_plan(
+            plan, load_embedder(args.versus_model), versus_folder(args.work, args.versus_model),
+            split=split, configurations=args.configurations)
     except EvalError as error:
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2
     by_name = {run.setting.name: run for run in runs}
-    drop = _drop(by_name, plan.base)
     command = settings_command(args)
+    model_drops = model_differences(runs, versus_runs)
+    if versus_runs:
+        versus_out = versus_folder(args.out, args.versus_model)
+        for run in versus_runs:
+            write_reports(run.result, versus_out / folder_name(run.setting.name), command=command)
+        write_suite_reports(versus_runs, _drop({run.setting.name: run for run in versus_runs},
+                                               plan.base),
+                            versus_out, command=command, skipped=plan.skipped,
+                            distractor_count=plan.distractor_count)
     for run in runs:
         write_reports(run.result, args.out / folder_name(run.setting.name), command=command)
-    summary = write_suite_reports(runs, drop, args.out, command=command, skipped=plan.skipped,
-                                  distractor_count=plan.distractor_count)
+    summary = write_suite_reports(runs, _drop(by_name, plan.base), args.out, command=command,
+                                  skipped=plan.skipped, distractor_count=plan.distractor_count,
+                                  model_drops=model_drops)
     print(summary)
     failures = failed_setting_gates(gates, {name: run.result for name, run in by_name.items()})
     missing = sorted({gate.setting for gate in gates
@@ -220,6 +218,43 @@ def run_settings(args: argparse.Namespace) -> int:
     for failure in failures:
         print(f"grounded: eval failed: {failure}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def run_plan(plan: Plan, embedder: Embedder, work: Path, *, split: str,
+             configurations: str) -> list[SettingRun]:
+    """Every setting of the plan with one model: its index built or reused in ``work``, scored."""
+    runs = []
+    for setting in plan.settings:
+        questions, left_out = setting_questions(setting, split)
+        started = time.perf_counter()
+        index_folder, built = build_setting_index(setting, work, embedder,
+                                                  progress=sys.stderr.isatty())
+        print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
+              f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
+        result = run_setting(setting, questions, index_folder, embedder,
+                             configurations=configurations)
+        seconds = time.perf_counter() - started
+        print(f"grounded eval: {setting.name}: done in {seconds:.0f} s (index and "
+              f"{len(result.configs)} configurations)", file=sys.stderr)
+        runs.append(SettingRun(setting=setting, result=result, split=split,
+                               left_out=left_out, built=built, seconds=seconds))
+    return runs
+
+
+def versus_folder(folder: Path, model: str) -> Path:
+    """Where ``--versus-model`` keeps its indexes (under ``--work``) or reports (under ``--out``)."""
+    return folder / "models" / folder_name(model)
+
+
+def model_differences(runs: Sequence[SettingRun],
+                      versus_runs: Sequence[SettingRun]) -> tuple[SettingDrop, ...]:
+    """Per setting, the second model's served metrics minus the first's, paired per question."""
+    versus = {run.setting.name: run for run in versus_runs}
+    return tuple(
+        setting_drop(f"{run.setting.name}: {run.result.model_id}", run.result.default,
+                     f"{run.setting.name}: {versus[run.setting.name].result.model_id}",
+                     versus[run.setting.name].result.default, metrics=MODEL_METRICS)
+        for run in runs if run.setting.name in versus)
 
 
 def _drop(runs: Mapping[str, SettingRun], base: str) -> SettingDrop | None:
@@ -241,6 +276,8 @@ def settings_command(args: argparse.Namespace) -> str:
         words += ["--distractor-limit", str(args.distractor_limit)]
     if args.model is not None:
         words += ["--model", str(args.model)]
+    if args.versus_model is not None:
+        words += ["--versus-model", str(args.versus_model)]
     if args.configurations != "all":
         words += ["--configurations", args.configurations]
     words += ["--split", args.split or "test", "--work", str(args.work), "--out", str(args.out)]

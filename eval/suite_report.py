@@ -31,8 +31,9 @@ def _table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
 
 
 def render_suite_markdown(runs: Sequence[SettingRun], drop: SettingDrop | None, *, command: str,
-                          skipped: Sequence[str], distractor_count: int) -> str:
-    """Settings side by side: overview, every metric, the distractor drop, the modes."""
+                          skipped: Sequence[str], distractor_count: int,
+                          model_drops: Sequence[SettingDrop] = ()) -> str:
+    """Settings side by side: overview, every metric, the distractor drop, the models, the modes."""
     model = runs[0].result.model_id if runs else "n/a"
     split = runs[0].split if runs else "n/a"
     lines = ["# grounded eval: settings", "", f"Command: `{command}`  ", f"Model: `{model}`  ",
@@ -60,6 +61,8 @@ def render_suite_markdown(runs: Sequence[SettingRun], drop: SettingDrop | None, 
                      for name in GOLD_SUMMARY])
     if drop is not None:
         lines += _drop_lines(drop)
+    for model_drop in model_drops:
+        lines += _model_lines(model_drop)
     for run in runs:
         lines += [f"## Configurations on {run.setting.name}", "",
                   "Sparse (BM25 alone), dense alone and every hybrid fusion; **bold** is served.", ""]
@@ -90,15 +93,41 @@ def _drop_lines(drop: SettingDrop) -> list[str]:
             "\\* the interval excludes zero.", ""]
 
 
+def _model_lines(drop: SettingDrop) -> list[str]:
+    setting, _, first = drop.before.partition(": ")
+    second = drop.after.partition(": ")[2]
+    return [f"## Models on {setting}: {second} against {first}", "",
+            f"The {drop.questions} questions of the setting, served configuration of each model; "
+            "difference = second model minus first, paired per question (a metric counts only "
+            "the questions it applies to: false abstention the answerable ones, abstention rate "
+            "the unanswerable ones).", "",
+            *_table(["metric", first, second, "difference [95 % CI]", "p", "questions"],
+                    [[item.metric + (" (lower is better)" if item.metric in LOWER_IS_BETTER
+                                     else ""),
+                      f"{item.before:.3f}", f"{item.after:.3f}",
+                      f"{item.difference:+.3f} [{item.low:+.3f}, {item.high:+.3f}]"
+                      + (" *" if item.significant else ""),
+                      f"{item.p_value:.3f}", str(item.count)]
+                     for item in drop.drops]),
+            "\\* the interval excludes zero.", ""]
+
+
+def _drop_json(drop: SettingDrop) -> dict[str, object]:
+    return {"before": drop.before, "after": drop.after, "questions": drop.questions,
+            "metrics": [{**dataclasses.asdict(item), "significant": item.significant}
+                        for item in drop.drops]}
+
+
 def _aggregate_json(aggregate: Aggregate) -> dict[str, float | int]:
     return {"mean": aggregate.mean, "low": aggregate.low, "high": aggregate.high,
             "count": aggregate.count}
 
 
 def suite_to_json(runs: Sequence[SettingRun], drop: SettingDrop | None, *, command: str,
-                  skipped: Sequence[str], distractor_count: int) -> dict[str, object]:
+                  skipped: Sequence[str], distractor_count: int,
+                  model_drops: Sequence[SettingDrop] = ()) -> dict[str, object]:
     """Every number of the side-by-side report, machine-readable."""
-    return {
+    data: dict[str, object] = {
         "command": command, "split": runs[0].split if runs else None,
         "model_id": runs[0].result.model_id if runs else None,
         "skipped": list(skipped), "distractor_files": distractor_count,
@@ -116,15 +145,15 @@ def suite_to_json(runs: Sequence[SettingRun], drop: SettingDrop | None, *, comma
                         for config in run.result.configs},
             "report": f"{folder_name(run.setting.name)}/report.json",
         } for run in runs],
-        "drop": None if drop is None else {
-            "before": drop.before, "after": drop.after, "questions": drop.questions,
-            "metrics": [{**dataclasses.asdict(item), "significant": item.significant}
-                        for item in drop.drops]},
+        "drop": None if drop is None else _drop_json(drop),
     }
+    if model_drops:  # only with --versus-model: a one-model report keeps its exact bytes
+        data["models"] = [_drop_json(model_drop) for model_drop in model_drops]
+    return data
 
 
 def render_suite_summary(runs: Sequence[SettingRun], drop: SettingDrop | None,
-                         written: Sequence[Path]) -> str:
+                         written: Sequence[Path], model_drops: Sequence[SettingDrop] = ()) -> str:
     """A few terminal lines: the key metrics per setting and the drop."""
     lines = [f"{'setting':<22}{'questions':>10}" + "".join(f"{name:>22}"
                                                           for name in TERMINAL_METRICS)]
@@ -137,21 +166,29 @@ def render_suite_summary(runs: Sequence[SettingRun], drop: SettingDrop | None,
         lines.append(f"drop {drop.before} -> {drop.after} ({drop.questions} questions): " + ", ".join(
             f"{item.metric} {item.difference:+.3f} [{item.low:+.3f}, {item.high:+.3f}]"
             for item in drop.drops))
+    for model_drop in model_drops:
+        lines.append(f"{model_drop.after} minus {model_drop.before.partition(': ')[2]} "
+                     f"({model_drop.questions} questions): " + ", ".join(
+                         f"{item.metric} {item.difference:+.3f} [{item.low:+.3f}, {item.high:+.3f}]"
+                         for item in model_drop.drops))
     lines.append("wrote " + ", ".join(str(path) for path in written))
     return "\n".join(lines)
 
 
 def write_suite_reports(runs: Sequence[SettingRun], drop: SettingDrop | None, folder: Path, *,
-                        command: str, skipped: Sequence[str], distractor_count: int) -> str:
+                        command: str, skipped: Sequence[str], distractor_count: int,
+                        model_drops: Sequence[SettingDrop] = ()) -> str:
     """Write ``report.md`` and ``report.json`` into ``folder``; returns the terminal summary."""
     folder.mkdir(parents=True, exist_ok=True)
     markdown = folder / "report.md"
     markdown.write_text(render_suite_markdown(runs, drop, command=command, skipped=skipped,
-                                              distractor_count=distractor_count) + "\n",
+                                              distractor_count=distractor_count,
+                                              model_drops=model_drops) + "\n",
                         encoding="utf-8")
     data = folder / "report.json"
     data.write_text(json.dumps(suite_to_json(runs, drop, command=command, skipped=skipped,
-                                             distractor_count=distractor_count),
+                                             distractor_count=distractor_count,
+                                             model_drops=model_drops),
                                separators=(",", ":"), ensure_ascii=False, allow_nan=False) + "\n",
                     encoding="utf-8")
-    return render_suite_summary(runs, drop, [markdown, data])
+    return render_suite_summary(runs, drop, [markdown, data], model_drops)

@@ -99,6 +99,10 @@ def build_parser() -> argparse.ArgumentParser:
                                "without SETTING: the first setting)")
     evaluate.add_argument("--model", default=None,
                           help="model for --beir and the settings (default: the default model)")
+    evaluate.add_argument("--versus-model", default=None, metavar="MODEL",
+                          help="settings: run every setting again with this model and report, per "
+                               "setting, its paired difference from --model (indexes in "
+                               "--work/models/MODEL, reports in --out/models/MODEL)")
     evaluate.add_argument("--gold", type=Path, action="append", default=[],
                           help="gold questions (JSONL; repeatable; default: each setting's own)")
     evaluate.add_argument("--setting", action="append", default=[], metavar="NAME",

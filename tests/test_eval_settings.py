@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from eval.cli import run_eval
 from eval.errors import EvalError
 from eval.gates import parse_setting_gates
 from eval.records import GOLD_SUMMARY
@@ -180,3 +181,41 @@ def test_an_absent_default_distractor_folder_is_skipped_aloud(
                                        "corpus+distractors:nDCG@10=0.99"])
     assert run_settings(gated) == 0
     assert "gates on corpus+distractors not checked" in capsys.readouterr().err
+
+
+def test_versus_model_runs_every_setting_again_and_reports_the_paired_difference(
+        workspace: Path) -> None:
+    out = workspace / "out"
+    assert _run(workspace, out, "--versus-model", "hashing:128") == 0
+    data = json.loads((out / "report.json").read_text(encoding="utf-8"))
+    models = data["models"]
+    assert [(item["before"], item["after"]) for item in models] == [
+        ("corpus: hashing:256", "corpus: hashing:128"),
+        ("corpus+distractors: hashing:256", "corpus+distractors: hashing:128")]
+    by_metric = {item["metric"]: item for item in models[0]["metrics"]}
+    assert {"evidence_hit@5", "RR@10", "nDCG@10", "false_abstention_rate",
+            "abstention_rate"} <= set(by_metric)
+    assert by_metric["abstention_rate"]["count"] == 1  # the one unanswerable test question
+    for item in models[0]["metrics"]:
+        assert item["low"] <= item["difference"] <= item["high"]
+        assert item["difference"] == pytest.approx(item["after"] - item["before"])
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Models on corpus: hashing:128 against hashing:256" in markdown
+    # The second model has its own indexes and full reports; the first model's are where they were.
+    versus = json.loads((out / "models" / "hashing_128" / "report.json").read_text(encoding="utf-8"))
+    assert versus["model_id"] == "hashing:128"
+    assert (out / "models" / "hashing_128" / "corpus" / "report.json").exists()
+    assert (workspace / "work" / "models" / "hashing_128" / "corpus" / "index").is_dir()
+    assert data["model_id"] == "hashing:256"
+
+
+def test_a_run_without_versus_model_has_no_models_section(workspace: Path) -> None:
+    assert _run(workspace, workspace / "out") == 0
+    assert "models" not in json.loads((workspace / "out" / "report.json").read_text(encoding="utf-8"))
+
+
+def test_versus_model_is_refused_with_an_index(tmp_path: Path,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    args = build_parser().parse_args(["eval", "--index", str(tmp_path), "--versus-model", "mpnet"])
+    assert run_eval(args) == 2
+    assert "--versus-model compares models on the settings" in capsys.readouterr().err
