@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
 
 from ingest.records import Chunk, Document, Region
 
@@ -95,6 +97,41 @@ def _prefix_length(size: int, threshold: float) -> int:
     return max(0, size - least_overlap + 1)
 
 
+def shingle_keys(texts: Sequence[str]) -> list[npt.NDArray[np.int64]]:
+    """Each text's word-3-shingle set (``_shingles``) as a sorted array of distinct integer keys.
+
+    Equal keys mean equal shingles: words are numbered from 1 in first-seen order and a shingle
+    ``(a, b, c)`` is the base-``V`` number ``abc`` (``V`` one more than the vocabulary), a text of
+    fewer than three words being its words padded with 0. Where ``V**3`` would not fit in int64,
+    shingles are numbered through a dictionary instead. One array per text instead of a set of
+    word tuples per text keeps a million chunks in about 1 KB each.
+    """
+    vocabulary: dict[str, int] = {}
+    word_ids = [np.fromiter((vocabulary.setdefault(word, len(vocabulary) + 1) for word in _words(text)),
+                            dtype=np.int64) for text in texts]
+    base = len(vocabulary) + 1
+    numbered: dict[tuple[int, int, int], int] | None = None if base**3 < 2**63 else {}
+    keys: list[npt.NDArray[np.int64]] = []
+    for text_ids in word_ids:
+        ids = (text_ids if len(text_ids) >= SHINGLE_SIZE else
+               np.concatenate([text_ids, np.zeros(SHINGLE_SIZE - len(text_ids), dtype=np.int64)]))
+        first, second, third = ids[:-2], ids[1:-1], ids[2:]
+        if numbered is None:
+            keys.append(np.unique((first * base + second) * base + third))
+        else:
+            keys.append(np.unique(np.fromiter(
+                (numbered.setdefault(triple, len(numbered))
+                 for triple in zip(first.tolist(), second.tolist(), third.tolist(), strict=True)),
+                dtype=np.int64)))
+    return keys
+
+
+def _overlap(first: npt.NDArray[np.int64], second: npt.NDArray[np.int64]) -> int:
+    """How many keys two sorted arrays of distinct keys share."""
+    places = np.minimum(np.searchsorted(second, first), len(second) - 1)
+    return int(np.count_nonzero(second[places] == first))
+
+
 def drop_near_duplicate_chunks(
     chunks: Sequence[Chunk], threshold: float = NEAR_DUPLICATE_JACCARD
 ) -> tuple[tuple[Chunk, ...], tuple[DroppedChunk, ...]]:
@@ -105,24 +142,33 @@ def drop_near_duplicate_chunks(
     Prefix filtering (Bayardo et al., "Scaling up all pairs similarity search", 2007) keeps this
     near-linear without missing a pair: only each chunk's rarest shingles are indexed and probed,
     so common trigrams ("said on Monday") do not make every pair a candidate, and each candidate's
-    Jaccard is computed exactly from its full overlap.
+    Jaccard is computed exactly from its full overlap. Any one global order of the shingles finds
+    every pair at the threshold, so the result does not depend on the order; a shingle found in one
+    chunk only can match nothing and is not indexed.
     """
-    shingle_sets = [_shingles(chunk.text) for chunk in chunks]
-    frequency = Counter(shingle for shingles in shingle_sets for shingle in shingles)
+    shingle_sets = shingle_keys([chunk.text for chunk in chunks])
+    if shingle_sets:
+        distinct, frequencies = np.unique(np.concatenate(shingle_sets), return_counts=True)
+    else:
+        distinct, frequencies = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     kept: list[Chunk] = []
-    kept_shingles: list[frozenset[tuple[str, ...]]] = []
-    postings: dict[tuple[str, ...], list[int]] = {}
+    kept_shingles: list[npt.NDArray[np.int64]] = []
+    postings: dict[int, list[int]] = {}
     dropped: list[DroppedChunk] = []
     for chunk, shingles in zip(chunks, shingle_sets, strict=True):
-        rarest_first = sorted(shingles, key=lambda shingle: (frequency[shingle], shingle))
-        prefix = rarest_first[: _prefix_length(len(shingles), threshold)]
+        frequency = frequencies[np.searchsorted(distinct, shingles)]
+        rarest_first = np.lexsort((shingles, frequency))[: _prefix_length(len(shingles), threshold)]
+        prefix = shingles[rarest_first][frequency[rarest_first] > 1].tolist()
         candidates = {position for shingle in prefix for position in postings.get(shingle, ())}
         best_position, best_similarity = -1, 0.0
         for position in sorted(candidates):
             if kept[position].doc_id == chunk.doc_id:
                 continue
-            overlap = len(shingles & kept_shingles[position])
-            similarity = overlap / (len(shingles) + len(kept_shingles[position]) - overlap)
+            other = kept_shingles[position]
+            if min(len(shingles), len(other)) < threshold * max(len(shingles), len(other)):
+                continue  # Jaccard is at most the size ratio: this pair cannot reach the threshold
+            overlap = _overlap(shingles, other)
+            similarity = overlap / (len(shingles) + len(other) - overlap)
             if similarity > best_similarity:
                 best_position, best_similarity = position, similarity
         if best_position >= 0 and best_similarity >= threshold:
