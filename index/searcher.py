@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -13,7 +14,7 @@ import numpy.typing as npt
 
 from index.dense import search_dense
 from index.records import Hit, Manifest, Vectors
-from index.sparse import document_frequencies, score_rows, search_sparse, term_idf
+from index.sparse import document_frequencies, query_scores, score_rows, search_sparse, term_idf
 from index.tables import ChunkTable, SentenceTable
 from index.vector_file import VectorFile
 from ingest.records import Document
@@ -93,6 +94,7 @@ class Index:
             document_rows[self._rows_by_document], np.arange(len(chunks.document_texts.doc_ids) + 1), side="left"
         ).astype(np.int64)
         self._document_row_of = chunks.document_texts.row_of
+        self._last_sparse_query = threading.local()
 
     @property
     def index_version(self) -> str:
@@ -110,11 +112,26 @@ class Index:
     def sparse_search(self, question: str, k: int,
                       rows: npt.ArrayLike | None = None) -> list[Hit]:
         """Top ``k`` chunk rows by BM25 score; ``[]`` when no query word is in the vocabulary."""
-        return search_sparse(self._sparse, question, k, rows)
+        return search_sparse(self._sparse, question, k, rows, scores=self._query_scores(question))
 
     def sparse_scores(self, question: str, rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Exact BM25 scores of ``question`` for the given chunk rows."""
-        return score_rows(self._sparse, question, np.asarray(rows, dtype=np.int64))
+        return score_rows(self._sparse, question, np.asarray(rows, dtype=np.int64),
+                          scores=self._query_scores(question))
+
+    def _query_scores(self, question: str) -> npt.NDArray[np.float32] | None:
+        """``query_scores`` of ``question``, kept for the thread's next call with the same question.
+
+        Hybrid ``max_z`` retrieval asks BM25 for the top rows and then for the pool's exact scores:
+        one pass over the query terms' columns serves both (at a million chunks the pass is most of
+        the BM25 time). One vector per thread, so concurrent queries never share one.
+        """
+        memo = self._last_sparse_query
+        if getattr(memo, "question", None) != question:
+            memo.question, memo.scores = None, query_scores(self._sparse, question)
+            memo.question = question
+        scores: npt.NDArray[np.float32] | None = memo.scores
+        return scores
 
     def dense_scores(self, query_vector: npt.NDArray[np.float32], rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Exact cosine similarities of a unit query vector to the given chunk rows."""

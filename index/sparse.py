@@ -196,47 +196,61 @@ def top_rows(scores: npt.NDArray[np.float32], k: int) -> list[Hit]:
     return [Hit(row=int(candidates[i]), score=float(scores[candidates[i]])) for i in order]
 
 
+def _query_term_ids(retriever: bm25s.BM25, query: str) -> list[int]:
+    """Term ids of the query's analysed terms that the vocabulary knows, in query order."""
+    vocabulary: dict[str, int] = retriever.vocab_dict
+    return [vocabulary[token] for token in content_terms(query, initials=False)
+            if token != _PLACEHOLDER_TOKEN and token in vocabulary]
+
+
+def query_scores(retriever: bm25s.BM25, query: str) -> npt.NDArray[np.float32] | None:
+    """BM25 score of ``query`` for every row (float32); None when no query term is in the vocabulary."""
+    token_ids = _query_term_ids(retriever, query)
+    if not token_ids:
+        return None
+    return np.asarray(retriever.get_scores_from_ids(token_ids), dtype=np.float32)
+
+
 def search_sparse(retriever: bm25s.BM25, query: str, k: int,
-                  rows: npt.ArrayLike | None = None) -> list[Hit]:
+                  rows: npt.ArrayLike | None = None, *,
+                  scores: npt.NDArray[np.float32] | None = None) -> list[Hit]:
     """Top ``k`` rows by BM25 score for ``query``, optionally only among ``rows``.
 
     Rows without any query term are never returned, so a query of only stopwords or unknown
-    words gives ``[]``. Out-of-range filter rows are ignored.
+    words gives ``[]``. Out-of-range filter rows are ignored. ``scores``, when given, is
+    ``query_scores(retriever, query)``, computed once for several uses.
     """
-    vocabulary: dict[str, int] = retriever.vocab_dict
-    token_ids = [
-        vocabulary[token]
-        for token in content_terms(query, initials=False)
-        if token != _PLACEHOLDER_TOKEN and token in vocabulary
-    ]
     total = document_count(retriever)
     k = min(int(k), total)
-    if not token_ids or k <= 0:
+    if scores is None and k > 0:
+        scores = query_scores(retriever, query)
+    if scores is None or k <= 0:
         return []
-    weight_mask = None
     if rows is not None:
         row_ids = np.unique(np.asarray(rows, dtype=np.int64).reshape(-1))
         row_ids = row_ids[(row_ids >= 0) & (row_ids < total)]
         if len(row_ids) == 0:
             return []
-        # bm25s multiplies the scores by this mask; excluded rows score 0 and are dropped.
+        # Excluded rows score 0 and are dropped (bm25s's weight mask, multiplied the same way).
         weight_mask = np.zeros(total, dtype=np.float32)
         weight_mask[row_ids] = 1.0
-    scores = np.asarray(
-        retriever.get_scores_from_ids(token_ids, weight_mask=weight_mask), dtype=np.float32
-    )
+        scores = scores * weight_mask
     return top_rows(scores, k)
 
 
-def score_rows(retriever: bm25s.BM25, query: str, rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
-    """BM25 scores of ``query`` for the given rows (0 for a row without any query term)."""
-    vocabulary: dict[str, int] = retriever.vocab_dict
-    token_ids = [vocabulary[token] for token in content_terms(query, initials=False)
-                 if token != _PLACEHOLDER_TOKEN and token in vocabulary]
+def score_rows(retriever: bm25s.BM25, query: str, rows: npt.ArrayLike, *,
+               scores: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.float32]:
+    """BM25 scores of ``query`` for the given rows (0 for a row without any query term).
+
+    ``scores``, when given, is ``query_scores(retriever, query)``.
+    """
     row_ids = np.asarray(rows, dtype=np.int64)
-    if not token_ids or len(row_ids) == 0:
+    if len(row_ids) == 0:
+        return np.zeros(0, dtype=np.float32)
+    if scores is None:
+        scores = query_scores(retriever, query)
+    if scores is None:
         return np.zeros(len(row_ids), dtype=np.float32)
-    scores = np.asarray(retriever.get_scores_from_ids(token_ids), dtype=np.float32)
     return scores[row_ids]
 
 
