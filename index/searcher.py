@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 from index.dense import search_dense
+from index.document_lines import DocumentLines
 from index.records import Hit, Manifest, Vectors
 from index.sparse import document_frequencies, query_scores, score_rows, search_sparse, term_idf
 from index.tables import ChunkTable, SentenceTable
@@ -78,7 +79,9 @@ class Index:
         self.root = root
         self.version_dir = version_dir
         self.manifest = manifest
-        self.documents: Mapping[str, Document] = MappingProxyType(dict(documents))
+        # Documents read from their file on access stay so; any other mapping is copied read-only.
+        self.documents: Mapping[str, Document] = (documents if isinstance(documents, DocumentLines)
+                                                  else MappingProxyType(dict(documents)))
         self.chunks = chunks
         self.sentences = sentences
         self.chunk_vectors: VectorFile | Vectors = chunk_vectors
@@ -158,6 +161,14 @@ class Index:
     def sentence_rows(self, chunk_row: int) -> range:
         """Rows of ``sentences`` that lie inside chunk ``chunk_row``, in text order."""
         return range(int(self._sentence_starts[chunk_row]), int(self._sentence_ends[chunk_row]))
+
+    def document_summaries(self) -> list[tuple[str, str, str]]:
+        """``(doc_id, title, source)`` of every document, by doc_id, without reading any text."""
+        if isinstance(self.documents, DocumentLines):
+            lines = self.documents
+            return sorted(zip(lines.doc_ids, lines.titles, lines.sources, strict=True))
+        return sorted((document.doc_id, document.title, document.source)
+                      for document in self.documents.values())
 
     def chunk_counts(self) -> dict[str, int]:
         """Number of chunks of every document of the index (0 for one without chunks)."""
