@@ -7,6 +7,7 @@ wire copy shared by several outlets. Each repeated text is indexed once, where i
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -53,26 +54,37 @@ def _inside(start: int, end: int, regions: Sequence[Region]) -> bool:
     return any(region.start <= start and end <= region.end for region in regions)
 
 
+def _line_digest(words: Sequence[str]) -> bytes:
+    """A 16-byte digest of a line's words (words never contain the separator, so it is injective
+    up to the hash: ``mark_duplicate_lines`` compares the words themselves on a match)."""
+    return hashlib.blake2b("\x1f".join(words).encode("utf-8"), digest_size=16).digest()
+
+
 def mark_duplicate_lines(documents: Sequence[Document]) -> tuple[Document, ...]:
     """Exclude every line (of at least ``MIN_DUPLICATE_WORDS`` words) that repeats an earlier kept line.
 
     Lines are compared by their words, case-folded, ignoring punctuation and spacing. Lines that
-    are already excluded neither count as first occurrences nor get marked again.
+    are already excluded neither count as first occurrences nor get marked again. Kept lines are
+    remembered by a digest of their words and where they are, not by the words (which, for a
+    million-chunk corpus, would be most of its text again as Python objects).
     """
-    seen: set[tuple[str, ...]] = set()
+    ordered = sorted(documents, key=lambda document: document.doc_id)
+    # digest -> (document number, start, end) of each first occurrence with that digest
+    seen: dict[bytes, list[tuple[int, int, int]]] = {}
     result: list[Document] = []
-    for document in sorted(documents, key=lambda document: document.doc_id):
+    for number, document in enumerate(ordered):
         duplicates: list[Region] = []
         for line in _LINE.finditer(document.text):
             if _inside(line.start(), line.end(), document.excluded):
                 continue
-            key = tuple(_words(line.group()))
-            if len(key) < MIN_DUPLICATE_WORDS:
+            words = _words(line.group())
+            if len(words) < MIN_DUPLICATE_WORDS:
                 continue
-            if key in seen:
+            places = seen.setdefault(_line_digest(words), [])
+            if any(_words(ordered[first].text[start:end]) == words for first, start, end in places):
                 duplicates.append(Region(start=line.start(), end=line.end(), reason="duplicate"))
             else:
-                seen.add(key)
+                places.append((number, line.start(), line.end()))
         result.append(replace(document, excluded=merge_regions((*document.excluded, *duplicates)))
                       if duplicates else document)
     return tuple(result)
