@@ -94,9 +94,10 @@ class DocumentLineTexts(Sequence[str]):
         return len(self._lines)
 
     def __getitem__(self, row: int) -> str:  # type: ignore[override]
-        if not -len(self._lines) <= row < len(self._lines):
+        count = len(self._lines.doc_ids)
+        if not -count <= row < count:
             raise IndexError(f"document row {row} out of range")
-        return self._lines.text(row % len(self._lines))
+        return self._lines.text(row if row >= 0 else row + count)
 
 
 def read_document_lines(path: Path) -> DocumentLines:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -23,6 +24,8 @@ _LINE = re.compile(r"[^\r\n]+")
 MIN_DUPLICATE_WORDS = 5
 SHINGLE_SIZE = 3
 NEAR_DUPLICATE_JACCARD = 0.8
+EXTRA_PREFIX = 5
+"""Shingles indexed and probed beyond the prefix one shared shingle needs (``_least_shared``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,6 +100,19 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(words[i : i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
 
 
+def _least_shared(size: int, other_size: int, threshold: float) -> int:
+    """How many shingles two sets at ``threshold`` share at least among their extended prefixes.
+
+    With ``o`` shingles in common (``o`` is at least ``max(1, floor(t * size))`` for each set, as in
+    ``_prefix_length``), the ``j``-th common shingle in the global order has at most ``o - j``
+    common ones after it, so it lies within the first ``size - o + j`` of each set: the first
+    ``min(1 + EXTRA_PREFIX, o)`` common shingles all lie in both prefixes extended by
+    ``EXTRA_PREFIX``.
+    """
+    least_overlap = max(1, math.floor(threshold * size), math.floor(threshold * other_size))
+    return min(1 + EXTRA_PREFIX, least_overlap)
+
+
 def _prefix_length(size: int, threshold: float) -> int:
     """How many of a set's rarest shingles to index and probe so no pair at ``threshold`` is missed.
 
@@ -156,7 +172,11 @@ def drop_near_duplicate_chunks(
     so common trigrams ("said on Monday") do not make every pair a candidate, and each candidate's
     Jaccard is computed exactly from its full overlap. Any one global order of the shingles finds
     every pair at the threshold, so the result does not depend on the order; a shingle found in one
-    chunk only can match nothing and is not indexed.
+    chunk only can match nothing and is not indexed. The prefixes are ``EXTRA_PREFIX`` shingles
+    longer than one shared shingle needs, and a candidate must share as many more
+    (``_least_shared``): where even the rarest shingles are common (a generated corpus of a small
+    vocabulary) most chunks share one or two of them by chance, and checking each such pair made
+    the pass quadratic.
     """
     shingle_sets = shingle_keys([chunk.text for chunk in chunks])
     if shingle_sets:
@@ -169,18 +189,20 @@ def drop_near_duplicate_chunks(
     dropped: list[DroppedChunk] = []
     for chunk, shingles in zip(chunks, shingle_sets, strict=True):
         frequency = frequencies[np.searchsorted(distinct, shingles)]
-        rarest_first = np.lexsort((shingles, frequency))[: _prefix_length(len(shingles), threshold)]
+        size = len(shingles)
+        rarest_first = np.lexsort((shingles, frequency))[: _prefix_length(size, threshold) + EXTRA_PREFIX]
         prefix = shingles[rarest_first][frequency[rarest_first] > 1].tolist()
-        candidates = {position for shingle in prefix for position in postings.get(shingle, ())}
+        shared = Counter(position for shingle in prefix for position in postings.get(shingle, ()))
         best_position, best_similarity = -1, 0.0
-        for position in sorted(candidates):
-            if kept[position].doc_id == chunk.doc_id:
-                continue
+        for position in sorted(shared):
             other = kept_shingles[position]
-            if min(len(shingles), len(other)) < threshold * max(len(shingles), len(other)):
+            if kept[position].doc_id == chunk.doc_id \
+                    or shared[position] < _least_shared(size, len(other), threshold):
+                continue
+            if min(size, len(other)) < threshold * max(size, len(other)):
                 continue  # Jaccard is at most the size ratio: this pair cannot reach the threshold
             overlap = _overlap(shingles, other)
-            similarity = overlap / (len(shingles) + len(other) - overlap)
+            similarity = overlap / (size + len(other) - overlap)
             if similarity > best_similarity:
                 best_position, best_similarity = position, similarity
         if best_position >= 0 and best_similarity >= threshold:
