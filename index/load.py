@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 from index.dense import read_dense
+from index.document_lines import DocumentLines, DocumentLineTexts, read_document_lines
 from index.errors import IndexCorruptedError, IndexFolderError, IndexMissingError, ModelMismatchError
 from index.fsutil import sha256_file
 from index.layout import (
@@ -33,7 +34,6 @@ from index.layout import (
 from index.manifest import (
     MANIFEST_NAME,
     compute_index_version,
-    documents_from_jsonl,
     manifest_from_json,
     manifest_to_json,
 )
@@ -44,7 +44,6 @@ from index.table_lines import read_chunk_table, read_sentence_table
 from index.tables import ChunkTable, DocumentTexts, SentenceTable
 from index.vector_file import VectorFile, open_vector_file
 from ingest.embedding import text_key
-from ingest.records import Document
 from ingest.sentence_vectors import sentence_keys
 
 # --------------------------------------------------------------------------------------- verify
@@ -139,7 +138,7 @@ def version_is_intact(version_dir: Path, manifest: Manifest, root: Path) -> bool
 
 @dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
 class _Records:
-    documents: tuple[Document, ...]
+    documents: DocumentLines
     chunks: ChunkTable
     sentences: SentenceTable
     chunk_vectors: VectorFile
@@ -168,11 +167,11 @@ def _load_array(path: Path, rows: int, dimension: int, root: Path) -> VectorFile
 def _read_records(version_dir: Path, manifest: Manifest, root: Path) -> _Records:
     """Parse the record and vector files of a version whose checksums were verified."""
     documents_path = version_dir / DOCUMENTS_FILE
-    documents = documents_from_jsonl(documents_path.read_bytes(), documents_path)
-    if len({document.doc_id for document in documents}) != len(documents):
+    documents = read_document_lines(documents_path)
+    if len(set(documents.doc_ids)) != len(documents):
         raise IndexCorruptedError(f"{documents_path} lists a doc_id twice; {fix_hint(root)}")
-    texts = DocumentTexts([document.doc_id for document in documents],
-                          [document.text for document in documents])
+    # Texts are read from the file when a record or document is read, not held (index.document_lines).
+    texts = DocumentTexts(documents.doc_ids, DocumentLineTexts(documents), lengths=documents.text_lengths)
     chunks_path = version_dir / CHUNKS_FILE
     chunks = read_chunk_table(chunks_path.read_bytes(), chunks_path, texts)
     sentences_path = version_dir / SENTENCES_FILE
@@ -254,7 +253,7 @@ def load_index(root: Path, *, expected_model_id: str | None = None,
             root=root,
             version_dir=version_dir,
             manifest=manifest,
-            documents={document.doc_id: document for document in records.documents},
+            documents=records.documents,
             chunks=records.chunks,
             sentences=records.sentences,
             chunk_vectors=records.chunk_vectors,

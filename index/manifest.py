@@ -272,13 +272,16 @@ def sentences_to_jsonl(sentences: tuple[Sentence, ...]) -> bytes:
     )
 
 
-def _jsonl_objects(data: bytes, path: Path) -> list[FieldReader]:
-    """Parse newline-terminated JSON lines (split on ``\\n`` only: texts may hold U+2028)."""
+def _jsonl_objects(data: bytes, path: Path, first_line: int = 1) -> list[FieldReader]:
+    """Parse newline-terminated JSON lines (split on ``\\n`` only: texts may hold U+2028).
+
+    ``first_line`` is the number of ``data``'s first line in its file (for the error messages).
+    """
     lines = data.split(b"\n")
     if lines[-1] != b"":
         raise FieldReader({}, path.name, path).error("the last line is not newline-terminated")
     objects = []
-    for number, line in enumerate(lines[:-1], start=1):
+    for number, line in enumerate(lines[:-1], start=first_line):
         try:
             value = json.loads(line.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -287,10 +290,11 @@ def _jsonl_objects(data: bytes, path: Path) -> list[FieldReader]:
     return objects
 
 
-def documents_from_jsonl(data: bytes, path: Path) -> tuple[Document, ...]:
-    """Parse ``documents.jsonl``; raises ``IndexCorruptedError`` naming ``path``."""
+def documents_from_jsonl(data: bytes, path: Path, first_line: int = 1) -> tuple[Document, ...]:
+    """Parse ``documents.jsonl`` (or its lines from number ``first_line`` on); raises
+    ``IndexCorruptedError`` naming ``path``."""
     documents = []
-    for fields in _jsonl_objects(data, path):
+    for fields in _jsonl_objects(data, path, first_line):
         fields.keys({"doc_id", "source", "title", "content_hash", "text", "excluded"},
                     optional={"headings", "code_blocks"})
         excluded = fields.raw("excluded")

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import dataclasses
 import fcntl
+import itertools
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -57,6 +58,7 @@ from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, IndexContent
 from index.sparse import BM25_PARAMS, build_sparse
 from index.sparse import save_sparse as write_sparse
 from ingest.records import Chunk, Sentence
+from ingest.vector_buffer import blocks, release
 
 T = TypeVar("T")
 
@@ -74,12 +76,9 @@ def _check_content(content: IndexContent) -> None:
         text = text_of.get(span.doc_id)
         if text is None or text[span.start:span.end] != span.text or span.start > span.end:
             raise ValueError(f"{span} does not match its document's text at its offsets")
-    if [(c.doc_id, c.ordinal) for c in content.chunks] != sorted(
-        (c.doc_id, c.ordinal) for c in content.chunks
-    ):
+    if not _ascending((c.doc_id, c.ordinal) for c in content.chunks):
         raise ValueError("chunks must be sorted by (doc_id, ordinal)")
-    order = [(s.doc_id, s.start, s.end) for s in content.sentences]
-    if order != sorted(order):
+    if not _ascending((s.doc_id, s.start, s.end) for s in content.sentences):
         raise ValueError("sentences must be sorted by (doc_id, start)")
     for name, vectors, rows in (("chunk_vectors", content.chunk_vectors, len(content.chunks)),
                                 ("sentence_vectors", content.sentence_vectors,
@@ -87,13 +86,22 @@ def _check_content(content: IndexContent) -> None:
         if vectors.shape != (rows, content.dimension):
             expected = (rows, content.dimension)
             raise ValueError(f"{name} has shape {vectors.shape}, expected {expected}")
-        if not np.all(np.isfinite(vectors)):
+        if not all(np.all(np.isfinite(block)) for block in blocks(vectors)):
             raise ValueError(f"{name} contains NaN or infinite values")
 
 
+def _ascending(keys: Iterable[tuple[str, int] | tuple[str, int, int]]) -> bool:
+    """True when ``keys`` never decrease (a million records compared without a sorted copy)."""
+    return all(earlier <= later for earlier, later in itertools.pairwise(keys))
+
+
 def _save_array(path: Path, vectors: Vectors) -> None:
+    """``np.save`` of the float32 rows, the same bytes, written a block of rows at a time."""
+    matrix = np.asarray(vectors, dtype=np.float32)
     with open(path, "xb") as handle:
-        np.save(handle, np.ascontiguousarray(vectors, dtype=np.float32), allow_pickle=False)
+        np.lib.format.write_array_header_1_0(handle, np.lib.format.header_data_from_array_1_0(matrix))
+        for block in blocks(matrix):
+            handle.write(np.ascontiguousarray(block).tobytes())
 
 
 def _file_entries(folder: Path) -> dict[str, FileEntry]:
@@ -116,6 +124,7 @@ def _write_version(folder: Path, content: IndexContent, sparse: bm25s.BM25 | Non
     _save_array(folder / CHUNK_VECTORS_FILE, content.chunk_vectors)
     _save_array(folder / SENTENCE_VECTORS_FILE, content.sentence_vectors)
     dense, dense_type, dense_params = build_dense(content.chunk_vectors)
+    release(content.chunk_vectors)
     write_dense(dense, folder / DENSE_FILE)
     if sparse is None:
         sparse = build_sparse([chunk.search_text for chunk in content.chunks])

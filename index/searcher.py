@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -12,8 +13,9 @@ import numpy as np
 import numpy.typing as npt
 
 from index.dense import search_dense
+from index.document_lines import DocumentLines
 from index.records import Hit, Manifest, Vectors
-from index.sparse import document_frequencies, score_rows, search_sparse, term_idf
+from index.sparse import document_frequencies, query_scores, score_rows, search_sparse, term_idf
 from index.tables import ChunkTable, SentenceTable
 from index.vector_file import VectorFile
 from ingest.records import Document
@@ -77,7 +79,9 @@ class Index:
         self.root = root
         self.version_dir = version_dir
         self.manifest = manifest
-        self.documents: Mapping[str, Document] = MappingProxyType(dict(documents))
+        # Documents read from their file on access stay so; any other mapping is copied read-only.
+        self.documents: Mapping[str, Document] = (documents if isinstance(documents, DocumentLines)
+                                                  else MappingProxyType(dict(documents)))
         self.chunks = chunks
         self.sentences = sentences
         self.chunk_vectors: VectorFile | Vectors = chunk_vectors
@@ -93,6 +97,7 @@ class Index:
             document_rows[self._rows_by_document], np.arange(len(chunks.document_texts.doc_ids) + 1), side="left"
         ).astype(np.int64)
         self._document_row_of = chunks.document_texts.row_of
+        self._last_sparse_query = threading.local()
 
     @property
     def index_version(self) -> str:
@@ -110,11 +115,26 @@ class Index:
     def sparse_search(self, question: str, k: int,
                       rows: npt.ArrayLike | None = None) -> list[Hit]:
         """Top ``k`` chunk rows by BM25 score; ``[]`` when no query word is in the vocabulary."""
-        return search_sparse(self._sparse, question, k, rows)
+        return search_sparse(self._sparse, question, k, rows, scores=self._query_scores(question))
 
     def sparse_scores(self, question: str, rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Exact BM25 scores of ``question`` for the given chunk rows."""
-        return score_rows(self._sparse, question, np.asarray(rows, dtype=np.int64))
+        return score_rows(self._sparse, question, np.asarray(rows, dtype=np.int64),
+                          scores=self._query_scores(question))
+
+    def _query_scores(self, question: str) -> npt.NDArray[np.float32] | None:
+        """``query_scores`` of ``question``, kept for the thread's next call with the same question.
+
+        Hybrid ``max_z`` retrieval asks BM25 for the top rows and then for the pool's exact scores:
+        one pass over the query terms' columns serves both (at a million chunks the pass is most of
+        the BM25 time). One vector per thread, so concurrent queries never share one.
+        """
+        memo = self._last_sparse_query
+        if getattr(memo, "question", None) != question:
+            memo.question, memo.scores = None, query_scores(self._sparse, question)
+            memo.question = question
+        scores: npt.NDArray[np.float32] | None = memo.scores
+        return scores
 
     def dense_scores(self, query_vector: npt.NDArray[np.float32], rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
         """Exact cosine similarities of a unit query vector to the given chunk rows."""
@@ -141,6 +161,14 @@ class Index:
     def sentence_rows(self, chunk_row: int) -> range:
         """Rows of ``sentences`` that lie inside chunk ``chunk_row``, in text order."""
         return range(int(self._sentence_starts[chunk_row]), int(self._sentence_ends[chunk_row]))
+
+    def document_summaries(self) -> list[tuple[str, str, str]]:
+        """``(doc_id, title, source)`` of every document, by doc_id, without reading any text."""
+        if isinstance(self.documents, DocumentLines):
+            lines = self.documents
+            return sorted(zip(lines.doc_ids, lines.titles, lines.sources, strict=True))
+        return sorted((document.doc_id, document.title, document.source)
+                      for document in self.documents.values())
 
     def chunk_counts(self) -> dict[str, int]:
         """Number of chunks of every document of the index (0 for one without chunks)."""

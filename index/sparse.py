@@ -8,8 +8,11 @@ order, which follows Python's per-process string hashing, so the same texts give
 
 from __future__ import annotations
 
+import array
+import itertools
 import mmap
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import bm25s
@@ -46,23 +49,59 @@ SPARSE_FILES = (
 _PLACEHOLDER_TOKEN = ""
 
 
+@dataclass(frozen=True, slots=True)
+class _TokenIdRows:
+    """Each text's term ids, one flat int32 array: what bm25s reads as a corpus of ``ids``.
+
+    bm25s iterates the rows (twice) and counts each one; a list per text of Python ints would cost
+    about 36 bytes a term (over 2 GB at a million chunks) where this costs 4.
+    """
+
+    flat: npt.NDArray[np.int32]
+    offsets: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    def __iter__(self) -> Iterator[list[int]]:
+        for first, last in itertools.pairwise(self.offsets.tolist()):
+            yield self.flat[first:last].tolist()
+
+
+@dataclass(frozen=True, slots=True)
+class _TokenizedCorpus:
+    """The ``ids`` and ``vocab`` pair bm25s accepts in place of token lists."""
+
+    ids: _TokenIdRows
+    vocab: dict[str, int]
+
+
 def build_sparse(texts: Sequence[str]) -> bm25s.BM25:
     """Build a BM25 index whose document ``i`` is ``texts[i]``; needs at least one text."""
     if not texts:
         raise ValueError("cannot build a BM25 index over zero texts")
-    token_lists = [content_terms(text) for text in texts]
-    vocabulary = {token: number for number, token in enumerate(sorted(
-        {token for tokens in token_lists for token in tokens}
-    ))}
-    if vocabulary:
-        token_ids = [[vocabulary[token] for token in tokens] for tokens in token_lists]
+    # Terms are numbered as first seen, then renumbered in sorted term order.
+    first_seen: dict[str, int] = {}
+    flat = array.array("i")
+    offsets = [0]
+    for text in texts:
+        flat.extend(first_seen.setdefault(token, len(first_seen)) for token in content_terms(text))
+        offsets.append(len(flat))
+    if first_seen:
+        terms = sorted(first_seen)
+        vocabulary = {token: number for number, token in enumerate(terms)}
+        renumbered = np.empty(len(terms), dtype=np.int32)
+        renumbered[[first_seen[token] for token in terms]] = np.arange(len(terms), dtype=np.int32)
+        rows = _TokenIdRows(flat=renumbered[np.frombuffer(flat, dtype=np.int32)],
+                            offsets=np.asarray(offsets, dtype=np.int64))
     else:
         # Every text is empty or only stopwords. bm25s divides by the mean document length, so give
         # each document one placeholder token that no query can contain.
         vocabulary = {_PLACEHOLDER_TOKEN: 0}
-        token_ids = [[0] for _ in token_lists]
+        rows = _TokenIdRows(flat=np.zeros(len(texts), dtype=np.int32),
+                            offsets=np.arange(len(texts) + 1, dtype=np.int64))
     retriever = bm25s.BM25(method=BM25_METHOD, k1=BM25_K1, b=BM25_B, backend="numpy")
-    retriever.index((token_ids, vocabulary), show_progress=False)
+    retriever.index(_TokenizedCorpus(ids=rows, vocab=vocabulary), show_progress=False)
     return retriever
 
 
@@ -157,47 +196,61 @@ def top_rows(scores: npt.NDArray[np.float32], k: int) -> list[Hit]:
     return [Hit(row=int(candidates[i]), score=float(scores[candidates[i]])) for i in order]
 
 
+def _query_term_ids(retriever: bm25s.BM25, query: str) -> list[int]:
+    """Term ids of the query's analysed terms that the vocabulary knows, in query order."""
+    vocabulary: dict[str, int] = retriever.vocab_dict
+    return [vocabulary[token] for token in content_terms(query, initials=False)
+            if token != _PLACEHOLDER_TOKEN and token in vocabulary]
+
+
+def query_scores(retriever: bm25s.BM25, query: str) -> npt.NDArray[np.float32] | None:
+    """BM25 score of ``query`` for every row (float32); None when no query term is in the vocabulary."""
+    token_ids = _query_term_ids(retriever, query)
+    if not token_ids:
+        return None
+    return np.asarray(retriever.get_scores_from_ids(token_ids), dtype=np.float32)
+
+
 def search_sparse(retriever: bm25s.BM25, query: str, k: int,
-                  rows: npt.ArrayLike | None = None) -> list[Hit]:
+                  rows: npt.ArrayLike | None = None, *,
+                  scores: npt.NDArray[np.float32] | None = None) -> list[Hit]:
     """Top ``k`` rows by BM25 score for ``query``, optionally only among ``rows``.
 
     Rows without any query term are never returned, so a query of only stopwords or unknown
-    words gives ``[]``. Out-of-range filter rows are ignored.
+    words gives ``[]``. Out-of-range filter rows are ignored. ``scores``, when given, is
+    ``query_scores(retriever, query)``, computed once for several uses.
     """
-    vocabulary: dict[str, int] = retriever.vocab_dict
-    token_ids = [
-        vocabulary[token]
-        for token in content_terms(query, initials=False)
-        if token != _PLACEHOLDER_TOKEN and token in vocabulary
-    ]
     total = document_count(retriever)
     k = min(int(k), total)
-    if not token_ids or k <= 0:
+    if scores is None and k > 0:
+        scores = query_scores(retriever, query)
+    if scores is None or k <= 0:
         return []
-    weight_mask = None
     if rows is not None:
         row_ids = np.unique(np.asarray(rows, dtype=np.int64).reshape(-1))
         row_ids = row_ids[(row_ids >= 0) & (row_ids < total)]
         if len(row_ids) == 0:
             return []
-        # bm25s multiplies the scores by this mask; excluded rows score 0 and are dropped.
+        # Excluded rows score 0 and are dropped (bm25s's weight mask, multiplied the same way).
         weight_mask = np.zeros(total, dtype=np.float32)
         weight_mask[row_ids] = 1.0
-    scores = np.asarray(
-        retriever.get_scores_from_ids(token_ids, weight_mask=weight_mask), dtype=np.float32
-    )
+        scores = scores * weight_mask
     return top_rows(scores, k)
 
 
-def score_rows(retriever: bm25s.BM25, query: str, rows: npt.ArrayLike) -> npt.NDArray[np.float32]:
-    """BM25 scores of ``query`` for the given rows (0 for a row without any query term)."""
-    vocabulary: dict[str, int] = retriever.vocab_dict
-    token_ids = [vocabulary[token] for token in content_terms(query, initials=False)
-                 if token != _PLACEHOLDER_TOKEN and token in vocabulary]
+def score_rows(retriever: bm25s.BM25, query: str, rows: npt.ArrayLike, *,
+               scores: npt.NDArray[np.float32] | None = None) -> npt.NDArray[np.float32]:
+    """BM25 scores of ``query`` for the given rows (0 for a row without any query term).
+
+    ``scores``, when given, is ``query_scores(retriever, query)``.
+    """
     row_ids = np.asarray(rows, dtype=np.int64)
-    if not token_ids or len(row_ids) == 0:
+    if len(row_ids) == 0:
+        return np.zeros(0, dtype=np.float32)
+    if scores is None:
+        scores = query_scores(retriever, query)
+    if scores is None:
         return np.zeros(len(row_ids), dtype=np.float32)
-    scores = np.asarray(retriever.get_scores_from_ids(token_ids), dtype=np.float32)
     return scores[row_ids]
 
 

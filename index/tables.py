@@ -39,18 +39,24 @@ def chunk_id_of(doc_id: str, ordinal: int) -> str:
 class DocumentTexts:
     """Document ids and texts by document row: what the tables slice record texts from."""
 
-    __slots__ = ("doc_ids", "row_of", "texts")
+    __slots__ = ("_lengths", "doc_ids", "row_of", "texts")
 
-    def __init__(self, doc_ids: Sequence[str], texts: Sequence[str]) -> None:
-        if len(doc_ids) != len(texts):
+    def __init__(self, doc_ids: Sequence[str], texts: Sequence[str], *,
+                 lengths: npt.NDArray[np.int64] | None = None) -> None:
+        """``texts`` is a tuple, or a sequence that reads a text on access (``index.document_lines``)
+        together with every text's ``lengths``."""
+        if len(doc_ids) != len(texts) or (lengths is not None and len(lengths) != len(texts)):
             raise ValueError(f"{len(doc_ids)} document ids but {len(texts)} texts")
         self.doc_ids: tuple[str, ...] = tuple(doc_ids)
-        self.texts: tuple[str, ...] = tuple(texts)
+        self.texts: Sequence[str] = tuple(texts) if lengths is None else texts
+        self._lengths = lengths
         self.row_of: Mapping[str, int] = MappingProxyType(
             {doc_id: row for row, doc_id in enumerate(self.doc_ids)})
 
     def lengths(self) -> Column:
         """Each document's text length in characters."""
+        if self._lengths is not None:
+            return self._lengths
         return np.fromiter((len(text) for text in self.texts), dtype=np.int64, count=len(self.texts))
 
 

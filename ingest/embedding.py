@@ -11,6 +11,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Protocol
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy.typing as npt
 
 from ingest.errors import ModelLoadError
 from ingest.models import DEFAULT_PRESET, find_preset, preset_path
+from ingest.vector_buffer import release, zero_vectors
 
 Vectors = npt.NDArray[np.float32]
 # Character ranges ``(start, end)`` inside one text, half-open.
@@ -89,6 +91,13 @@ def _unit_rows(vectors: Vectors) -> Vectors:
 _TOKEN = re.compile(r"\w+", re.UNICODE)
 
 
+@lru_cache(maxsize=1 << 20)
+def _word_slot(word: str, dimension: int) -> tuple[int, float]:
+    """The bucket and sign (+1.0 or -1.0) a word adds to a hashing vector of ``dimension``."""
+    digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
+    return int.from_bytes(digest[:4], "little") % dimension, 1.0 if digest[4] & 1 else -1.0
+
+
 class HashingEmbedder:
     """Deterministic bag-of-words embedder: shared words give real cosine similarity.
 
@@ -112,15 +121,22 @@ class HashingEmbedder:
         return "float32"
 
     def _add_word(self, vector: Vectors, word: str) -> None:
-        digest = hashlib.blake2b(word.encode("utf-8"), digest_size=8).digest()
-        bucket = int.from_bytes(digest[:4], "little") % self._dimension
-        vector[bucket] += 1.0 if digest[4] & 1 else -1.0
+        bucket, sign = _word_slot(word, self._dimension)
+        vector[bucket] += sign
 
     def encode(self, texts: Sequence[str], *, batch_size: int = 64, progress: bool = False) -> Vectors:
-        vectors = np.zeros((len(texts), self._dimension), dtype=np.float32)
+        # Counts are small integers, exact in float32 in any order: one bincount gives the same bits.
+        positions: list[int] = []
+        signs: list[float] = []
         for row, text in enumerate(texts):
+            offset = row * self._dimension
             for word in _TOKEN.findall(text.lower()):
-                self._add_word(vectors[row], word)
+                bucket, sign = _word_slot(word, self._dimension)
+                positions.append(offset + bucket)
+                signs.append(sign)
+        counts = np.bincount(np.asarray(positions, dtype=np.int64), weights=np.asarray(signs),
+                             minlength=len(texts) * self._dimension)
+        vectors = counts.astype(np.float32).reshape(len(texts), self._dimension)
         return _unit_rows(vectors)
 
     def encode_with_spans(self, texts: Sequence[str], spans: Sequence[Spans], *,
@@ -309,9 +325,10 @@ def embed_with_cache(embedder: Embedder, texts: Sequence[str],
     Returns the ``(len(texts), dimension)`` vectors and how many texts were actually encoded;
     unchanged text is never re-embedded. Duplicate texts are encoded once. Texts are encoded
     ``group_size`` at a time straight into the one result array, so memory beyond the result stays
-    at one group's vectors whatever the corpus size. ``on_rows`` hears of each finished group.
+    at one group's vectors whatever the corpus size (a large result is file-backed,
+    ``ingest.vector_buffer``). ``on_rows`` hears of each finished group.
     """
-    vectors = np.zeros((len(texts), embedder.dimension), dtype=np.float32)
+    vectors = zero_vectors(len(texts), embedder.dimension)
     missing: dict[str, list[int]] = {}
     for row, text in enumerate(texts):
         key = text_key(text)
@@ -327,6 +344,7 @@ def embed_with_cache(embedder: Embedder, texts: Sequence[str],
                                 progress=progress)
         for rows, vector in zip(group, fresh, strict=True):
             vectors[rows] = vector
+        release(vectors)
         if on_rows is not None:
             on_rows([row for rows in group for row in rows])
     return vectors, len(missing)

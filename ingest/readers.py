@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,9 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # A 500-page book has about 15,000 sentences; 20,000 admits it and holds one document's sentence
 # vectors to 29 MiB at 384 dimensions.
 DEFAULT_MAX_SENTENCES = 20_000
+
+# Below 32, except tab, line feed, form feed and carriage return.
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -105,7 +109,7 @@ def decode_text(data: bytes) -> str | tuple[str, str]:
                 f"invalid UTF-8 at byte {error.start}; re-save the file as UTF-8")
     if not text.strip():
         return ("empty", "file is empty or only whitespace")
-    controls = sum(1 for character in text[:4096] if ord(character) < 32 and character not in "\t\n\r\f")
+    controls = len(_CONTROL_CHARACTER.findall(text, 0, 4096))
     if controls > 0.05 * min(len(text), 4096):
         return ("binary", "mostly control characters: not a text file")
     return text

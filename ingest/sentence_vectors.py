@@ -19,8 +19,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
 
-import numpy as np
-
 from ingest.embedding import (
     Embedder,
     OnRows,
@@ -30,6 +28,7 @@ from ingest.embedding import (
     text_key,
 )
 from ingest.records import Chunk, Sentence
+from ingest.vector_buffer import zero_vectors
 
 POOLED = "pooled_from_chunk"
 ENCODED = "encoded"
@@ -140,8 +139,8 @@ def _embed_pooled(embedder: SpanEmbedder, chunks: Sequence[Chunk], sentences: Se
                   sources: Sequence[Sequence[Source]], *, cache: Mapping[str, Vectors],
                   on_rows: OnRows | None) -> Embedded:
     dimension = embedder.dimension
-    chunk_vectors = np.zeros((len(chunks), dimension), dtype=np.float32)
-    sentence_vectors = np.zeros((len(sentences), dimension), dtype=np.float32)
+    chunk_vectors = zero_vectors(len(chunks), dimension)
+    sentence_vectors = zero_vectors(len(sentences), dimension)
     chunk_keys = [text_key(chunk.search_text) for chunk in chunks]
     keys = sentence_keys(chunks, sentences, POOLED, sources)
 

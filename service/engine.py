@@ -65,9 +65,8 @@ class QueryEngine:
         self.checker = Checker(index, embedder.encode)
         chunk_counts = index.chunk_counts()
         self._document_infos = tuple(
-            DocumentInfo(doc_id=document.doc_id, title=document.title, source=document.source,
-                         chunk_count=chunk_counts[document.doc_id])
-            for document in sorted(index.documents.values(), key=lambda document: document.doc_id)
+            DocumentInfo(doc_id=doc_id, title=title, source=source, chunk_count=chunk_counts[doc_id])
+            for doc_id, title, source in index.document_summaries()
         )
 
     @property
