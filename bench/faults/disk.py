@@ -12,6 +12,7 @@ fault is gone, a plain re-run publishes B.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import shutil
@@ -128,7 +129,11 @@ def _tmpfs(mount_point: Path, size_bytes: int) -> Iterator[bool]:
         yield mounted
     finally:
         if mounted:
-            subprocess.run(["umount", str(mount_point)], capture_output=True, check=False)
+            # Indexes loaded during the check keep their files open (pread) until collected.
+            gc.collect()
+            if subprocess.run(["umount", str(mount_point)], capture_output=True, check=False).returncode != 0:
+                # Still busy (a descriptor not yet released): detach it; it goes when the last one closes.
+                subprocess.run(["umount", "--lazy", str(mount_point)], capture_output=True, check=False)
 
 
 def _fill(mount_point: Path, leave_free: int) -> None:
