@@ -9,8 +9,10 @@ from __future__ import annotations
 import dataclasses
 import os
 import tokenize
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
+from typing import Protocol, TypeVar
 
 from index.dense import read_dense
 from index.document_lines import DocumentLines, DocumentLineTexts, read_document_lines
@@ -50,21 +52,41 @@ from ingest.sentence_vectors import sentence_keys
 
 _VERIFY_THREADS = max(1, min(8, os.cpu_count() or 1))
 
-def _verified_manifest(version_dir: Path, root: Path) -> Manifest:
-    """Parse ``manifest.json`` and check it is canonical and matches its own content address."""
-    path = version_dir / MANIFEST_NAME
+class _Addressed(Protocol):
+    @property
+    def index_version(self) -> str: ...
+
+
+ManifestT = TypeVar("ManifestT", bound=_Addressed)
+
+
+def verified_manifest_file(
+        version_dir: Path, root: Path, name: str, *, parse: Callable[[bytes, Path], ManifestT],
+        serialize: Callable[[ManifestT], bytes], address: Callable[[ManifestT], str]) -> ManifestT:
+    """Parse the manifest file ``name`` of a version folder and check that it is canonical
+    (``serialize`` gives its bytes back), matches its own content address and names its folder.
+
+    One check for ``manifest.json`` and a sharded version's ``shards.json``; raises
+    ``IndexCorruptedError`` naming the file and the fix.
+    """
+    path = version_dir / name
     try:
         data = path.read_bytes()
     except OSError as error:
         raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
-    manifest = manifest_from_json(data, path)
-    if (manifest_to_json(manifest) != data
-            or compute_index_version(manifest) != manifest.index_version
+    manifest = parse(data, path)
+    if (serialize(manifest) != data or address(manifest) != manifest.index_version
             or manifest.index_version != version_dir.name):
         raise IndexCorruptedError(
             f"{path} does not match its checksum (it was modified or damaged); {fix_hint(root)}"
         )
     return manifest
+
+
+def _verified_manifest(version_dir: Path, root: Path) -> Manifest:
+    """Parse ``manifest.json`` and check it is canonical and matches its own content address."""
+    return verified_manifest_file(version_dir, root, MANIFEST_NAME, parse=manifest_from_json,
+                                  serialize=manifest_to_json, address=compute_index_version)
 
 
 def _checksum(path: Path) -> tuple[str, int] | OSError:

@@ -214,18 +214,10 @@ class ShardedIndex(Index):
 # ---------------------------------------------------------------------------------------- load
 
 def _shards_manifest(version_dir: Path, root: Path) -> ShardsManifest:
-    path = version_dir / SHARDS_MANIFEST_NAME
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
-    manifest = shards_manifest_from_json(data, path)
-    if (shards_manifest_to_json(manifest) != data
-            or compute_shards_version(manifest) != manifest.index_version
-            or manifest.index_version != version_dir.name):
-        raise IndexCorruptedError(
-            f"{path} does not match its checksum (it was modified or damaged); {fix_hint(root)}")
-    return manifest
+    from index.load import verified_manifest_file
+
+    return verified_manifest_file(version_dir, root, SHARDS_MANIFEST_NAME, parse=shards_manifest_from_json,
+                                  serialize=shards_manifest_to_json, address=compute_shards_version)
 
 
 def _sharded_hint(root: Path, count: int) -> str:
