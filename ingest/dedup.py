@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
@@ -24,8 +23,15 @@ _LINE = re.compile(r"[^\r\n]+")
 MIN_DUPLICATE_WORDS = 5
 SHINGLE_SIZE = 3
 NEAR_DUPLICATE_JACCARD = 0.8
-EXTRA_PREFIX = 5
-"""Shingles indexed and probed beyond the prefix one shared shingle needs (``_least_shared``)."""
+MINHASH_ROWS = 4
+MISSED_PAIR_PROBABILITY = 5e-8
+"""Locality-sensitive hashing for ``drop_near_duplicate_chunks``: bands of 4 min-hashes, as many as
+make a pair at the threshold share none with at most this probability (``minhash_bands``: 32 at
+0.8). A pair at Jaccard ``j`` shares no band with probability ``(1 - j**4)**bands``: 0.9968 at 0.1
+with 32 bands, so chance pairs of ordinary text are almost never compared."""
+LEAST_THRESHOLD = 0.5
+_HASH_BLOCK = 4096
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -100,31 +106,6 @@ def _shingles(text: str) -> frozenset[tuple[str, ...]]:
     return frozenset(tuple(words[i : i + SHINGLE_SIZE]) for i in range(len(words) - SHINGLE_SIZE + 1))
 
 
-def _least_shared(size: int, other_size: int, threshold: float) -> int:
-    """How many shingles two sets at ``threshold`` share at least among their extended prefixes.
-
-    With ``o`` shingles in common (``o`` is at least ``max(1, floor(t * size))`` for each set, as in
-    ``_prefix_length``), the ``j``-th common shingle in the global order has at most ``o - j``
-    common ones after it, so it lies within the first ``size - o + j`` of each set: the first
-    ``min(1 + EXTRA_PREFIX, o)`` common shingles all lie in both prefixes extended by
-    ``EXTRA_PREFIX``.
-    """
-    least_overlap = max(1, math.floor(threshold * size), math.floor(threshold * other_size))
-    return min(1 + EXTRA_PREFIX, least_overlap)
-
-
-def _prefix_length(size: int, threshold: float) -> int:
-    """How many of a set's rarest shingles to index and probe so no pair at ``threshold`` is missed.
-
-    Jaccard ≥ t needs an overlap of at least ``ceil(t * size)`` shingles (and at least one), and
-    two sets overlapping in k shingles, both sorted in one global order, share a shingle among the
-    first ``size - k + 1`` of each. Rounding ``t * size`` down only lengthens the prefix, so float
-    error never makes it unsafe.
-    """
-    least_overlap = max(1, math.floor(threshold * size))
-    return max(0, size - least_overlap + 1)
-
-
 def shingle_keys(texts: Sequence[str]) -> list[npt.NDArray[np.int64]]:
     """Each text's word-3-shingle set (``_shingles``) as a sorted array of distinct integer keys.
 
@@ -160,59 +141,105 @@ def _overlap(first: npt.NDArray[np.int64], second: npt.NDArray[np.int64]) -> int
     return int(np.count_nonzero(second[places] == first))
 
 
+def _mix(values: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """SplitMix64's finaliser, element-wise (uint64 arithmetic wraps, as it should here)."""
+    mixed = values + _GOLDEN
+    mixed = (mixed ^ (mixed >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    mixed = (mixed ^ (mixed >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return mixed ^ (mixed >> np.uint64(31))
+
+
+def minhash_bands(threshold: float) -> int:
+    """How many bands of ``MINHASH_ROWS`` miss a pair at ``threshold`` with ``MISSED_PAIR_PROBABILITY``."""
+    if threshold >= 1:
+        return 1  # equal sets agree on every min-hash
+    return math.ceil(math.log(MISSED_PAIR_PROBABILITY) / math.log1p(-(threshold**MINHASH_ROWS)))
+
+
+def band_keys(shingle_sets: Sequence[npt.NDArray[np.int64]], bands: int) -> npt.NDArray[np.uint64]:
+    """Each set's ``bands`` band keys: a hash of ``MINHASH_ROWS`` min-hashes per band.
+
+    Min-hash ``h`` of a set is the least ``mix(key ^ seed_h)`` over its keys, so two sets agree on
+    it with probability their Jaccard; equal bands give equal keys (unequal bands collide with
+    probability 2**-64, and every candidate is checked exactly anyway). Sets are hashed a block at
+    a time: the keys of a block, one row per hash function.
+    """
+    hashes = bands * MINHASH_ROWS
+    seeds = _mix(np.arange(1, hashes + 1, dtype=np.uint64))
+    keys = np.zeros((len(shingle_sets), bands), dtype=np.uint64)
+    for first in range(0, len(shingle_sets), _HASH_BLOCK):
+        block = shingle_sets[first : first + _HASH_BLOCK]
+        values = np.concatenate(block).astype(np.uint64)
+        starts = np.cumsum([0, *(len(shingles) for shingles in block[:-1])])
+        minimums = np.empty((hashes, len(block)), dtype=np.uint64)
+        for number, seed in enumerate(seeds):
+            minimums[number] = np.minimum.reduceat(_mix(values ^ seed), starts)
+        rows = minimums.reshape(bands, MINHASH_ROWS, len(block))
+        band = np.zeros((bands, len(block)), dtype=np.uint64)
+        for row in range(MINHASH_ROWS):
+            band = _mix(band ^ rows[:, row])
+        keys[first : first + len(block)] = band.T
+    return keys
+
+
+def _band_groups(keys: npt.NDArray[np.uint64]) -> npt.NDArray[np.int64]:
+    """Per set and band, a number shared by the sets with the same key in that band (-1 if none)."""
+    groups = np.full(keys.shape, -1, dtype=np.int64)
+    offset = 0
+    for band in range(keys.shape[1]):
+        _, inverse, counts = np.unique(keys[:, band], return_inverse=True, return_counts=True)
+        shared = counts[inverse] > 1
+        groups[shared, band] = offset + inverse[shared]
+        offset += len(counts)
+    return groups
+
+
 def drop_near_duplicate_chunks(
     chunks: Sequence[Chunk], threshold: float = NEAR_DUPLICATE_JACCARD
 ) -> tuple[tuple[Chunk, ...], tuple[DroppedChunk, ...]]:
     """Keep the first of every group of chunks whose word-3-shingle Jaccard is ≥ ``threshold``.
 
     Each chunk is compared with the kept chunks of other documents (chunks of one document overlap
-    by design) and dropped as a repeat of the most similar one (the earliest on a tie).
-    Prefix filtering (Bayardo et al., "Scaling up all pairs similarity search", 2007) keeps this
-    near-linear without missing a pair: only each chunk's rarest shingles are indexed and probed,
-    so common trigrams ("said on Monday") do not make every pair a candidate, and each candidate's
-    Jaccard is computed exactly from its full overlap. Any one global order of the shingles finds
-    every pair at the threshold, so the result does not depend on the order; a shingle found in one
-    chunk only can match nothing and is not indexed. The prefixes are ``EXTRA_PREFIX`` shingles
-    longer than one shared shingle needs, and a candidate must share as many more
-    (``_least_shared``): where even the rarest shingles are common (a generated corpus of a small
-    vocabulary) most chunks share one or two of them by chance, and checking each such pair made
-    the pass quadratic.
+    by design) and dropped as a repeat of the most similar one (the earliest on a tie). Candidates
+    come from min-hash locality-sensitive hashing (``band_keys``): a chunk is compared, exactly,
+    with the kept chunks that share one of its bands, so the pass stays linear whatever the
+    vocabulary (prefix filtering, used before, went quadratic on a generated corpus where even the
+    rarest trigrams are common) and a cluster of repeats costs one comparison per repeat (only
+    kept chunks are candidates). A pair at the threshold is missed with probability at most
+    ``MISSED_PAIR_PROBABILITY`` (less above it); the result is deterministic. A threshold above 1
+    drops nothing; one below ``LEAST_THRESHOLD`` would need too many bands and is refused.
     """
+    if threshold < LEAST_THRESHOLD:
+        raise ValueError(f"near-duplicate threshold {threshold} is below {LEAST_THRESHOLD}: min-hash "
+                         "candidates would need too many bands; use a Jaccard threshold of at least 0.5")
+    if threshold > 1 or not chunks:
+        return tuple(chunks), ()
     shingle_sets = shingle_keys([chunk.text for chunk in chunks])
-    if shingle_sets:
-        distinct, frequencies = np.unique(np.concatenate(shingle_sets), return_counts=True)
-    else:
-        distinct, frequencies = np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    groups = _band_groups(band_keys(shingle_sets, minhash_bands(threshold)))
     kept: list[Chunk] = []
-    kept_shingles: list[npt.NDArray[np.int64]] = []
-    postings: dict[int, list[int]] = {}
+    kept_in_group: dict[int, list[int]] = {}
     dropped: list[DroppedChunk] = []
-    for chunk, shingles in zip(chunks, shingle_sets, strict=True):
-        frequency = frequencies[np.searchsorted(distinct, shingles)]
+    for number, (chunk, shingles) in enumerate(zip(chunks, shingle_sets, strict=True)):
+        chunk_groups = groups[number][groups[number] >= 0].tolist()
+        candidates = sorted({other for group in chunk_groups for other in kept_in_group.get(group, ())})
         size = len(shingles)
-        rarest_first = np.lexsort((shingles, frequency))[: _prefix_length(size, threshold) + EXTRA_PREFIX]
-        prefix = shingles[rarest_first][frequency[rarest_first] > 1].tolist()
-        shared = Counter(position for shingle in prefix for position in postings.get(shingle, ()))
-        best_position, best_similarity = -1, 0.0
-        for position in sorted(shared):
-            other = kept_shingles[position]
-            if kept[position].doc_id == chunk.doc_id \
-                    or shared[position] < _least_shared(size, len(other), threshold):
+        best_number, best_similarity = -1, 0.0
+        for other_number in candidates:
+            other = shingle_sets[other_number]
+            if chunks[other_number].doc_id == chunk.doc_id:
                 continue
             if min(size, len(other)) < threshold * max(size, len(other)):
                 continue  # Jaccard is at most the size ratio: this pair cannot reach the threshold
             overlap = _overlap(shingles, other)
             similarity = overlap / (size + len(other) - overlap)
             if similarity > best_similarity:
-                best_position, best_similarity = position, similarity
-        if best_position >= 0 and best_similarity >= threshold:
+                best_number, best_similarity = other_number, similarity
+        if best_number >= 0 and best_similarity >= threshold:
             dropped.append(DroppedChunk(chunk_id=chunk.chunk_id,
-                                        duplicate_of=kept[best_position].chunk_id,
+                                        duplicate_of=chunks[best_number].chunk_id,
                                         similarity=round(best_similarity, 4)))
             continue
-        position = len(kept)
         kept.append(chunk)
-        kept_shingles.append(shingles)
-        for shingle in prefix:
-            postings.setdefault(shingle, []).append(position)
+        for group in chunk_groups:
+            kept_in_group.setdefault(group, []).append(number)
     return tuple(kept), tuple(dropped)

@@ -86,6 +86,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="scale-e2e: sequential hybrid /query requests timed (default: %(default)s)")
     parser.add_argument("--workdir", type=Path, default=None,
                         help="scale-e2e: folder for the corpus and index (default: the system temp folder)")
+    parser.add_argument("--generated-corpus", type=Path, default=None,
+                        help="scale-e2e: ingest this corpus, written by an earlier --keep run, instead of "
+                             "writing one (--chunks then only labels the run)")
     parser.add_argument("--keep", action="store_true",
                         help="scale-e2e: keep the generated corpus and index (the result names the folder)")
     parser.add_argument("--shard-counts", type=_sizes, default=(2, 4),
@@ -213,7 +216,7 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
 
         result = run_scale_end_to_end(ScaleEndToEndConfig(
             seed_corpus=args.corpus, chunks=args.chunks, queries=args.e2e_queries, workdir=args.workdir,
-            keep=args.keep))
+            keep=args.keep, corpus=args.generated_corpus))
         return result, scale_end_to_end_table(result)
     from bench.perf.scale import run_scale, scale_tables
     from bench.perf.scale_config import ScaleConfig
