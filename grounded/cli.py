@@ -191,11 +191,12 @@ def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_byt
               file=sys.stderr)
         return 2
     from index.ray_build import RayOptions, ray_ingest
+    from ingest.progress import StageLines
 
     options = RayOptions(address=args.ray, actors=args.ray_actors, batch_size=args.ray_batch_size)
     report = ray_ingest(args.paths, args.index, model=args.model, options=options, precision=args.precision,
                         params=params, max_bytes=max_bytes, sentence_method=sentence_method,
-                        shards=args.shards)
+                        shards=args.shards, stages=StageLines(sys.stderr))
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 

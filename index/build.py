@@ -15,7 +15,7 @@ from index.shard_publish import publish_sharded
 from ingest.chunking import SplitDocument, split_document, token_counter
 from ingest.dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
 from ingest.embedding import Embedder
-from ingest.progress import Progress, RowTracker, open_progress
+from ingest.progress import Progress, RowTracker, StageLines, open_progress
 from ingest.readers import DEFAULT_MAX_BYTES, CorpusRead, read_corpus
 from ingest.records import Chunk, ChunkingParams, Document, Rejection, Sentence
 from ingest.sentence_vectors import Embedded, default_method, embed_texts
@@ -46,16 +46,29 @@ class Segmented:
     dropped: tuple[DroppedChunk, ...]
 
 
-def segment_corpus(documents: Sequence[Document], params: ChunkingParams) -> Segmented:
-    """Mark repeated lines, chunk every document, drop near-duplicate chunks (pure)."""
+_QUIET = StageLines(None)
+
+
+def segment_corpus(documents: Sequence[Document], params: ChunkingParams, *,
+                   stages: StageLines = _QUIET) -> Segmented:
+    """Mark repeated lines, chunk every document, drop near-duplicate chunks (pure but for
+    ``stages``, which reports each step of a long run)."""
     count = token_counter(params.encoding)
-    marked = mark_duplicate_lines(documents)
-    return combine_splits(marked, [split_document(document, params, count) for document in marked])
+    with stages.stage("marking repeated lines"):
+        marked = mark_duplicate_lines(documents)
+    splits: list[SplitDocument] = []
+    with stages.stage("chunking", total=len(marked)) as done:
+        for document in marked:
+            splits.append(split_document(document, params, count))
+            done.advance()
+    return combine_splits(marked, splits, stages=stages)
 
 
-def combine_splits(marked: Sequence[Document], splits: Sequence[SplitDocument]) -> Segmented:
+def combine_splits(marked: Sequence[Document], splits: Sequence[SplitDocument], *,
+                   stages: StageLines = _QUIET) -> Segmented:
     """Documents and their splits (in document order) as one Segmented, near-duplicates dropped (pure)."""
-    chunks, dropped = drop_near_duplicate_chunks([chunk for split in splits for chunk in split.chunks])
+    with stages.stage("near-duplicate chunks"):
+        chunks, dropped = drop_near_duplicate_chunks([chunk for split in splits for chunk in split.chunks])
     sentences = tuple(sentence for split in splits for sentence in split.sentences)
     return Segmented(documents=tuple(marked), chunks=chunks, sentences=sentences, dropped=dropped)
 
@@ -83,8 +96,10 @@ def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
     """
     params = params or ChunkingParams()
     method = sentence_method or default_method(embedder)
-    corpus = read_corpus(paths, max_bytes=max_bytes)
-    segmented = segment_corpus(corpus.documents, params)
+    stages = StageLines(sys.stderr if progress is True else None)
+    with stages.stage("reading", unit="files") as read:
+        corpus = read_corpus(paths, max_bytes=max_bytes, on_file=read.advance)
+    segmented = segment_corpus(corpus.documents, params, stages=stages)
     cache = load_previous_vectors(index_dir, embedder.model_id)
     reporter = _open_progress(progress, segmented)
     tracker = RowTracker([chunk.doc_id for chunk in segmented.chunks]
@@ -95,10 +110,11 @@ def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
                                on_rows=tracker.finish)
     finally:
         reporter.close()
-    return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
-                          model_id=embedder.model_id, dimension=embedder.dimension,
-                          precision=embedder.precision, params=params, sentence_method=method,
-                          shards=shards)
+    with stages.stage("publishing"):
+        return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
+                              model_id=embedder.model_id, dimension=embedder.dimension,
+                              precision=embedder.precision, params=params, sentence_method=method,
+                              shards=shards)
 
 
 def publish_ingest(index_dir: Path, *, corpus: CorpusRead, segmented: Segmented, embedded: Embedded,

@@ -28,6 +28,7 @@ from index.model_calls import Answer, ModelCall, ReplayEmbedder
 from ingest.chunking import SplitDocument, split_document, token_counter
 from ingest.dedup import mark_duplicate_lines
 from ingest.embedding import Embedder, PooledVectors, load_embedder
+from ingest.progress import StageLines
 from ingest.readers import DEFAULT_MAX_BYTES, corpus_files, gather_corpus, read_document
 from ingest.records import ChunkingParams, Document, Rejection
 from ingest.sentence_vectors import default_method, embed_texts
@@ -179,15 +180,17 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
                precision: str = "auto", params: ChunkingParams | None = None,
                max_bytes: int = DEFAULT_MAX_BYTES, sentence_method: str | None = None,
                shards: int | None = None,
-               load: LoadEmbedder | None = None) -> IngestReport:
+               load: LoadEmbedder | None = None, stages: StageLines | None = None) -> IngestReport:
     """``index.build.ingest`` on Ray: the same index_version, reusing unchanged vectors, published atomically.
 
     ``load`` builds the embedder on each actor (default: ``load_embedder(model, precision=...)``).
+    ``stages`` reports the driver's long steps (``grounded ingest --ray`` passes stderr's).
     Raises ``CorpusError`` before touching the index when a corpus path is unreadable; a failed
     run raises without publishing.
     """
     import ray
 
+    stages = stages or StageLines(None)
     params = params or ChunkingParams()
     load = load or functools.partial(load_embedder, model, precision=precision)
     files = corpus_files(paths)
@@ -199,12 +202,15 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
     try:
         identity_ref = ray.remote(_describe).remote(load)
         read_task = ray.remote(_read_files)
-        read = ray.get([read_task.remote(group, max_bytes) for group in _groups(files, FILES_PER_TASK)])
+        with stages.stage("reading on Ray"):
+            read = ray.get([read_task.remote(group, max_bytes) for group in _groups(files, FILES_PER_TASK)])
         corpus = gather_corpus([item for group in read for item in group])
-        marked = mark_duplicate_lines(corpus.documents)
+        with stages.stage("marking repeated lines"):
+            marked = mark_duplicate_lines(corpus.documents)
         split_task = ray.remote(_split_documents)
-        splits = ray.get([split_task.remote(group, params) for group in _groups(marked, FILES_PER_TASK)])
-        segmented = combine_splits(marked, [split for group in splits for split in group])
+        with stages.stage("chunking on Ray"):
+            splits = ray.get([split_task.remote(group, params) for group in _groups(marked, FILES_PER_TASK)])
+        segmented = combine_splits(marked, [split for group in splits for split in group], stages=stages)
         identity: ModelIdentity = ray.get(identity_ref)
         method = sentence_method or identity.default_method
         cache = load_previous_vectors(index_dir, identity.model_id)
@@ -215,8 +221,9 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
             embedded = embed_texts(replay, segmented.chunks, segmented.sentences, cache, method=method)
             if not replay.missing:
                 break
-            answers = {**answers, **run_model_calls(list(replay.missing.values()), load,
-                                                    identity.dimension, options)}
+            with stages.stage("embedding on Ray"):
+                answers = {**answers, **run_model_calls(list(replay.missing.values()), load,
+                                                        identity.dimension, options)}
         else:
             raise BuildError(f"model calls still missing after {MAX_ROUNDS} rounds; nothing was published")
     except ray.exceptions.RayError as error:
@@ -225,7 +232,8 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
     finally:
         if started:
             ray.shutdown()
-    return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
-                          model_id=identity.model_id, dimension=identity.dimension,
-                          precision=identity.precision, params=params, sentence_method=method,
-                          shards=shards)
+    with stages.stage("publishing"):
+        return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
+                              model_id=identity.model_id, dimension=identity.dimension,
+                              precision=identity.precision, params=params, sentence_method=method,
+                              shards=shards)

@@ -2,13 +2,16 @@
 
 The line is a pure function of a ``Snapshot``; the reporters take their clock as a collaborator,
 so the interval is tested without sleeping. Everything goes to the stream given (stderr from the
-CLI), never stdout, so ``grounded ingest --json`` stays clean.
+CLI), never stdout, so ``grounded ingest --json`` stays clean. The stages around embedding
+(reading, chunking, the near-duplicate pass, publishing) report through ``StageLines``.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, TextIO
 
@@ -186,3 +189,78 @@ class RowTracker:
                 documents += 1
         if documents or texts:
             self._progress.advance(documents=documents, texts=texts)
+
+
+class StageCount:
+    """How much of one stage is done (advanced by the stage, read by ``StageLines``' timer)."""
+
+    def __init__(self, total: int | None) -> None:
+        self.total = total
+        self.done = 0
+
+    def advance(self, count: int = 1) -> None:
+        """Count ``count`` more items of the stage as done."""
+        self.done += count
+
+
+def format_stage_line(name: str, unit: str, count: StageCount, elapsed: float) -> str:
+    """One line of a running stage: items done (of the total when known), rate, time left."""
+    if count.total is None and count.done == 0:
+        return f"ingest: {name}, elapsed {format_duration(elapsed)}"
+    rate = count.done / elapsed if elapsed > 0 else 0.0
+    done = f"{count.done}" if count.total is None else f"{count.done}/{count.total}"
+    line = f"ingest: {name}: {done} {unit}, {rate:.1f} {unit}/s, elapsed {format_duration(elapsed)}"
+    if count.total is not None and rate > 0:
+        line += f", left {format_duration((count.total - count.done) / rate)}"
+    return line
+
+
+class StageLines:
+    """Plain lines for the stages before and after embedding, so that a log never goes quiet.
+
+    Reading a million-chunk corpus, chunking it, its near-duplicate pass and its publication (the
+    HNSW build) take minutes each and count nothing the embedding progress sees. While a stage
+    runs longer than ``interval`` seconds a timer thread writes where it is (its count of the
+    total where it has one, else the time elapsed) every ``interval``, and the stage's end is
+    written once anything was; a stage shorter than that writes nothing. ``stream`` None reports
+    nothing.
+    """
+
+    def __init__(self, stream: TextIO | None, *, interval: float = LINE_INTERVAL_SECONDS,
+                 clock: Clock = time.monotonic) -> None:
+        self._stream = stream
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+
+    def _write(self, line: str) -> None:
+        assert self._stream is not None
+        with self._lock:
+            self._stream.write(line + "\n")
+            self._stream.flush()
+
+    @contextmanager
+    def stage(self, name: str, *, total: int | None = None, unit: str = "documents") -> Iterator[StageCount]:
+        """Run one stage (``with stages.stage("chunking", total=n) as count: ... count.advance()``)."""
+        count = StageCount(total)
+        if self._stream is None:
+            yield count
+            return
+        started = self._clock()
+        stop = threading.Event()
+        wrote = threading.Event()
+
+        def tick() -> None:
+            while not stop.wait(self._interval):
+                self._write(format_stage_line(name, unit, count, self._clock() - started))
+                wrote.set()
+
+        timer = threading.Thread(target=tick, name=f"ingest-progress-{name}", daemon=True)
+        timer.start()
+        try:
+            yield count
+        finally:
+            stop.set()
+            timer.join()
+            if wrote.is_set():
+                self._write(format_stage_line(f"{name} done", unit, count, self._clock() - started))

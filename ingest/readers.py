@@ -10,7 +10,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -204,8 +204,11 @@ def gather_corpus(items: Sequence[Document | Rejection]) -> CorpusRead:
 
 
 def read_corpus(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                max_sentences: int = DEFAULT_MAX_SENTENCES) -> CorpusRead:
+                max_sentences: int = DEFAULT_MAX_SENTENCES,
+                on_file: Callable[[], None] | None = None) -> CorpusRead:
     """Read every supported file under ``paths``; doc_ids are relative to each given folder.
+
+    ``on_file`` is called after each file (progress of a long read).
 
     Files over ``max_bytes`` bytes or documents over ``max_sentences`` sentences are refused.
 
@@ -214,5 +217,9 @@ def read_corpus(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
     """
     if max_sentences < 1:
         raise ValueError(f"max_sentences is {max_sentences}; pass a limit of at least 1 sentence per document")
-    return gather_corpus([read_document(path, root, max_bytes=max_bytes, max_sentences=max_sentences)
-                          for path, root in corpus_files(paths)])
+    read: list[Document | Rejection] = []
+    for path, root in corpus_files(paths):
+        read.append(read_document(path, root, max_bytes=max_bytes, max_sentences=max_sentences))
+        if on_file is not None:
+            on_file()
+    return gather_corpus(read)

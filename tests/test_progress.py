@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 
 from ingest.progress import (
     BarProgress,
@@ -10,8 +12,11 @@ from ingest.progress import (
     NoProgress,
     RowTracker,
     Snapshot,
+    StageCount,
+    StageLines,
     format_duration,
     format_line,
+    format_stage_line,
     open_progress,
 )
 
@@ -108,3 +113,41 @@ def test_rows_count_once_and_a_document_is_done_with_its_last_text() -> None:
     tracker.finish([0, 1, 4])
     tracker.finish([3])
     assert recorder.calls == [(1, 0), (0, 2), (1, 2), (1, 1)]
+
+
+def test_a_stage_line_counts_of_the_total_with_rate_and_time_left() -> None:
+    count = StageCount(200)
+    count.advance(50)
+    assert format_stage_line("chunking", "documents", count, 10.0) == (
+        "ingest: chunking: 50/200 documents, 5.0 documents/s, elapsed 10s, left 30s")
+    assert format_stage_line("publishing", "documents", StageCount(None), 95.0) == (
+        "ingest: publishing, elapsed 1m35s")
+
+
+def _wait_for(predicate: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 10.0
+    while not predicate() and time.monotonic() < deadline:
+        time.sleep(0.005)
+
+
+def test_a_long_stage_writes_from_its_timer_while_running_and_once_at_its_end() -> None:
+    stream = io.StringIO()
+    stages = StageLines(stream, interval=0.01)
+    with stages.stage("chunking", total=4) as count:
+        count.advance(3)
+        _wait_for(lambda: "ingest: chunking: 3/4 documents" in stream.getvalue())
+        # The stage made no call at all: the lines came from the timer (a step that counts nothing,
+        # such as the HNSW build, must not leave the log quiet).
+    lines = stream.getvalue().splitlines()
+    assert any(line.startswith("ingest: chunking: 3/4 documents") for line in lines)
+    assert lines[-1].startswith("ingest: chunking done: 3/4 documents")
+
+
+def test_a_short_stage_and_a_stage_without_stream_write_nothing() -> None:
+    stream = io.StringIO()
+    with StageLines(stream, interval=60.0).stage("reading", unit="files") as count:
+        count.advance()
+    assert stream.getvalue() == ""
+    with StageLines(None, interval=0.001).stage("reading") as count:
+        count.advance(2)
+    assert count.done == 2
