@@ -14,9 +14,11 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import cast
 
-from eval.errors import EvalError, GoldSetError
-from eval.gold import GoldQuestion, default_gold_path, parse_gold
+from eval.errors import EvalError
+from eval.gold import GoldQuestion, Split, default_gold_path, load_gold
+from eval.splits import select_split
 from index.build import ingest
 from index.layout import current_version
 from index.query_encoder import Embedder
@@ -51,61 +53,29 @@ class SplitGold:
 
 # ------------------------------------------------------------------------------------ gold split
 
-def load_gold_with_splits(path: Path) -> tuple[tuple[GoldQuestion, ...], dict[str, str | None]]:
-    """Read a gold file and ``{query_id: split or None}`` from its optional ``"split"`` keys.
-
-    The key is taken off before ``eval.gold.parse_gold`` validates the rest, so this works whether
-    or not the parser knows the key yet. Raises ``GoldSetError`` for a split other than
-    ``tune``/``test``.
-    """
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except (OSError, UnicodeDecodeError) as error:
-        raise GoldSetError(f"cannot read gold file {path}: {error}") from error
-    splits: dict[str, str | None] = {}
-    stripped = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            stripped.append(line)
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:
-            stripped.append(line)  # parse_gold reports it with its line number
-            continue
-        if isinstance(record, dict):
-            split = record.pop("split", None)
-            if split not in (None, "tune", "test"):
-                raise GoldSetError(f"{path}:{number}: split {split!r} is not 'tune' or 'test'")
-            splits[str(record.get("query_id"))] = split
-            stripped.append(json.dumps(record, ensure_ascii=False))
-        else:
-            stripped.append(line)
-    return parse_gold(stripped, source=str(path)), splits
-
-
-def select_split(path: Path, split: str) -> SplitGold:
-    """The questions of ``path`` in ``split`` (``all`` keeps every one).
+def read_split(path: Path, split: str) -> SplitGold:
+    """The questions of the gold file ``path`` in ``split`` (``all`` keeps every one;
+    ``eval.splits.select_split`` picks the others).
 
     Raises ``EvalError`` when a file has no split fields and a split other than ``all`` was asked
     for: a silently empty test set would pass every gate.
     """
     if split not in SPLITS:
         raise EvalError(f"--split {split!r}: use one of {', '.join(SPLITS)}")
-    questions, splits = load_gold_with_splits(path)
+    questions = load_gold(path)
     if split == "all":
         return SplitGold(questions=questions, left_out=0)
-    if questions and all(splits.get(question.query_id) is None for question in questions):
+    if questions and all(question.split is None for question in questions):
         raise EvalError(f"gold file {path} gives no 'split' for its questions; pass --split all "
                         "or use a gold file with tune/test splits")
-    kept = tuple(question for question in questions if splits.get(question.query_id) == split)
+    kept = select_split(questions, cast(Split, split))
     return SplitGold(questions=kept, left_out=len(questions) - len(kept))
 
 
 def index_gold(paths: Sequence[Path], split: str) -> tuple[GoldQuestion, ...]:
     """The ``--index`` mode's questions: every file's ``split`` part (the shipped set by default)."""
     return tuple(question for path in (paths or [default_gold_path()])
-                 for question in select_split(path, split).questions)
+                 for question in read_split(path, split).questions)
 
 
 # ------------------------------------------------------------------------------------- corpora
@@ -156,8 +126,7 @@ def cited_documents(gold_files: Iterable[Path]) -> set[str]:
     """Every ``doc_id`` a gold file's evidence names (all splits: the corpus is the same)."""
     doc_ids: set[str] = set()
     for path in gold_files:
-        questions, _ = load_gold_with_splits(path)
-        doc_ids.update(doc_id for question in questions for doc_id in question.doc_ids)
+        doc_ids.update(doc_id for question in load_gold(path) for doc_id in question.doc_ids)
     return doc_ids
 
 

@@ -30,7 +30,7 @@ from eval.settings import (
     default_distractor_folder,
     distractor_subset,
     folder_name,
-    select_split,
+    read_split,
 )
 from eval.suite_report import write_suite_reports
 from index.load import load_index
@@ -124,7 +124,7 @@ def setting_questions(setting: Setting, split: str) -> tuple[tuple[GoldQuestion,
     questions: list[GoldQuestion] = []
     left_out = 0
     for path in setting.gold:
-        part = select_split(path, split)
+        part = read_split(path, split)
         questions += part.questions
         left_out += part.left_out
     if not questions:

@@ -12,7 +12,7 @@ from eval.cli import run_eval
 from eval.errors import EvalError
 from eval.gates import parse_setting_gates
 from eval.records import GOLD_SUMMARY
-from eval.settings import Setting, build_setting_index, distractor_subset, select_split
+from eval.settings import Setting, build_setting_index, distractor_subset, read_split
 from eval.suite import run_settings
 from grounded.cli import build_parser
 from ingest.embedding import HashingEmbedder
@@ -75,18 +75,18 @@ def test_a_setting_is_built_once_and_rebuilt_when_a_file_changes(workspace: Path
 
 
 def test_split_filtering_keeps_one_part_and_counts_the_rest(workspace: Path) -> None:
-    test = select_split(workspace / "gold.jsonl", "test")
+    test = read_split(workspace / "gold.jsonl", "test")
     assert [question.query_id for question in test.questions] == ["q1", "q3", "q4"]
     assert test.left_out == 1
-    assert [q.query_id for q in select_split(workspace / "gold.jsonl", "tune").questions] == ["q2"]
-    assert len(select_split(workspace / "gold.jsonl", "all").questions) == 4
+    assert [q.query_id for q in read_split(workspace / "gold.jsonl", "tune").questions] == ["q2"]
+    assert len(read_split(workspace / "gold.jsonl", "all").questions) == 4
 
 
 def test_a_split_of_a_file_without_splits_is_an_error(tmp_path: Path) -> None:
     plain = _gold_file(tmp_path / "plain.jsonl", with_splits=False)
-    assert len(select_split(plain, "all").questions) == 4
+    assert len(read_split(plain, "all").questions) == 4
     with pytest.raises(EvalError, match="--split all"):
-        select_split(plain, "test")
+        read_split(plain, "test")
 
 
 def test_distractor_limit_is_deterministic_and_keeps_cited_files(workspace: Path) -> None:
