@@ -35,7 +35,7 @@ from index.layout import (
 )
 from index.manifest import (
     MANIFEST_NAME,
-    compute_index_version,
+    address_of_canonical,
     manifest_from_json,
     manifest_to_json,
 )
@@ -62,7 +62,7 @@ ManifestT = TypeVar("ManifestT", bound=_Addressed)
 
 def verified_manifest_file(
         version_dir: Path, root: Path, name: str, *, parse: Callable[[bytes, Path], ManifestT],
-        serialize: Callable[[ManifestT], bytes], address: Callable[[ManifestT], str]) -> ManifestT:
+        serialize: Callable[[ManifestT], bytes]) -> ManifestT:
     """Parse the manifest file ``name`` of a version folder and check that it is canonical
     (``serialize`` gives its bytes back), matches its own content address and names its folder.
 
@@ -75,7 +75,7 @@ def verified_manifest_file(
     except OSError as error:
         raise IndexCorruptedError(f"cannot read {path}: {error}; {fix_hint(root)}") from error
     manifest = parse(data, path)
-    if (serialize(manifest) != data or address(manifest) != manifest.index_version
+    if (serialize(manifest) != data or address_of_canonical(data, manifest.index_version) != manifest.index_version
             or manifest.index_version != version_dir.name):
         raise IndexCorruptedError(
             f"{path} does not match its checksum (it was modified or damaged); {fix_hint(root)}"
@@ -86,7 +86,7 @@ def verified_manifest_file(
 def _verified_manifest(version_dir: Path, root: Path) -> Manifest:
     """Parse ``manifest.json`` and check it is canonical and matches its own content address."""
     return verified_manifest_file(version_dir, root, MANIFEST_NAME, parse=manifest_from_json,
-                                  serialize=manifest_to_json, address=compute_index_version)
+                                  serialize=manifest_to_json)
 
 
 def _checksum(path: Path) -> tuple[str, int] | OSError:

@@ -30,7 +30,6 @@ from index.shard_manifest import (
     ShardEntry,
     ShardsManifest,
     combined_manifest,
-    compute_shards_version,
     shard_folder_name,
     shards_manifest_from_json,
     shards_manifest_to_json,
@@ -217,7 +216,7 @@ def _shards_manifest(version_dir: Path, root: Path) -> ShardsManifest:
     from index.load import verified_manifest_file
 
     return verified_manifest_file(version_dir, root, SHARDS_MANIFEST_NAME, parse=shards_manifest_from_json,
-                                  serialize=shards_manifest_to_json, address=compute_shards_version)
+                                  serialize=shards_manifest_to_json)
 
 
 def _sharded_hint(root: Path, count: int) -> str:

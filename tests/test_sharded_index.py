@@ -21,11 +21,23 @@ from index.build import ingest
 from index.errors import IndexCorruptedError, PublishError
 from index.layout import CURRENT_NAME, SHARDS_MANIFEST_NAME, VERSIONS_NAME, current_version
 from index.load import load_index
+from index.manifest import (
+    MANIFEST_NAME,
+    address_of_canonical,
+    compute_index_version,
+    manifest_from_json,
+    manifest_to_json,
+)
 from index.publish import publish
 from index.records import IndexContent
 from index.retrieval import RetrievalConfig, retrieve
 from index.searcher import Index
-from index.shard_manifest import shard_folder_name
+from index.shard_manifest import (
+    compute_shards_version,
+    shard_folder_name,
+    shards_manifest_from_json,
+    shards_manifest_to_json,
+)
 from index.shard_publish import publish_sharded
 from index.sharded import ShardedIndex
 from index.sharding import shard_of
@@ -328,3 +340,19 @@ def test_generated_corpus_of_20k_chunks_is_identical_sharded(tmp_path: Path) -> 
         assert retrieve(sharded, question, vector, top_k=50, config=config) == \
                retrieve(flat, question, vector, top_k=50, config=config)
 
+
+
+def test_content_addresses_from_canonical_bytes_match_reserialising(seed_indexes: tuple[Path, Path]) -> None:
+    # Loading checks a manifest's address from its bytes; it must be the address publishing gave.
+    flat_dir, sharded_dir = seed_indexes
+    flat_current, sharded_current = current_version(flat_dir), current_version(sharded_dir)
+    assert flat_current is not None and sharded_current is not None
+    flat_version = flat_dir / VERSIONS_NAME / flat_current
+    flat = manifest_from_json((flat_version / MANIFEST_NAME).read_bytes(), flat_version / MANIFEST_NAME)
+    assert address_of_canonical(manifest_to_json(flat), flat.index_version) == compute_index_version(flat)
+    sharded_version = sharded_dir / VERSIONS_NAME / sharded_current
+    shards = shards_manifest_from_json((sharded_version / SHARDS_MANIFEST_NAME).read_bytes(),
+                                       sharded_version / SHARDS_MANIFEST_NAME)
+    assert len(shards.shards) > 1  # each shard entry holds an index_version of its own
+    assert address_of_canonical(shards_manifest_to_json(shards), shards.index_version) == (
+        compute_shards_version(shards))

@@ -89,6 +89,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--generated-corpus", type=Path, default=None,
                         help="scale-e2e: ingest this corpus, written by an earlier --keep run, instead of "
                              "writing one (--chunks then only labels the run)")
+    parser.add_argument("--built-index", type=Path, default=None,
+                        help="scale-e2e: serve this index, built by an earlier --keep run from "
+                             "--generated-corpus, instead of ingesting again")
     parser.add_argument("--keep", action="store_true",
                         help="scale-e2e: keep the generated corpus and index (the result names the folder)")
     parser.add_argument("--shard-counts", type=_sizes, default=(2, 4),
@@ -216,7 +219,8 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
 
         result = run_scale_end_to_end(ScaleEndToEndConfig(
             seed_corpus=args.corpus, chunks=args.chunks, queries=args.e2e_queries, workdir=args.workdir,
-            keep=args.keep, corpus=args.generated_corpus))
+            keep=args.keep, corpus=args.generated_corpus,
+            index=args.built_index))
         return result, scale_end_to_end_table(result)
     from bench.perf.scale import run_scale, scale_tables
     from bench.perf.scale_config import ScaleConfig

@@ -52,6 +52,8 @@ class ScaleEndToEndConfig:
     seed: int = 12
     corpus: Path | None = None
     """A corpus this bench wrote before (``--keep``): ingested as it is, its writing not timed."""
+    index: Path | None = None
+    """An index this bench built before from ``corpus`` (``--keep``): served as it is, not rebuilt."""
 
 
 def _memory_breakdown(pid: int) -> dict[str, int]:
@@ -96,7 +98,7 @@ def run_scale_end_to_end(config: ScaleEndToEndConfig) -> dict[str, Any]:
     """Generate, ingest, serve and query an index of about ``config.chunks`` chunks."""
     folder = Path(tempfile.mkdtemp(prefix="grounded-scale-e2e-", dir=config.workdir))
     try:
-        corpus, index_dir = config.corpus or folder / "corpus", folder / "index"
+        corpus, index_dir = config.corpus or folder / "corpus", config.index or folder / "index"
         generate_seconds: float | None = None
         if config.corpus is None:
             articles = max(1, round(config.chunks / CHUNKS_PER_ARTICLE))
@@ -106,14 +108,17 @@ def run_scale_end_to_end(config: ScaleEndToEndConfig) -> dict[str, Any]:
                          digits=7)
             generate_seconds = time.perf_counter() - started
             log(f"scale-e2e: corpus written in {generate_seconds:.0f} s")
-        log(f"scale-e2e: grounded ingest {corpus} --model {ENCODER}")
-        ingest_seconds = _ingest(corpus, index_dir)
-        ingest_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+        ingest_seconds: float | None = None
+        ingest_peak: int | None = None
+        if config.index is None:
+            log(f"scale-e2e: grounded ingest {corpus} --model {ENCODER}")
+            ingest_seconds = _ingest(corpus, index_dir)
+            ingest_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
         version = index_dir / "versions" / (index_dir / "CURRENT").read_text(encoding="utf-8").strip()
         manifest = json.loads((version / "manifest.json").read_text(encoding="utf-8"))
         disk = {path.name: path.stat().st_size for path in version.rglob("*") if path.is_file()}
         chunks = int(manifest["chunk_count"])
-        log(f"scale-e2e: ingested {chunks} chunks in {ingest_seconds:.0f} s; serving")
+        log(f"scale-e2e: {chunks} chunks in {index_dir}; serving")
         total = config.queries + config.warmup
         questions = questions_from(corpus, total, config.seed, files=total // 2)
         with Server(index_dir, cache_size=0, threads=1, ready_timeout=900.0) as server:
@@ -129,8 +134,9 @@ def run_scale_end_to_end(config: ScaleEndToEndConfig) -> dict[str, Any]:
             "faiss_params": manifest["faiss_params"],
             "corpus": str(corpus),
             "generate_seconds": None if generate_seconds is None else round(generate_seconds, 1),
-            "ingest_seconds": round(ingest_seconds, 1),
-            "ingest_chunks_per_second": round(chunks / ingest_seconds, 1),
+            "index": str(index_dir),
+            "ingest_seconds": None if ingest_seconds is None else round(ingest_seconds, 1),
+            "ingest_chunks_per_second": None if ingest_seconds is None else round(chunks / ingest_seconds, 1),
             "ingest_peak_rss_bytes": ingest_peak,
             "disk_bytes": sum(disk.values()), "disk_bytes_per_chunk": round(sum(disk.values()) / chunks, 1),
             "disk_files": disk,
@@ -174,8 +180,10 @@ def scale_end_to_end_table(result: dict[str, Any]) -> str:
         ["dense index", f"{result['faiss_index']} {result['faiss_params']}"],
         ["corpus generation, s", result["generate_seconds"] or f"not timed (written before: {result['corpus']})"],
         ["grounded ingest (build + publish), s (chunks/s)",
-         f"{result['ingest_seconds']} ({result['ingest_chunks_per_second']})"],
-        ["ingest peak RSS, MiB", round(result["ingest_peak_rss_bytes"] / _MIB)],
+         f"{result['ingest_seconds']} ({result['ingest_chunks_per_second']})" if result["ingest_seconds"]
+         else f"not timed (built before: {result['index']})"],
+        ["ingest peak RSS, MiB", round(result["ingest_peak_rss_bytes"] / _MIB) if result["ingest_peak_rss_bytes"]
+         else "not measured (built before)"],
         ["index version on disk, MiB (B/chunk)",
          f"{result['disk_bytes'] / _MIB:.0f} ({result['disk_bytes_per_chunk']})"],
         ["grounded serve: process start to /ready 200, s", result["ready_seconds"]],
