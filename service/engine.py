@@ -25,6 +25,7 @@ from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_
 from index.retrieval import RetrievalConfig, ScoredPassage, SentenceSimilarities, retrieve
 from index.searcher import Index
 from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
+from service.heap import trim_heap
 from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
@@ -200,6 +201,7 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
         check_model(encoder, index.manifest, source=source)
     engine = QueryEngine(index, encoder, config)
     freeze_long_lived_objects()
+    trim_heap()
     return engine
 
 
