@@ -32,7 +32,6 @@ from index.shard_manifest import (
     combined_manifest,
     shard_folder_name,
     shards_manifest_from_json,
-    shards_manifest_to_json,
 )
 from index.shards import ShardQuery, ShardResult, ShardSearcher, merge_hits
 from index.sparse import lucene_idf
@@ -215,8 +214,7 @@ class ShardedIndex(Index):
 def _shards_manifest(version_dir: Path, root: Path) -> ShardsManifest:
     from index.load import verified_manifest_file
 
-    return verified_manifest_file(version_dir, root, SHARDS_MANIFEST_NAME, parse=shards_manifest_from_json,
-                                  serialize=shards_manifest_to_json)
+    return verified_manifest_file(version_dir, root, SHARDS_MANIFEST_NAME, parse=shards_manifest_from_json)
 
 
 def _sharded_hint(root: Path, count: int) -> str:
