@@ -87,7 +87,7 @@ def verified_manifest_file(version_dir: Path, root: Path, name: str, *,
 
 
 def _verified_manifest(version_dir: Path, root: Path) -> Manifest:
-    """Parse ``manifest.json`` and check it is canonical and matches its own content address."""
+    """Parse ``manifest.json`` and check that its bytes match its own content address."""
     return verified_manifest_file(version_dir, root, MANIFEST_NAME, parse=manifest_from_json)
 
 

@@ -2,8 +2,8 @@
 
 Loading a large index parses hundreds of megabytes of record lines; the transient objects are
 freed, but glibc keeps the freed heap pages mapped, and they count in the server's resident memory
-until it exits (132 MiB of a 1M-chunk index's 2.2 GB, docs/scale.md). ``malloc_trim(0)`` returns
-them. Elsewhere (musl, macOS) there is nothing to call and nothing is done.
+until it exits (about 140 MiB of a 1M-chunk server's 2.4 GB at ready, docs/scale.md).
+``malloc_trim(0)`` returns them. Elsewhere (musl, macOS) there is nothing to call and nothing is done.
 """
 
 from __future__ import annotations

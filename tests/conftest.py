@@ -59,6 +59,17 @@ def seed_corpus() -> Path:
 
 
 @pytest.fixture(scope="session")
+def hashing_seed_index(tmp_path_factory: pytest.TempPathFactory, seed_corpus: Path) -> Path:
+    """The seed corpus ingested once with the 384-d hashing embedder; read it, or copy it to damage it."""
+    from index.build import ingest
+    from ingest.embedding import HashingEmbedder
+
+    index_dir = tmp_path_factory.mktemp("hashing-seed") / "index"
+    ingest([seed_corpus], index_dir, HashingEmbedder(384))
+    return index_dir
+
+
+@pytest.fixture(scope="session")
 def real_embedder() -> Iterator[Any]:
     """The real MiniLM model, loaded once per session (slow tests only)."""
     from ingest.embedding import load_embedder

@@ -8,31 +8,22 @@ from pathlib import Path
 import pytest
 
 from bench.faults.fuzz import write_resigned_copy
-from index.build import ingest
 from index.document_lines import DocumentLines, DocumentLineTexts, read_document_lines
 from index.errors import IndexCorruptedError
 from index.layout import current_version
 from index.load import load_index
 from index.manifest import documents_from_jsonl
-from ingest.embedding import HashingEmbedder
 from ingest.records import Document
-
-
-@pytest.fixture(scope="module")
-def seed_index(tmp_path_factory: pytest.TempPathFactory, seed_corpus: Path) -> Path:
-    index_dir = tmp_path_factory.mktemp("document-lines") / "index"
-    ingest([seed_corpus], index_dir, HashingEmbedder(384))
-    return index_dir
 
 
 def _documents_file(index_dir: Path) -> Path:
     return index_dir / "versions" / str(current_version(index_dir)) / "documents.jsonl"
 
 
-def test_a_loaded_index_reads_the_documents_the_file_holds(seed_index: Path) -> None:
-    path = _documents_file(seed_index)
+def test_a_loaded_index_reads_the_documents_the_file_holds(hashing_seed_index: Path) -> None:
+    path = _documents_file(hashing_seed_index)
     expected = documents_from_jsonl(path.read_bytes(), path)
-    index = load_index(seed_index)
+    index = load_index(hashing_seed_index)
     assert isinstance(index.documents, DocumentLines)
     assert list(index.documents) == [document.doc_id for document in expected]
     assert list(index.documents.values()) == list(expected)
@@ -46,8 +37,8 @@ def test_a_loaded_index_reads_the_documents_the_file_holds(seed_index: Path) -> 
         assert chunk.text == index.documents[chunk.doc_id].text[chunk.start : chunk.end]
 
 
-def test_a_loaded_index_holds_no_document_text(seed_index: Path) -> None:
-    index = load_index(seed_index)
+def test_a_loaded_index_holds_no_document_text(hashing_seed_index: Path) -> None:
+    index = load_index(hashing_seed_index)
     assert isinstance(index.documents, DocumentLines)
     # Nothing was read back after the load's check, and the tables slice texts read on demand.
     assert index.documents.document.cache_info().currsize == 0
@@ -56,8 +47,8 @@ def test_a_loaded_index_holds_no_document_text(seed_index: Path) -> None:
     assert index.documents.document.cache_info().currsize == 1
 
 
-def test_a_damaged_documents_file_is_refused_at_load_with_its_line(seed_index: Path, tmp_path: Path) -> None:
-    path = _documents_file(seed_index)
+def test_a_damaged_documents_file_is_refused_at_load_with_its_line(hashing_seed_index: Path, tmp_path: Path) -> None:
+    path = _documents_file(hashing_seed_index)
     lines = path.read_bytes().split(b"\n")
     lines[2] = lines[2][:-5]
     version_dir = path.parent
@@ -66,8 +57,9 @@ def test_a_damaged_documents_file_is_refused_at_load_with_its_line(seed_index: P
         load_index(tmp_path / "copy")
 
 
-def test_a_documents_file_changed_after_the_load_is_reported_when_read(seed_index: Path, tmp_path: Path) -> None:
-    path = _documents_file(seed_index)
+def test_a_documents_file_changed_after_the_load_is_reported_when_read(
+        hashing_seed_index: Path, tmp_path: Path) -> None:
+    path = _documents_file(hashing_seed_index)
     write_resigned_copy(tmp_path / "copy", path.parent, "documents.jsonl", path.read_bytes())
     index = load_index(tmp_path / "copy")
     copied = _documents_file(tmp_path / "copy")

@@ -41,13 +41,6 @@ from tests.support.paths import FIXTURES
 RECORDED_RESULTS = FIXTURES / "seed_query_results_hashing.json"
 
 
-@pytest.fixture(scope="module")
-def seed_index(tmp_path_factory: pytest.TempPathFactory, seed_corpus: Path) -> Path:
-    index_dir = tmp_path_factory.mktemp("tables") / "index"
-    ingest([seed_corpus], index_dir, HashingEmbedder(384))
-    return index_dir
-
-
 def _version_dir(index_dir: Path) -> Path:
     return index_dir / "versions" / str(current_version(index_dir))
 
@@ -61,9 +54,9 @@ def _strict_records(version_dir: Path) -> tuple[tuple[Chunk, ...], tuple[Sentenc
     return chunks, sentences
 
 
-def test_tables_give_every_field_of_the_records_the_jsonl_holds(seed_index: Path) -> None:
-    chunks, sentences = _strict_records(_version_dir(seed_index))
-    index = load_index(seed_index)
+def test_tables_give_every_field_of_the_records_the_jsonl_holds(hashing_seed_index: Path) -> None:
+    chunks, sentences = _strict_records(_version_dir(hashing_seed_index))
+    index = load_index(hashing_seed_index)
     assert len(index.chunks) == len(chunks) > 0
     assert len(index.sentences) == len(sentences) > len(chunks)
     assert tuple(index.chunks) == chunks
@@ -75,9 +68,9 @@ def test_tables_give_every_field_of_the_records_the_jsonl_holds(seed_index: Path
         index.chunks[len(chunks)]
 
 
-def test_sentence_rows_are_the_sentences_inside_each_chunk(seed_index: Path) -> None:
-    chunks, sentences = _strict_records(_version_dir(seed_index))
-    index = load_index(seed_index)
+def test_sentence_rows_are_the_sentences_inside_each_chunk(hashing_seed_index: Path) -> None:
+    chunks, sentences = _strict_records(_version_dir(hashing_seed_index))
+    index = load_index(hashing_seed_index)
     for row, chunk in enumerate(chunks):
         inside = [number for number, sentence in enumerate(sentences)
                   if sentence.doc_id == chunk.doc_id and chunk.start <= sentence.start
@@ -85,9 +78,9 @@ def test_sentence_rows_are_the_sentences_inside_each_chunk(seed_index: Path) -> 
         assert list(index.sentence_rows(row)) == inside
 
 
-def test_chunk_counts_and_document_rows_match_the_records(seed_index: Path) -> None:
-    chunks, _ = _strict_records(_version_dir(seed_index))
-    index = load_index(seed_index)
+def test_chunk_counts_and_document_rows_match_the_records(hashing_seed_index: Path) -> None:
+    chunks, _ = _strict_records(_version_dir(hashing_seed_index))
+    index = load_index(hashing_seed_index)
     for doc_id in index.documents:
         rows = [row for row, chunk in enumerate(chunks) if chunk.doc_id == doc_id]
         assert index.chunk_counts()[doc_id] == len(rows)
@@ -95,9 +88,9 @@ def test_chunk_counts_and_document_rows_match_the_records(seed_index: Path) -> N
     assert index.rows_for_documents(["no-such-document"]).tolist() == []
 
 
-def test_queries_answer_exactly_as_before_the_tables(seed_index: Path) -> None:
+def test_queries_answer_exactly_as_before_the_tables(hashing_seed_index: Path) -> None:
     recorded = json.loads(RECORDED_RESULTS.read_text(encoding="utf-8"))
-    engine = QueryEngine(load_index(seed_index), HashingEmbedder(384))
+    engine = QueryEngine(load_index(hashing_seed_index), HashingEmbedder(384))
     questions = {item.question for item in load_gold()}
     assert {entry["question"] for entry in recorded} == questions
     for entry in recorded:
@@ -112,7 +105,7 @@ def test_queries_answer_exactly_as_before_the_tables(seed_index: Path) -> None:
         } == entry
 
 
-def test_a_loaded_index_holds_no_object_per_chunk_or_sentence(seed_index: Path) -> None:
+def test_a_loaded_index_holds_no_object_per_chunk_or_sentence(hashing_seed_index: Path) -> None:
     def records_alive() -> int:
         # isinstance on every live object touches deprecated module attributes other tests imported
         # (torch.distributed.reduce_op warns on access): not this test's business.
@@ -120,7 +113,7 @@ def test_a_loaded_index_holds_no_object_per_chunk_or_sentence(seed_index: Path) 
             warnings.simplefilter("ignore")
             return sum(isinstance(value, Chunk | Sentence) for value in gc.get_objects())
 
-    load_index(seed_index)  # imports and caches warmed, so the count below is the index's own
+    load_index(hashing_seed_index)  # imports and caches warmed, so the count below is the index's own
     # Counted first: the sweep's isinstance checks can make lazily built objects of other tests
     # (pydantic models left half-built behind a mock serializer) finish building. Collected
     # first, so records of earlier tests that are already garbage are not counted as alive.
@@ -128,7 +121,7 @@ def test_a_loaded_index_holds_no_object_per_chunk_or_sentence(seed_index: Path) 
     records_before = records_alive()
     gc.collect()
     before = len(gc.get_objects())
-    index = load_index(seed_index)
+    index = load_index(hashing_seed_index)
     gc.collect()
     created = len(gc.get_objects()) - before
     records = len(index.chunks) + len(index.sentences)
@@ -140,7 +133,7 @@ def test_a_loaded_index_holds_no_object_per_chunk_or_sentence(seed_index: Path) 
     for column in (index.chunks.doc_rows, index.chunks.starts, index.sentences.ends):
         assert isinstance(column, np.ndarray) and column.dtype.kind == "i"
     # The vectors stay in their files, read row by row.
-    version_dir = _version_dir(seed_index)
+    version_dir = _version_dir(hashing_seed_index)
     for name, vectors in (("chunk_vectors.npy", index.chunk_vectors), ("sentence_vectors.npy", index.sentence_vectors)):
         assert isinstance(vectors, VectorFile)
         expected = np.load(version_dir / name)
@@ -152,8 +145,8 @@ def test_a_loaded_index_holds_no_object_per_chunk_or_sentence(seed_index: Path) 
         assert np.array_equal(np.stack(list(vectors)), expected)
 
 
-def test_a_non_canonical_but_valid_record_file_loads_the_same_records(seed_index: Path, tmp_path: Path) -> None:
-    version_dir = _version_dir(seed_index)
+def test_a_non_canonical_but_valid_record_file_loads_the_same_records(hashing_seed_index: Path, tmp_path: Path) -> None:
+    version_dir = _version_dir(hashing_seed_index)
     chunks, sentences = _strict_records(version_dir)
     spaced = (version_dir / "sentences.jsonl").read_bytes().replace(b'":', b'": ')
     write_resigned_copy(tmp_path / "copy", version_dir, "sentences.jsonl", spaced)
@@ -172,9 +165,9 @@ def test_a_non_canonical_but_valid_record_file_loads_the_same_records(seed_index
     ("sentences.jsonl", lambda data: b"".join(reversed(data.splitlines(keepends=True))), "sorted"),
 ])
 def test_resigned_record_files_that_break_the_records_are_refused(
-    seed_index: Path, tmp_path: Path, name: str, damage: object, message: str,
+    hashing_seed_index: Path, tmp_path: Path, name: str, damage: object, message: str,
 ) -> None:
-    version_dir = _version_dir(seed_index)
+    version_dir = _version_dir(hashing_seed_index)
     data = (version_dir / name).read_bytes()
     assert callable(damage)
     damaged = damage(data)
@@ -184,9 +177,9 @@ def test_resigned_record_files_that_break_the_records_are_refused(
         load_index(tmp_path / "copy")
 
 
-def test_a_corrupted_vector_file_still_refuses_the_load(seed_index: Path, tmp_path: Path) -> None:
+def test_a_corrupted_vector_file_still_refuses_the_load(hashing_seed_index: Path, tmp_path: Path) -> None:
     copy = tmp_path / "copy"
-    version_dir = _version_dir(seed_index)
+    version_dir = _version_dir(hashing_seed_index)
     write_resigned_copy(copy, version_dir, "chunks.jsonl", (version_dir / "chunks.jsonl").read_bytes())
     target = _version_dir(copy) / "sentence_vectors.npy"
     data = bytearray(target.read_bytes())
