@@ -35,6 +35,7 @@ from eval.report import render_summary, write_reports
 from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir, score_gold
 from eval.settings import index_gold
+from eval.suite import chunking_params
 from index.build import ingest
 from index.layout import current_version
 from index.query_encoder import load_embedder
@@ -53,6 +54,11 @@ def run_eval(args: argparse.Namespace) -> int:
     if args.versus_model is not None:
         print("grounded: error: --versus-model compares models on the settings; drop --index/--beir "
               "or run `grounded eval --index` once per model", file=sys.stderr)
+        return 2
+    if args.index is not None and (args.max_tokens is not None or args.overlap_tokens is not None):
+        print("grounded: error: --max-tokens/--overlap-tokens chunk the corpora eval ingests; an "
+              "existing --index keeps its own chunking (re-ingest it with `grounded ingest "
+              "--max-tokens`)", file=sys.stderr)
         return 2
     try:
         gates = parse_gates(args.fail_under, BEIR_SUMMARY if args.beir else GOLD_SUMMARY)
@@ -113,7 +119,8 @@ def _run_beir(args: argparse.Namespace) -> EvalResult:
         corpus_folder = Path(temporary) / "corpus"
         original_ids = write_beir_corpus(dataset.corpus, corpus_folder)
         index_folder = Path(temporary) / "index"
-        ingest([corpus_folder], index_folder, embedder, progress=sys.stderr.isatty())
+        ingest([corpus_folder], index_folder, embedder, params=chunking_params(args),
+               progress=sys.stderr.isatty())
         engine = load_engine(index_folder, encoder=embedder)
         questions = [PlainQuestion(query_id=query_id, question=text)
                      for query_id, text in dataset.queries.items()]

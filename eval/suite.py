@@ -35,6 +35,7 @@ from eval.settings import (
 from eval.suite_report import write_suite_reports
 from index.load import load_index
 from index.query_encoder import Embedder, load_embedder
+from index.records import ChunkingParams
 from service import QueryEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -180,11 +181,12 @@ def run_settings(args: argparse.Namespace) -> int:
                                     skipped=[line.split(":")[0] for line in plan.skipped])
         for line in plan.skipped:
             print(f"grounded eval: {line}", file=sys.stderr)
+        params = chunking_params(args)
         runs = run_plan(plan, load_embedder(args.model), args.work, split=split,
-                        configurations=args.configurations)
+                        configurations=args.configurations, params=params)
         versus_runs = [] if args.versus_model is None else run_plan(
             plan, load_embedder(args.versus_model), versus_folder(args.work, args.versus_model),
-            split=split, configurations=args.configurations)
+            split=split, configurations=args.configurations, params=params)
     except EvalError as error:
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2
@@ -220,14 +222,30 @@ def run_settings(args: argparse.Namespace) -> int:
     return 1 if failures else 0
 
 
+def chunking_params(args: argparse.Namespace) -> ChunkingParams:
+    """The settings' chunking: ingest's defaults, or ``--max-tokens``/``--overlap-tokens``."""
+    defaults = ChunkingParams()
+    max_tokens = defaults.max_tokens if args.max_tokens is None else args.max_tokens
+    overlap = defaults.overlap_tokens if args.overlap_tokens is None else args.overlap_tokens
+    if max_tokens < defaults.min_chunk_tokens or not 0 <= overlap < max_tokens:
+        raise EvalError(f"--max-tokens {max_tokens} --overlap-tokens {overlap}: pass a chunk size of "
+                        f"at least {defaults.min_chunk_tokens} tokens and an overlap from 0 to less "
+                        "than the chunk size")
+    return ChunkingParams(max_tokens=max_tokens, overlap_tokens=overlap)
+
+
 def run_plan(plan: Plan, embedder: Embedder, work: Path, *, split: str,
-             configurations: str) -> list[SettingRun]:
-    """Every setting of the plan with one model: its index built or reused in ``work``, scored."""
+             configurations: str, params: ChunkingParams | None = None) -> list[SettingRun]:
+    """Every setting of the plan with one model: its index built or reused in ``work``, scored.
+
+    ``params``: the chunking of every setting's index (None: ingest's defaults); part of the
+    cache key, so a different chunking rebuilds the index in the same folder.
+    """
     runs = []
     for setting in plan.settings:
         questions, left_out = setting_questions(setting, split)
         started = time.perf_counter()
-        index_folder, built = build_setting_index(setting, work, embedder,
+        index_folder, built = build_setting_index(setting, work, embedder, params=params,
                                                   progress=sys.stderr.isatty())
         print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
               f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
@@ -274,6 +292,9 @@ def settings_command(args: argparse.Namespace) -> str:
             words += [flag, str(value)]
     if args.distractor_limit is not None:
         words += ["--distractor-limit", str(args.distractor_limit)]
+    for flag, value in (("--max-tokens", args.max_tokens), ("--overlap-tokens", args.overlap_tokens)):
+        if value is not None:
+            words += [flag, str(value)]
     if args.model is not None:
         words += ["--model", str(args.model)]
     if args.versus_model is not None:

@@ -219,3 +219,35 @@ def test_versus_model_is_refused_with_an_index(tmp_path: Path,
     args = build_parser().parse_args(["eval", "--index", str(tmp_path), "--versus-model", "mpnet"])
     assert run_eval(args) == 2
     assert "--versus-model compares models on the settings" in capsys.readouterr().err
+
+
+def _served_chunking(work: Path) -> list[dict[str, object]]:
+    """The chunking of every setting's current index under ``work``."""
+    found = []
+    for index in sorted(work.glob("*/index")):
+        version = (index / "CURRENT").read_text(encoding="utf-8").strip()
+        manifest = json.loads((index / "versions" / version / "manifest.json").read_text(encoding="utf-8"))
+        found.append(manifest["chunking"])
+    return found
+
+
+def test_max_tokens_chunks_every_setting_and_rebuilds_the_cached_index(workspace: Path) -> None:
+    assert _run(workspace, workspace / "out", "--configurations", "modes") == 0
+    served = _served_chunking(workspace / "work")
+    assert len(served) == 2 and {chunking["max_tokens"] for chunking in served} == {180}
+    assert _run(workspace, workspace / "small", "--configurations", "modes",
+                "--max-tokens", "24", "--overlap-tokens", "6") == 0
+    served = _served_chunking(workspace / "work")
+    assert len(served) == 2
+    assert {(chunking["max_tokens"], chunking["overlap_tokens"]) for chunking in served} == {(24, 6)}
+    report = (workspace / "small" / "report.md").read_text(encoding="utf-8")
+    assert "--max-tokens 24 --overlap-tokens 6" in report
+
+
+def test_max_tokens_is_checked_and_refused_with_an_index(
+        workspace: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _run(workspace, workspace / "out", "--max-tokens", "100", "--overlap-tokens", "100") == 2
+    assert "--overlap-tokens 100" in capsys.readouterr().err
+    args = build_parser().parse_args(["eval", "--index", str(tmp_path), "--max-tokens", "100"])
+    assert run_eval(args) == 2
+    assert "an existing --index keeps its own chunking" in capsys.readouterr().err
