@@ -34,6 +34,33 @@ def _plain(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
+def claim_spans(answer_text: str,
+                quotes: Sequence[tuple[str, Sequence[tuple[int, int]]]]) -> list[tuple[int, int]]:
+    """The claims of ``answer_text`` as ``(start, end)`` spans (pure).
+
+    ``quotes`` are the cited texts in citation order, each with its sentences as spans relative
+    to it (the index's own sentences of the cited range). A cited text the answer quotes verbatim
+    is found left to right and its claims are those sentences: an extractive answer is its
+    citations' texts joined by a space, and re-splitting that would merge two quotes where the
+    second opens in lower case ("... would. gevent allows ...") or cut a quoted code block into
+    lines. The text between and around the quotes (all of it, for an answer that quotes nothing)
+    is split into sentences with the index's splitter.
+    """
+    spans: list[tuple[int, int]] = []
+    cursor = 0
+    for quote, sentences in quotes:
+        found = answer_text.find(quote, cursor) if quote.strip() else -1
+        if found < 0:
+            continue
+        spans.extend(split_sentences(answer_text, cursor, found))
+        inside = [(found + start, found + end) for start, end in sentences
+                  if 0 <= start < end <= len(quote) and quote[start:end].strip()]
+        spans.extend(inside or [(found, found + len(quote))])
+        cursor = found + len(quote)
+    spans.extend(split_sentences(answer_text, cursor))
+    return [(start, end) for start, end in spans if answer_text[start:end].strip()]
+
+
 class Checker:
     """Checks answers against ``index``; ready when constructed, read-only afterwards."""
 
@@ -62,6 +89,25 @@ class Checker:
         low = int(np.searchsorted(sentences.ends[first:stop], citation.start_char, side="right"))
         high = int(np.searchsorted(sentences.starts[first:stop], citation.end_char, side="left"))
         return range(first + low, first + max(low, high))
+
+    def _quote(self, citation: Citation) -> tuple[str, list[tuple[int, int]]]:
+        """The characters a (validated) citation names and its sentences, relative to them.
+
+        Sentences cut by the cited range keep only their part inside it, stripped of spaces.
+        """
+        text = self.index.documents[citation.doc_id].text[citation.start_char : citation.end_char]
+        sentences = self.index.sentences
+        inside = []
+        for row in self._range_rows(citation):
+            start = max(int(sentences.starts[row]), citation.start_char) - citation.start_char
+            end = min(int(sentences.ends[row]), citation.end_char) - citation.start_char
+            while start < end and text[start].isspace():
+                start += 1
+            while end > start and text[end - 1].isspace():
+                end -= 1
+            if start < end:
+                inside.append((start, end))
+        return text, inside
 
     def _validate(self, citations: Sequence[Citation]) -> None:
         for citation in citations:
@@ -114,7 +160,7 @@ class Checker:
               question: str | None = None) -> CheckResult:
         """Verdicts on every sentence of ``answer_text`` (raises ``CitationError`` for a bad citation)."""
         self._validate(citations)
-        spans = split_sentences(answer_text)
+        spans = claim_spans(answer_text, [self._quote(citation) for citation in citations])
         if not spans:
             return CheckResult(sentences=())
         texts = [answer_text[start:end] for start, end in spans]

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 import pytest
 
-from grounding.checker import Checker
+from grounding.checker import Checker, claim_spans
 from grounding.compare import Candidate, decide, fact_reasons, similarity
 from grounding.errors import CitationError
 from grounding.facts import count_negations, extract_dates, extract_facts, extract_names, extract_numbers, words
@@ -103,6 +103,39 @@ def test_decide_walks_cited_range_then_document_then_elsewhere() -> None:
     assert verdict == "unsupported" and [r.code for r in reasons] == ["low_similarity"]
     verdict, _, _ = decide(claim, None, None, _candidate("Talks resumed.", 0.9), thresholds, has_citations=False)
     assert verdict == "no_citation"
+
+
+def test_quoted_citations_are_claims_where_the_splitter_would_merge_or_cut_them() -> None:
+    first = "It runs on a thread as an async-first (ASGI) framework would."
+    second = "gevent allows writing coroutine-based code."
+    code = "@app.route('/')\ndef index():\n    return 'Hi.' Done."
+    answer = f"{first} {second} {code}"
+    assert [answer[a:b] for a, b in claim_spans(answer, [])] != [first, second, code]
+    quotes = [(first, [(0, len(first))]), (second, [(0, len(second))]), (code, [(0, len(code))])]
+    assert [answer[a:b] for a, b in claim_spans(answer, quotes)] == [first, second, code]
+    # A quote's claims are the sentences the index cut in it; text around the quotes is split.
+    two = "Talks resumed. They ended."
+    answer = f"Intro here. {two} Outro there."
+    spans = claim_spans(answer, [(two, [(0, 14), (15, len(two))]), ("absent", [(0, 6)])])
+    assert [answer[a:b] for a, b in spans] == ["Intro here.", "Talks resumed.", "They ended.", "Outro there."]
+
+
+def test_every_quoted_sentence_of_an_extractive_answer_is_supported(tmp_path: Path) -> None:
+    first = "Flask runs each coroutine on a thread, as an async-first framework would."
+    second = "gevent allows writing coroutine-based code that looks synchronous."
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "design.txt").write_text(f"Design\n\n{first}\n", encoding="utf-8")
+    (corpus / "gevent.txt").write_text(f"Deploying with gevent\n\n{second}\n", encoding="utf-8")
+    ingest([corpus], tmp_path / "index", HashingEmbedder())
+    index = load_index(tmp_path / "index")
+    citations = [Citation(doc_id=doc_id, start_char=index.documents[doc_id].text.index(text),
+                          end_char=index.documents[doc_id].text.index(text) + len(text))
+                 for doc_id, text in (("design", first), ("gevent", second))]
+    answer = f"{first} {second}"  # joined, the splitter alone sees one sentence
+    result = Checker(index, HashingEmbedder().encode).check(answer, citations)
+    assert [check.text for check in result.sentences] == [first, second]
+    assert [check.verdict for check in result.sentences] == ["supported", "supported"]
 
 
 @pytest.fixture(scope="module")
