@@ -31,8 +31,8 @@ class RetrievalConfig:
     fusion: Fusion = "max_z"
     alpha: float = 0.7
     peak_weight: float = 0.5
-    rescore: bool = False
-    sentence_weight: float = 0.5
+    rescore: bool = True
+    sentence_weight: float = 0.2
     candidates: int = 50
     max_overlap: float = 0.5
     max_per_document: int = 2

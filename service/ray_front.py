@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from service.engine import EngineConfig, IndexLoader, QueryEngine, load_engine, reload_engine
+from service.engine import IndexLoader, QueryEngine, load_engine, reload_engine
 from service.engine_protocol import QueryEngineProtocol
 from service.errors import ReloadUnsupportedError
 from service.settings import Settings
@@ -37,7 +37,7 @@ def ray_index_loader(options: RayServeOptions) -> IndexLoader:
 
 def load_ray_engine(settings: Settings, options: RayServeOptions) -> QueryEngine:
     """The engine ``grounded serve --ray`` serves: ``load_engine`` over the Ray-served shards."""
-    return load_engine(settings.index_dir, config=EngineConfig(cache_size=settings.cache_size),
+    return load_engine(settings.index_dir, config=settings.engine_config(),
                        threads=settings.threads, query_runtime=settings.query_runtime,
                        index_loader=ray_index_loader(options))
 

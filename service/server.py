@@ -93,7 +93,7 @@ def _run(settings: Settings, started: float, ray: RayServeOptions | None = None)
     import uvicorn
 
     from service.app import create_app
-    from service.engine import EngineConfig, load_engine
+    from service.engine import load_engine
     from service.ray_front import load_ray_engine, ray_reloader
     from service.reload import EngineReloader, reload_query_engine
 
@@ -101,7 +101,7 @@ def _run(settings: Settings, started: float, ray: RayServeOptions | None = None)
     configure_threads(settings.threads)
     reloader: EngineReloader = reload_query_engine
     if ray is None:
-        engine = load_engine(settings.index_dir, config=EngineConfig(cache_size=settings.cache_size),
+        engine = load_engine(settings.index_dir, config=settings.engine_config(),
                              threads=settings.threads, query_runtime=settings.query_runtime)
     else:
         engine, reloader = load_ray_engine(settings, ray), ray_reloader(ray)

@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from service.engine import EngineConfig
 
 QUEUE_PER_SLOT = 32
 """Default waiters per query slot (``Settings.queue_slots``)."""
@@ -25,6 +28,9 @@ class Settings(BaseSettings):
     max_body_bytes: Annotated[int, Field(ge=1)] = 65536
     threads: Annotated[int, Field(ge=1, description="torch/faiss intra-op threads")] = 1
     cache_size: Annotated[int, Field(ge=0, description="cached query results; 0 disables")] = 256
+    second_stage: bool = Field(default=True, description=(
+        "score every first-stage candidate's sentences against the question (the evaluated default); "
+        "false reads only the returned passages' sentence vectors, for an index too large to keep them warm"))
     query_runtime: Annotated[Literal["onnx", "torch"], Field(
         description="what encodes questions: onnx (ONNX Runtime where the model allows, else torch) or torch")] = "onnx"
     query_timeout_s: Annotated[float, Field(gt=0, description="deadline of one query, queue wait included")] = 10.0
@@ -50,6 +56,14 @@ class Settings(BaseSettings):
     llm_unsupported: Annotated[Literal["remove", "mark"], Field(
         description="what happens to generated sentences the checker does not find supported")] = "remove"
     llm_sources: Annotated[int, Field(ge=1, le=20, description="top passages sent to the model as [1]..[n]")] = 5
+
+    def engine_config(self) -> EngineConfig:
+        """The query engine's settings: the evaluated defaults, with the cache and second stage set here."""
+        from index.retrieval import RetrievalConfig
+        from service.engine import EngineConfig
+
+        return EngineConfig(cache_size=self.cache_size,
+                            retrieval=RetrievalConfig(rescore=self.second_stage))
 
     @field_validator("llm_base_url", "llm_model", mode="after")
     @classmethod

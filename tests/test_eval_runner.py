@@ -83,7 +83,7 @@ def test_every_configuration_answers_every_question(result: EvalResult) -> None:
     assert {"hybrid-rrf", "hybrid-rrf+rescore", "hybrid-convex-0.5",
             "hybrid-convex-0.5+rescore", "hybrid-convex-0.3", "hybrid-convex-0.7"} <= set(names)
     assert [config.config.name for config in result.configs if config.config.is_default] == [
-        "hybrid-maxz-0.5"]
+        "hybrid-maxz-0.5+rescore"]
     for config in result.configs:
         assert [record.outcome.query_id for record in config.records] == [
             "q1", "q2", "q3", "q4", "q5"]
@@ -254,10 +254,10 @@ def test_default_not_in_the_sweep_gets_its_own_row() -> None:
     configs = ablation_configs(default)
     served = [config for config in configs if config.is_default]
     assert [(config.name, config.retrieval) for config in served] == [
-        ("hybrid-convex-0.6", default)]
+        ("hybrid-convex-0.6+rescore", default)]
     tuned = RetrievalConfig(sentence_weight=0.25)
     names = [config.name for config in ablation_configs(tuned) if config.is_default]
-    assert names == ["hybrid-maxz-0.5"]  # every row inherits the tuned knob
+    assert names == ["hybrid-maxz-0.5+rescore"]  # every row inherits the tuned knob
 
 
 def test_compare_pairs_questions_by_id() -> None:
@@ -292,7 +292,7 @@ def test_reports_are_written(result: EvalResult, tmp_path: Path) -> None:
     data = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert data["summary"]["evidence_hit@1"]["mean"] == 0.75
     assert set(data["aggregate"]) == set(data["per_query"])
-    served = data["per_query"]["hybrid-maxz-0.5"]
+    served = data["per_query"]["hybrid-maxz-0.5+rescore"]
     assert [row["query_id"] for row in served] == ["q1", "q2", "q3", "q4", "q5"]
     assert served[3]["gold_span_ranks"] == [3]
     assert (tmp_path / "out" / "evidence_hit_at_k.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

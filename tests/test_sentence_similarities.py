@@ -73,7 +73,7 @@ def test_lazy_cosines_give_the_eager_rankings(index: Index, config: RetrievalCon
 def test_without_the_second_stage_only_the_passages_looked_at_are_compared(index: Index) -> None:
     question = QUESTIONS[0]
     query_vector = HashingEmbedder().encode([question])[0]
-    config = RetrievalConfig()
+    config = RetrievalConfig(rescore=False)
     candidates = first_stage(index, question, query_vector, config, None)
     assert len(candidates) > 10
     similarities = SentenceSimilarities(index, query_vector)
@@ -116,3 +116,15 @@ def test_the_engine_compares_each_chunk_once_per_query(index: Index, monkeypatch
     engine.query(Query(question=QUESTIONS[0], top_k=5), use_cache=False)
     assert len(products) == len(set(products))
     assert len(products) < RetrievalConfig().candidates
+
+
+def test_the_second_stage_is_a_serving_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    from service.settings import load_settings
+
+    monkeypatch.delenv("GROUNDED_SECOND_STAGE", raising=False)
+    assert load_settings().engine_config().retrieval == RetrievalConfig()
+    assert RetrievalConfig().rescore, "the evaluated default serves the second stage"
+    monkeypatch.setenv("GROUNDED_SECOND_STAGE", "false")
+    monkeypatch.setenv("GROUNDED_CACHE_SIZE", "7")
+    config = load_settings().engine_config()
+    assert (config.retrieval, config.cache_size) == (RetrievalConfig(rescore=False), 7)
