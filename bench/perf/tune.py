@@ -139,7 +139,8 @@ def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-_RETRIEVAL_KNOBS = ("mode", "fusion", "alpha", "peak_weight", "max_per_document", "rescore", "sentence_weight")
+_RETRIEVAL_KNOBS = ("mode", "fusion", "alpha", "peak_weight", "max_per_document", "rescore", "sentence_weight",
+                    "candidates")
 _ANSWER_KNOBS = ("type_weight", "agreement_weight", "lexical_weight", "min_score", "max_sentences", "keep_ratio",
                  "type_margin", "topic_discount")
 GRID: dict[str, tuple[Any, ...]] = {
