@@ -124,9 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--work", type=Path, default=Path("var/eval"), metavar="DIR",
                           help="index cache of the settings (default: %(default)s)")
     evaluate.add_argument("--max-tokens", type=int, default=None, metavar="N",
-                          help="settings: chunk size in cl100k tokens (default: ingest's)")
+                          help="chunk size in cl100k tokens of what eval ingests (settings, --beir; default: ingest's)")
     evaluate.add_argument("--overlap-tokens", type=int, default=None, metavar="N",
-                          help="settings: overlap between chunks (default: ingest's)")
+                          help="overlap between those chunks (default: ingest's)")
 
     check = commands.add_parser("check", help="check which answer sentences their citations support")
     check.add_argument("answers", type=Path, help='JSONL, one {"id"?, "answer": {"text", "citations"}, '
