@@ -29,8 +29,8 @@ class Settings(BaseSettings):
     threads: Annotated[int, Field(ge=1, description="torch/faiss intra-op threads")] = 1
     cache_size: Annotated[int, Field(ge=0, description="cached query results; 0 disables")] = 256
     second_stage: bool = Field(default=True, description=(
-        "score every first-stage candidate's sentences against the question (the evaluated default); "
-        "false reads only the returned passages' sentence vectors, for an index too large to keep them warm"))
+        "rank every first-stage candidate by its best sentence too (the evaluated default); "
+        "false keeps the fused first-stage order and compares fewer sentences per query"))
     query_runtime: Annotated[Literal["onnx", "torch"], Field(
         description="what encodes questions: onnx (ONNX Runtime where the model allows, else torch) or torch")] = "onnx"
     query_timeout_s: Annotated[float, Field(gt=0, description="deadline of one query, queue wait included")] = 10.0
