@@ -101,12 +101,9 @@ class Checker:
         for row in self._range_rows(citation):
             start = max(int(sentences.starts[row]), citation.start_char) - citation.start_char
             end = min(int(sentences.ends[row]), citation.end_char) - citation.start_char
-            while start < end and text[start].isspace():
-                start += 1
-            while end > start and text[end - 1].isspace():
-                end -= 1
-            if start < end:
-                inside.append((start, end))
+            part = text[start:end]
+            if part.strip():
+                inside.append((start + len(part) - len(part.lstrip()), end - len(part) + len(part.rstrip())))
         return text, inside
 
     def _validate(self, citations: Sequence[Citation]) -> None:
