@@ -36,6 +36,7 @@ from eval.suite_report import write_suite_reports
 from index.load import load_index
 from index.query_encoder import Embedder, load_embedder
 from index.records import ChunkingParams
+from ingest.records import chunking_with
 from service import QueryEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -224,14 +225,10 @@ def run_settings(args: argparse.Namespace) -> int:
 
 def chunking_params(args: argparse.Namespace) -> ChunkingParams:
     """The settings' chunking: ingest's defaults, or ``--max-tokens``/``--overlap-tokens``."""
-    defaults = ChunkingParams()
-    max_tokens = defaults.max_tokens if args.max_tokens is None else args.max_tokens
-    overlap = defaults.overlap_tokens if args.overlap_tokens is None else args.overlap_tokens
-    if max_tokens < defaults.min_chunk_tokens or not 0 <= overlap < max_tokens:
-        raise EvalError(f"--max-tokens {max_tokens} --overlap-tokens {overlap}: pass a chunk size of "
-                        f"at least {defaults.min_chunk_tokens} tokens and an overlap from 0 to less "
-                        "than the chunk size")
-    return ChunkingParams(max_tokens=max_tokens, overlap_tokens=overlap)
+    try:
+        return chunking_with(args.max_tokens, args.overlap_tokens)
+    except ValueError as error:
+        raise EvalError(str(error)) from error
 
 
 def run_plan(plan: Plan, embedder: Embedder, work: Path, *, split: str,

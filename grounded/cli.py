@@ -157,13 +157,13 @@ def _run_ingest(args: argparse.Namespace) -> int:
     from index.sharding import MAX_SHARDS
     from ingest.embedding import load_embedder
     from ingest.readers import DEFAULT_MAX_BYTES
-    from ingest.records import ChunkingParams
+    from ingest.records import chunking_with
 
-    defaults = ChunkingParams()
-    params = ChunkingParams(
-        max_tokens=args.max_tokens or defaults.max_tokens,
-        overlap_tokens=args.overlap_tokens if args.overlap_tokens is not None else defaults.overlap_tokens,
-    )
+    try:
+        params = chunking_with(args.max_tokens, args.overlap_tokens)
+    except ValueError as error:
+        print(f"grounded: error: {error}", file=sys.stderr)
+        return 2
     for path in args.paths:
         if not path.exists():
             print(f"grounded: error: corpus path {path} does not exist; pass a folder or file to ingest",

@@ -120,3 +120,20 @@ class ChunkingParams:
     max_tokens: int = 180
     overlap_tokens: int = 40
     min_chunk_tokens: int = 8
+
+
+def chunking_with(max_tokens: int | None = None, overlap_tokens: int | None = None) -> ChunkingParams:
+    """Ingest's chunking with the sizes a user asked for (``--max-tokens``/``--overlap-tokens`` of
+    ``grounded ingest`` and ``grounded eval``; None keeps the default).
+
+    Raises ``ValueError`` naming both flags for a size below ``min_chunk_tokens`` (it would give no
+    chunk) or an overlap outside ``[0, size)``.
+    """
+    defaults = ChunkingParams()
+    size = defaults.max_tokens if max_tokens is None else max_tokens
+    overlap = defaults.overlap_tokens if overlap_tokens is None else overlap_tokens
+    if size < defaults.min_chunk_tokens or not 0 <= overlap < size:
+        raise ValueError(f"--max-tokens {size} --overlap-tokens {overlap}: pass a chunk size of at "
+                         f"least {defaults.min_chunk_tokens} tokens and an overlap from 0 to less than "
+                         "the chunk size")
+    return ChunkingParams(max_tokens=size, overlap_tokens=overlap)

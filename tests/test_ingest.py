@@ -95,6 +95,16 @@ def test_unreadable_corpus_path_exits_2_and_leaves_the_index_untouched(
     assert snapshot(index_dir) == before
 
 
+@pytest.mark.parametrize(("size", "overlap"), [("0", "0"), ("5", "0"), ("60", "60"), ("60", "-1")])
+def test_impossible_chunk_sizes_exit_2_before_anything_is_read(
+        corpus: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], size: str, overlap: str) -> None:
+    assert main(["ingest", str(corpus), "--index", str(tmp_path / "i"), "--model", "hashing:384",
+                 "--max-tokens", size, "--overlap-tokens", overlap]) == 2
+    error = capsys.readouterr().err
+    assert f"--max-tokens {size} --overlap-tokens {overlap}" in error and "\n" not in error.strip()
+    assert not (tmp_path / "i").exists()
+
+
 def test_ingest_prints_indexed_and_excluded_furniture(corpus: Path, tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ingest", str(corpus), "--index", str(tmp_path / "i"), "--model", "hashing:384"]) == 0
