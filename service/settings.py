@@ -59,6 +59,7 @@ class Settings(BaseSettings):
 
     def engine_config(self) -> EngineConfig:
         """The query engine's settings: the evaluated defaults, with the cache and second stage set here."""
+        # Imported here: the engine's modules load FAISS and numpy, settings are read without them.
         from index.retrieval import RetrievalConfig
         from service.engine import EngineConfig
 
