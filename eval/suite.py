@@ -35,8 +35,7 @@ from eval.settings import (
 from eval.suite_report import write_suite_reports
 from index.load import load_index
 from index.query_encoder import Embedder, load_embedder
-from index.records import ChunkingParams
-from ingest.records import chunking_with
+from index.records import ChunkingParams, chunking_with
 from service import QueryEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

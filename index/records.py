@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ingest.records import Chunk, ChunkingParams, Document, Sentence
+from ingest.records import Chunk, ChunkingParams, Document, Sentence, chunking_with
 
 __all__ = [
     "FORMAT_VERSION",
@@ -23,9 +23,11 @@ __all__ = [
     "Mode",
     "Sentence",
     "Vectors",
+    "chunking_with",
 ]
-"""The ingest records an index holds (``Document``, ``Chunk``, ``Sentence``, ``ChunkingParams``) are
-re-exported, so the layers above the index import them from here, never from ``ingest``."""
+"""The ingest records an index holds (``Document``, ``Chunk``, ``Sentence``, ``ChunkingParams`` and
+its ``chunking_with``) are re-exported, so the layers above the index import them from here, never
+from ``ingest``."""
 
 Vectors = npt.NDArray[np.float32]
 
