@@ -120,7 +120,7 @@ class QueryEngine:
         rescored = time.perf_counter()
         question_terms = self.index.term_weights(dict.fromkeys(key.terms))
         decision = select_answer(question_terms,
-                                 self._candidates(passages_scored, similarities), self.config.answer,
+                                 self.answer_candidates(passages_scored, similarities), self.config.answer,
                                  required_numbers=numbers_in(key.text), question=key.text)
         answered = time.perf_counter()
         result = QueryResult(
@@ -141,8 +141,11 @@ class QueryEngine:
                        title=document.title, source=document.source, chunk_id=chunk.chunk_id,
                        start=chunk.start, end=chunk.end)
 
-    def _candidates(self, passages: list[ScoredPassage],
-                    similarities_of: SentenceSimilarities) -> list[CandidateSentence]:
+    def answer_candidates(self, passages: list[ScoredPassage],
+                          similarities_of: SentenceSimilarities) -> list[CandidateSentence]:
+        """The sentences an answer is chosen from: every sentence of the first
+        ``from_passages`` passages, with its cosine to the question and (when weighted) its
+        agreement with other documents."""
         candidates: list[CandidateSentence] = []
         limit = self.config.answer.from_passages
         # A sentence shared by overlapping passages gets one similarity: a product over another
