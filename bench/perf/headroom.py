@@ -9,8 +9,8 @@ product's engine, cache off): the share whose gold evidence is among the first s
 them), in the top 5 and in the top 20 of the served ranking; the share for which some sentence of
 the passages the answer is drawn from hits gold evidence (the ceiling of a perfect sentence
 selector over the served ranking); and the served answer hit (an abstention counting as a miss,
-as in the ceiling). Recall high and hit@5 low says the
-evidence is found and ranked too low: a better ranker, not a deeper search, would close the gap.
+as in the ceiling). Recall high and hit@5 low says the evidence is found and ranked too low: a
+better ranker, not a deeper search, would close the gap.
 """
 
 from __future__ import annotations
