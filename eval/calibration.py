@@ -2,7 +2,7 @@
 questions.
 
 The engine answers when its best sentence scores at least the threshold and abstains below it
-(``service.answer.AnswerConfig.min_score``). Two errors are possible: a *false abstention* (an
+(``ranking.AnswerConfig.min_score``). Two errors are possible: a *false abstention* (an
 answerable question scored below the threshold) and an *answered unanswerable* question (scored at
 or above it). Calibration picks the threshold that minimises their sum.
 """

@@ -102,12 +102,12 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
             print(f"  {problem}", file=sys.stderr)
         return None
     questions = resolve_gold(questions, texts)
-    configs = ablation_configs(engine.config.retrieval)
+    configs = ablation_configs(engine.config.ranking.retrieval)
     outcomes = _run_with_progress(engine, questions, configs)
     return score_gold(
         outcomes, questions, configs,
         chunks=[(chunk.chunk_id, chunk.doc_id, chunk.start, chunk.end) for chunk in index.chunks],
-        documents=index.documents, threshold=engine.config.answer.min_score,
+        documents=index.documents, threshold=engine.config.ranking.answer.min_score,
         index_version=index.index_version, model_id=index.manifest.model_id)
 
 
@@ -124,10 +124,10 @@ def _run_beir(args: argparse.Namespace) -> EvalResult:
         engine = load_engine(index_folder, encoder=embedder)
         questions = [PlainQuestion(query_id=query_id, question=text)
                      for query_id, text in dataset.queries.items()]
-        configs = ablation_configs(engine.config.retrieval)
+        configs = ablation_configs(engine.config.ranking.retrieval)
         outcomes = _run_with_progress(engine, questions, configs)
         return score_beir(outcomes, dataset.qrels, configs, original_ids=original_ids,
-                          threshold=engine.config.answer.min_score,
+                          threshold=engine.config.ranking.answer.min_score,
                           index_version=engine.index.index_version,
                           model_id=engine.index.manifest.model_id)
 

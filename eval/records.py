@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from eval.calibration import Calibration
-from index.retrieval import RetrievalConfig
-from service.records import Answer
+from ranking import Answer, RetrievalConfig
 
 DEPTH = 100
 """Passages retrieved per question (for R@100)."""

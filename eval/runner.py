@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from eval.grounding import CheckAnswer, answer_grounded, citation_problems, supported_share
 from eval.records import DEPTH, NamedConfig, QueryOutcome, Question, RetrievedPassage
-from index.retrieval import RetrievalConfig
+from ranking import RetrievalConfig
 from service import QueryEngine
 from service.records import Query, QueryResult
 

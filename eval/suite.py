@@ -150,7 +150,7 @@ def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folde
         raise EvalError(f"setting {setting.name}: the gold set does not match its corpus "
                         f"({len(problems)} problems); fix the gold file or the corpus:\n  {listed}")
     questions = _resolved(questions, texts)
-    configs = ablation_configs(engine.config.retrieval)
+    configs = ablation_configs(engine.config.ranking.retrieval)
     if configurations == "modes":
         configs = tuple(config for config in configs
                         if config.is_default or config.name in MODE_CONFIGS)
@@ -158,7 +158,7 @@ def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folde
     return score_gold(
         outcomes, questions, configs,
         chunks=[(chunk.chunk_id, chunk.doc_id, chunk.start, chunk.end) for chunk in index.chunks],
-        documents=index.documents, threshold=engine.config.answer.min_score,
+        documents=index.documents, threshold=engine.config.ranking.answer.min_score,
         index_version=index.index_version, model_id=index.manifest.model_id)
 
 

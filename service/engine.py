@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from grounding.checker import Checker
 from grounding.records import CheckResult, Citation
@@ -22,14 +23,13 @@ from index.analysis import content_terms
 from index.layout import current_version
 from index.load import load_index
 from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_encoder
-from index.retrieval import RetrievalConfig, ScoredPassage, SentenceSimilarities, retrieve
 from index.searcher import Index
-from service.answer import AnswerConfig, CandidateSentence, numbers_in, select_answer
+from ranking import CandidateSentence, QueryContext, RankingConfig, RankingPipeline, RetrievalConfig, ScoredPassage
+from ranking.retrieval import SentenceSimilarities
+from ranking.stages import answer_candidates, default_stages
 from service.heap import trim_heap
 from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
-
-AGREEMENT_NEIGHBOURS = 3
 
 
 class IndexLoader(Protocol):
@@ -43,20 +43,21 @@ class IndexLoader(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineConfig:
-    """Retrieval and answer settings plus the size of the result cache."""
+    """Every ranking knob plus the size of the result cache."""
 
-    retrieval: RetrievalConfig = field(default_factory=RetrievalConfig)
-    answer: AnswerConfig = field(default_factory=AnswerConfig)
+    ranking: RankingConfig = field(default_factory=RankingConfig)
     cache_size: int = 256
 
 
 class QueryEngine:
     """Answers queries over one loaded index with one embedder (the one the manifest names)."""
 
-    def __init__(self, index: Index, embedder: Embedder, config: EngineConfig | None = None) -> None:
+    def __init__(self, index: Index, embedder: Embedder, config: EngineConfig | None = None,
+                 pipeline: RankingPipeline | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or EngineConfig()
+        self.pipeline = pipeline or RankingPipeline(default_stages())
         self._cache = ResultCache(self.config.cache_size)
         sentences = index.sentences
         # Content terms of a sentence, computed on first use (bounded, so memory stays flat).
@@ -100,34 +101,30 @@ class QueryEngine:
                                    index_version=cached.index_version,
                                    timings=Timings(total=total), cached=True,
                                    answer_score=cached.answer_score)
-        config = retrieval or self.config.retrieval
-        if config.mode != query.mode:
-            config = replace(config, mode=query.mode)
+        ranking = self.config.ranking if retrieval is None else replace(self.config.ranking, retrieval=retrieval)
+        if ranking.retrieval.mode != query.mode:
+            ranking = replace(ranking, retrieval=replace(ranking.retrieval, mode=query.mode))
 
         # Everything below sees only the key's text and terms, so equal keys mean equal results.
         query_vector = self.embedder.encode([key.text])[0]
         embedded = time.perf_counter()
         rows = (self.index.rows_for_documents(query.doc_ids) if query.doc_ids is not None else None)
-        # One query's sentence cosines, shared by retrieval and the answer: each chunk's at most once.
-        similarities = SentenceSimilarities(self.index, query_vector)
-        if rows is not None and len(rows) == 0:
-            passages_scored: list[ScoredPassage] = []
-        else:
-            passages_scored = retrieve(self.index, key.text, query_vector, top_k=query.top_k,
-                                       config=config, rows=rows, similarities=similarities)
-        searched = time.perf_counter()
-        passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(passages_scored, 1))
-        rescored = time.perf_counter()
-        question_terms = self.index.term_weights(dict.fromkeys(key.terms))
-        decision = select_answer(question_terms,
-                                 self.answer_candidates(passages_scored, similarities), self.config.answer,
-                                 required_numbers=numbers_in(key.text), question=key.text)
+        context = self._context(key.text, key.terms, query_vector, query.top_k, rows)
+        run = self.pipeline.run(context, ranking)
+        passages_started = time.perf_counter()
+        passages = tuple(self._passage(rank, scored) for rank, scored in enumerate(run.state.passages, 1))
+        spent = run.milliseconds
+        rescore_ms = spent["rescore"] + (time.perf_counter() - passages_started) * 1000
+        decision = run.state.decision
+        if decision is None:
+            raise RuntimeError("the ranking pipeline ended without an answer decision: "
+                               "its last stage must be ranking.stages.AnswerSelection (or one like it)")
         answered = time.perf_counter()
         result = QueryResult(
             question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
             passages=passages, index_version=self.index.index_version, answer_score=decision.best_score,
-            timings=Timings(embed=_ms(started, embedded), search=_ms(embedded, searched),
-                            rescore=_ms(searched, rescored), answer=_ms(rescored, answered),
+            timings=Timings(embed=_ms(started, embedded), search=round(spent["search"], 3),
+                            rescore=round(rescore_ms, 3), answer=round(spent["answer"], 3),
                             total=_ms(started, answered)),
         )
         if use_cache and retrieval is None:
@@ -141,44 +138,19 @@ class QueryEngine:
                        title=document.title, source=document.source, chunk_id=chunk.chunk_id,
                        start=chunk.start, end=chunk.end)
 
-    def answer_candidates(self, passages: list[ScoredPassage],
-                          similarities_of: SentenceSimilarities) -> list[CandidateSentence]:
-        """The sentences an answer is chosen from: every sentence of the first
-        ``from_passages`` passages, with its cosine to the question and (when weighted) its
-        agreement with other documents."""
-        candidates: list[CandidateSentence] = []
-        limit = self.config.answer.from_passages
-        # A sentence shared by overlapping passages gets one similarity: a product over another
-        # slice of rows can round differently, and the tie must go to the better-ranked passage.
-        known: dict[int, float] = {}
-        for rank, scored in enumerate(passages[:limit], start=1):
-            sentence_rows = self.index.sentence_rows(scored.row)
-            if len(sentence_rows) == 0:
-                continue
-            similarities = similarities_of.of_chunk(scored.row)
-            for offset, row in enumerate(sentence_rows):
-                similarity = known.setdefault(row, float(similarities[offset]))
-                candidates.append(CandidateSentence(
-                    sentence=self.index.sentences[row], similarity=similarity,
-                    terms=self._sentence_terms(row), passage_rank=rank))
-        if self.config.answer.agreement_weight and candidates:
-            candidates = self._with_agreement(candidates, passages, limit)
-        return candidates
+    def _context(self, question: str, terms: Sequence[str], query_vector: npt.NDArray[np.float32], top_k: int,
+                 rows: npt.NDArray[np.int64] | None) -> QueryContext:
+        return QueryContext(index=self.index, question=question, terms=tuple(terms), query_vector=query_vector,
+                            top_k=top_k, rows=rows, similarities=SentenceSimilarities(self.index, query_vector),
+                            sentence_terms=self._sentence_terms)
 
-    def _with_agreement(self, candidates: list[CandidateSentence], passages: list[ScoredPassage],
-                        limit: int) -> list[CandidateSentence]:
-        """Each candidate with its support from other documents: the mean cosine of its
-        ``AGREEMENT_NEIGHBOURS`` closest candidates from other retrieved documents (0 if none)."""
-        rows = [row for scored in passages[:limit] for row in self.index.sentence_rows(scored.row)]
-        vectors = self.index.sentence_vectors[rows]
-        similarities = vectors @ vectors.T
-        doc_ids = np.asarray([self.index.sentences.doc_id(row) for row in rows])
-        other = doc_ids[:, None] != doc_ids[None, :]
-        closest = -np.sort(-np.where(other, similarities, np.nan), axis=1)[:, :AGREEMENT_NEIGHBOURS]
-        counts = np.sum(~np.isnan(closest), axis=1)
-        support = np.where(counts > 0, np.nansum(closest, axis=1) / np.maximum(counts, 1), 0.0)
-        return [replace(candidate, agreement=max(0.0, float(value)))
-                for candidate, value in zip(candidates, support, strict=True)]
+    def answer_candidates(self, passages: list[ScoredPassage],
+                          similarities_of: SentenceSimilarities, question: str = "") -> list[CandidateSentence]:
+        """The sentences an answer is chosen from (``ranking.stages.answer_candidates``)."""
+        context = QueryContext(index=self.index, question=question, terms=(), query_vector=similarities_of.query_vector,
+                               top_k=len(passages), rows=None, similarities=similarities_of,
+                               sentence_terms=self._sentence_terms)
+        return answer_candidates(context, passages, self.config.ranking)
 
 
 def _ms(start: float, end: float) -> float:

@@ -17,7 +17,8 @@ from openai.types.chat import ChatCompletionMessageParam
 from grounding.markers import Claim, MarkedAnswer
 from grounding.records import CheckResult, SentenceCheck
 from grounding.records import Citation as CitedRange
-from service.records import Answer, Citation, Passage
+from ranking import Answer, Citation
+from service.records import Passage
 
 Unsupported = Literal["remove", "mark"]
 # ``(sentence_text, citations) -> verdicts``: the engine's ``check``.

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from grounding.records import CheckResult, SentenceCheck
 from grounding.records import Citation as GroundingCitation
+from ranking import Answer
 from service.generative import GeneratedAnswer
-from service.records import Answer, DocumentInfo, Passage, Query, QueryResult, Timings
+from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 from service.schemas import (
     Abstention,
     AnswerBody,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from index.records import Mode
+from ranking.records import Answer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -30,25 +31,6 @@ class Passage:
     chunk_id: str
     start: int
     end: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Citation:
-    """One answer sentence and where it is: ``document.text[start:end] == text``."""
-
-    doc_id: str
-    start: int
-    end: int
-    text: str
-    passage_rank: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Answer:
-    """An extractive answer: its text is its citations' texts joined by a space."""
-
-    text: str
-    citations: tuple[Citation, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

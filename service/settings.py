@@ -60,11 +60,11 @@ class Settings(BaseSettings):
     def engine_config(self) -> EngineConfig:
         """The query engine's settings: the evaluated defaults, with the cache and second stage set here."""
         # Imported here: the engine's modules load FAISS and numpy, settings are read without them.
-        from index.retrieval import RetrievalConfig
+        from ranking import RankingConfig, with_knobs
         from service.engine import EngineConfig
 
         return EngineConfig(cache_size=self.cache_size,
-                            retrieval=RetrievalConfig(rescore=self.second_stage))
+                            ranking=with_knobs(RankingConfig(), {"retrieval.rescore": self.second_stage}))
 
     @field_validator("llm_base_url", "llm_model", mode="after")
     @classmethod

@@ -9,7 +9,8 @@ import pytest
 from index.analysis import content_terms, name_initials
 from ingest.analysis import normalize_initialisms
 from ingest.records import Sentence
-from service.answer import AnswerConfig, CandidateSentence, is_answer_like, numbers_in, select_answer, topic_shares
+from ranking import AnswerConfig, CandidateSentence
+from ranking.answer import is_answer_like, numbers_in, select_answer, topic_shares
 
 TEXT = ("Norway mediated the talks between the two sides. What happens next? "
         "The talks were held in Mexico City in August. Sanctions and Economic Leverage")

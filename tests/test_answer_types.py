@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.answer_types import has_answer_type, question_answer_type
+from ranking.answer_types import has_answer_type, question_answer_type
 
 
 @pytest.mark.parametrize(("question", "expected"), [

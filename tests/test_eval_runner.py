@@ -18,10 +18,9 @@ from eval.runner import ablation_configs, run_queries, to_outcome
 from eval.scoring import doc_ranking, furniture_by_document, overlaps_furniture, score_gold, score_gold_outcome
 from index.build import ingest
 from index.load import load_index
-from index.retrieval import RetrievalConfig
 from ingest.embedding import HashingEmbedder
 from ingest.records import Document, Region
-from service.answer import AnswerConfig
+from ranking import AnswerConfig, RankingConfig, RetrievalConfig
 from service.engine import EngineConfig, QueryEngine
 from service.records import Query
 from tests.support.eval_corpus import CORPUS, write_texts
@@ -62,12 +61,12 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[QueryEngine]:
     assert [chunk.chunk_id for chunk in index.chunks] == ["alpha#0000", "beta#0000", "gamma#0000"]
     assert all(not document.excluded for document in index.documents.values())
     yield QueryEngine(index, HashingEmbedder(),
-                      EngineConfig(answer=AnswerConfig(min_score=THRESHOLD)))
+                      EngineConfig(ranking=RankingConfig(answer=AnswerConfig(min_score=THRESHOLD))))
 
 
 @pytest.fixture(scope="module")
 def result(engine: QueryEngine) -> EvalResult:
-    configs = ablation_configs(engine.config.retrieval)
+    configs = ablation_configs(engine.config.ranking.retrieval)
     outcomes = run_queries(engine, QUESTIONS, configs)
     index = engine.index
     return score_gold(

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from index.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
 from index.records import Hit
+from ranking.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
 
 
 def hits(*rows_scores: tuple[int, float]) -> list[Hit]:

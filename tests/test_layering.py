@@ -1,7 +1,8 @@
 """The import map: parsed with ``ast`` (top-level and function-level imports), checked against the layers.
 
-ingest -> index -> service is the data path, eval and bench sit beside it, grounded is the CLI on
-top; harnesses (bench) and tests are never imported by the product.
+ingest -> index -> ranking -> service is the data path, eval and bench sit beside it, training
+builds models from it, grounded is the CLI on top; harnesses (bench) and tests are never imported
+by the product.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from tests.support.paths import REPO
 
-PRODUCT = ("ingest", "index", "grounding", "service", "eval", "grounded")
+PRODUCT = ("ingest", "index", "ranking", "grounding", "service", "eval", "training", "grounded")
 PACKAGES = (*PRODUCT, "bench", "tests")
 
 ALLOWED_LAZY = frozenset({("grounded/cli.py", "bench.perf.cli")})
@@ -132,11 +133,22 @@ def test_no_import_cycle_between_top_level_packages() -> None:
 
 
 def test_ingest_imports_nothing_above_it() -> None:
-    assert _violations("ingest", ("index", "grounding", "service", "eval", "grounded", "bench", "tests")) == []
+    assert _violations("ingest", ("index", "ranking", "grounding", "service", "eval", "grounded", "bench",
+                                  "tests")) == []
 
 
 def test_index_imports_nothing_from_the_service_eval_cli_or_harnesses() -> None:
-    assert _violations("index", ("grounding", "service", "eval", "grounded", "bench", "tests")) == []
+    assert _violations("index", ("ranking", "grounding", "service", "eval", "grounded", "bench", "tests")) == []
+
+
+def test_ranking_imports_only_index_and_ingest_records() -> None:
+    assert _violations("ranking", ("ingest", "grounding", "service", "eval", "training", "grounded", "bench",
+                                   "tests")) == []
+
+
+def test_nothing_in_the_serving_path_imports_training() -> None:
+    for package in ("ingest", "index", "ranking", "grounding", "service", "eval"):
+        assert _violations(package, ("training",)) == []
 
 
 def test_grounding_imports_only_index_and_ingest() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from index.retrieval import ScoredPassage, diversify
 from ingest.records import Chunk
+from ranking import ScoredPassage
+from ranking.retrieval import diversify
 
 
 def chunk(doc_id: str, start: int, end: int) -> Chunk:

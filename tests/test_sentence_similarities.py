@@ -7,17 +7,11 @@ import pytest
 
 from index.build import ingest
 from index.load import load_index
-from index.retrieval import (
-    RetrievalConfig,
-    ScoredPassage,
-    SentenceSimilarities,
-    diversify,
-    first_stage,
-    rescore,
-    retrieve,
-)
 from index.searcher import Index
 from ingest.embedding import HashingEmbedder
+from ranking import RetrievalConfig, ScoredPassage
+from ranking.retrieval import SentenceSimilarities, diversify, first_stage, rescore
+from ranking.stages import retrieve
 from tests.support.fakes import FAKE_DOCUMENTS, FakeDocument, write_fake_corpus
 
 EXTRA = tuple(
@@ -122,9 +116,9 @@ def test_the_second_stage_is_a_serving_setting(monkeypatch: pytest.MonkeyPatch) 
     from service.settings import load_settings
 
     monkeypatch.delenv("GROUNDED_SECOND_STAGE", raising=False)
-    assert load_settings().engine_config().retrieval == RetrievalConfig()
+    assert load_settings().engine_config().ranking.retrieval == RetrievalConfig()
     assert RetrievalConfig().rescore, "the evaluated default serves the second stage"
     monkeypatch.setenv("GROUNDED_SECOND_STAGE", "false")
     monkeypatch.setenv("GROUNDED_CACHE_SIZE", "7")
     config = load_settings().engine_config()
-    assert (config.retrieval, config.cache_size) == (RetrievalConfig(rescore=False), 7)
+    assert (config.ranking.retrieval, config.cache_size) == (RetrievalConfig(rescore=False), 7)

@@ -13,10 +13,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr, ValidationError
 
+from ranking import Answer, Citation
 from service.app import create_app
 from service.engine_protocol import QueryEngineProtocol
 from service.mapping import UNSTATED_ABSTENTION_REASON, to_query, to_response
-from service.records import Answer, Citation, Passage, Query, QueryResult, Timings
+from service.records import Passage, Query, QueryResult, Timings
 from service.reload import WARM_UP_QUERY
 from service.schemas import QueryRequest, QueryResponse
 from service.settings import Settings, load_settings

@@ -30,7 +30,6 @@ from index.manifest import (
 )
 from index.publish import publish
 from index.records import IndexContent
-from index.retrieval import RetrievalConfig, retrieve
 from index.searcher import Index
 from index.shard_manifest import (
     compute_shards_version,
@@ -43,6 +42,8 @@ from index.sharded import ShardedIndex
 from index.sharding import shard_of
 from index.shards import ShardQuery, ShardResult, ShardSearcher
 from ingest.embedding import HashingEmbedder
+from ranking import RetrievalConfig
+from ranking.stages import retrieve
 from service.engine import QueryEngine, load_engine, reload_engine
 from service.records import Query, QueryResult
 from tests.support.index_content import make_content

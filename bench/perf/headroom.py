@@ -5,7 +5,7 @@
 
 Per setting, over the answerable questions of the split, with the served configuration (the
 product's engine, cache off): the share whose gold evidence is among the first stage's candidates
-(``index.retrieval.first_stage``: the dense and the sparse top ``candidates`` before fusion cuts
+(``ranking.retrieval.first_stage``: the dense and the sparse top ``candidates`` before fusion cuts
 them), in the top 5 and in the top 20 of the served ranking; the share for which some sentence of
 the passages the answer is drawn from hits gold evidence (the ceiling of a perfect sentence
 selector over the served ranking); and the served answer hit (an abstention counting as a miss,
@@ -23,7 +23,8 @@ from bench.common.results import format_table
 from bench.perf.tune import Setting, parse_setting, questions_of
 from eval.gold import EvidenceSpan, GoldQuestion
 from eval.metrics import covers, sentence_hits
-from index.retrieval import SentenceSimilarities, first_stage, retrieve
+from ranking.retrieval import SentenceSimilarities, first_stage
+from ranking.stages import retrieve
 from service.engine import QueryEngine, load_engine
 from service.query_cache import cache_key
 from service.records import Query
@@ -43,7 +44,7 @@ class Headroom:
 
 def headroom(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Headroom:
     """Measure one setting's answerable ``questions`` against ``engine``'s configuration."""
-    config = engine.config.retrieval
+    config = engine.config.ranking.retrieval
     index = engine.index
 
     def location(row: int) -> tuple[str, int, int]:

@@ -19,7 +19,7 @@ import argparse
 import itertools
 import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,8 @@ from eval.bootstrap import paired_bootstrap
 from eval.gold import GoldQuestion, load_gold, resolve_gold
 from eval.metrics import covers, sentence_hits
 from eval.splits import select_split
-from index.retrieval import RetrievalConfig
-from service.answer import AnswerConfig
+from ranking import RankingConfig, knobs, parse_value, with_knobs
+from ranking.config import resolve_knob
 from service.engine import EngineConfig, QueryEngine, load_engine
 from service.records import Query
 
@@ -106,7 +106,7 @@ def score(engine: QueryEngine, questions: Sequence[GoldQuestion]) -> Scores:
     hits, reciprocal, answer_hits, false_abstentions, abstained = [], [], [], [], []
     per_question: list[float] = []
     for question in questions:
-        result = engine.query(Query(question=question.question, top_k=10, mode=engine.config.retrieval.mode),
+        result = engine.query(Query(question=question.question, top_k=10, mode=engine.config.ranking.retrieval.mode),
                               use_cache=False)
         if not question.answerable:
             abstained.append(float(result.answer is None))
@@ -139,16 +139,8 @@ def _mean(values: Sequence[float]) -> float:
     return float(np.mean(values)) if values else float("nan")
 
 
-_RETRIEVAL_KNOBS = ("mode", "fusion", "alpha", "peak_weight", "max_per_document", "rescore", "sentence_weight",
-                    "candidates")
-_ANSWER_KNOBS = ("type_weight", "agreement_weight", "lexical_weight", "min_score", "max_sentences", "keep_ratio",
-                 "type_margin", "topic_discount")
-GRID: dict[str, tuple[Any, ...]] = {
-    **{name: (getattr(RetrievalConfig(), name),) for name in _RETRIEVAL_KNOBS},
-    **{name: (getattr(AnswerConfig(), name),) for name in _ANSWER_KNOBS},
-}
-"""Every knob at the product's default; ``--grid`` replaces a knob's values."""
-_RETRIEVAL = frozenset(_RETRIEVAL_KNOBS)
+GRID: dict[str, tuple[Any, ...]] = {item.name: (item.default,) for item in knobs()}
+"""Every knob of ``ranking.RankingConfig`` at the product's default; ``--grid`` replaces a knob's values."""
 
 
 def configs(grid: dict[str, tuple[Any, ...]]) -> Iterator[tuple[str, EngineConfig]]:
@@ -156,34 +148,23 @@ def configs(grid: dict[str, tuple[Any, ...]]) -> Iterator[tuple[str, EngineConfi
     names = list(grid)
     for values in itertools.product(*(grid[name] for name in names)):
         chosen: dict[str, Any] = dict(zip(names, values, strict=True))
-        retrieval = replace(RetrievalConfig(), **{k: v for k, v in chosen.items() if k in _RETRIEVAL})
-        answer = replace(AnswerConfig(), **{k: v for k, v in chosen.items() if k not in _RETRIEVAL})
-        label = " ".join(f"{name}={value}" for name, value in chosen.items() if len(grid[name]) > 1)
-        yield label or "default", EngineConfig(retrieval=retrieval, answer=answer, cache_size=0)
+        ranking = with_knobs(RankingConfig(), chosen)
+        label = " ".join(f"{name.partition('.')[2]}={value}" for name, value in chosen.items()
+                         if len(grid[name]) > 1)
+        yield label or "default", EngineConfig(ranking=ranking, cache_size=0)
 
 
 def parse_grid(specs: Sequence[str]) -> dict[str, tuple[Any, ...]]:
-    """``--grid NAME=V1,V2`` overrides on top of ``GRID``; numbers become floats or ints."""
+    """``--grid NAME=V1,V2`` overrides on top of ``GRID`` (NAME: a knob, dotted or its unique short name)."""
     grid = dict(GRID)
     for spec in specs:
         name, _, values = spec.partition("=")
-        if name not in grid:
-            raise SystemExit(f"--grid {spec!r}: unknown knob; one of {', '.join(grid)}")
-        grid[name] = tuple(_value(value) for value in values.split(","))
-    return grid
-
-
-def _value(text: str) -> object:
-    if text.casefold() == "none":
-        return None
-    if text.casefold() in ("true", "false"):
-        return text.casefold() == "true"
-    for kind in (int, float):
         try:
-            return kind(text)
-        except ValueError:
-            continue
-    return text
+            knob = resolve_knob(name)
+            grid[knob] = tuple(parse_value(knob, value) for value in values.split(","))
+        except ValueError as error:
+            raise SystemExit(f"--grid {spec!r}: {error}") from error
+    return grid
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -25,8 +25,9 @@ from fastapi import FastAPI
 from grounding.errors import CitationError
 from grounding.records import CheckResult, Evidence, Reason, SentenceCheck
 from grounding.records import Citation as CheckedCitation
+from ranking import Answer, Citation
 from service.engine_protocol import QueryEngineProtocol
-from service.records import Answer, Citation, DocumentInfo, Passage, Query, QueryResult, Timings
+from service.records import DocumentInfo, Passage, Query, QueryResult, Timings
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -8,43 +8,18 @@ passage that contains one sentence answering the question over one that is vague
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
 
-from index.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
-from index.records import Chunk, Hit, Mode
+from index.records import Chunk, Hit
+from ranking.config import RetrievalConfig
+from ranking.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
+from ranking.records import ScoredPassage
 
 if TYPE_CHECKING:
     from index.searcher import Index
-
-Fusion = Literal["rrf", "convex", "max_z"]
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RetrievalConfig:
-    """Knobs of retrieval; the defaults are the ones the evaluation suite chose (docs/evaluation.md)."""
-
-    mode: Mode = "hybrid"
-    fusion: Fusion = "max_z"
-    alpha: float = 0.7
-    peak_weight: float = 0.5
-    rescore: bool = True
-    sentence_weight: float = 0.2
-    candidates: int = 50
-    max_overlap: float = 0.5
-    max_per_document: int = 2
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ScoredPassage:
-    """A retrieved chunk row with its final score and the sentence that matched best."""
-
-    row: int
-    score: float
-    best_sentence_row: int | None
 
 
 def first_stage(index: Index, question: str, query_vector: npt.NDArray[np.float32],
@@ -83,6 +58,11 @@ class SentenceSimilarities:
         self._index = index
         self._query_vector = query_vector
         self._by_chunk: dict[int, npt.NDArray[np.float32]] = {}
+
+    @property
+    def query_vector(self) -> npt.NDArray[np.float32]:
+        """The question's unit vector."""
+        return self._query_vector
 
     @property
     def computed_chunks(self) -> int:
@@ -127,7 +107,8 @@ def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
 
 def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
               top_k: int, max_overlap: float, max_per_document: int = 0, *,
-              best_sentence: Callable[[int], int | None] | None = None) -> list[ScoredPassage]:
+              best_sentence: Callable[[int], int | None] | None = None,
+              protected: frozenset[int] = frozenset()) -> list[ScoredPassage]:
     """The best ``top_k`` passages, demoting one that mostly repeats a passage ranked above it.
 
     A passage is demoted (moved below every passage that is not) when it shares more than
@@ -138,6 +119,8 @@ def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
     Demoted passages keep their relative order, so deep rankings still hold every candidate.
     ``best_sentence(chunk_row)``, when given, stands in for ``best_sentence_row`` and is asked only
     for passages not demoted already (what the second stage did not compute is computed lazily).
+    A ``protected`` row (the passage holding the reader's best sentence) is never demoted by the
+    per-document cap: the cap spreads an answer over documents, it must not cut the one that answers.
     """
     kept: list[ScoredPassage] = []
     demoted: list[ScoredPassage] = []
@@ -145,7 +128,8 @@ def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
     per_document: dict[str, int] = {}
     for passage in passages:
         chunk = chunks[passage.row]
-        if max_per_document and per_document.get(chunk.doc_id, 0) >= max_per_document:
+        if (max_per_document and per_document.get(chunk.doc_id, 0) >= max_per_document
+                and passage.row not in protected):
             demoted.append(passage)
             continue
         crowded = any(
@@ -168,25 +152,3 @@ def diversify(passages: Sequence[ScoredPassage], chunks: Sequence[Chunk],
         if len(kept) == top_k:
             break
     return (kept + demoted)[:top_k]
-
-
-def retrieve(index: Index, question: str, query_vector: npt.NDArray[np.float32], *, top_k: int,
-             config: RetrievalConfig, rows: npt.NDArray[np.int64] | None = None,
-             similarities: SentenceSimilarities | None = None) -> list[ScoredPassage]:
-    """The full retrieval: first stage, optional sentence-level rescoring, de-crowding.
-
-    Sentence cosines come from ``similarities`` (the caller's, to reuse them for the answer):
-    for every candidate with the second stage on, otherwise only for the passages de-crowding
-    looks at and the ones returned.
-    """
-    if similarities is None:
-        similarities = SentenceSimilarities(index, query_vector)
-    candidates = first_stage(index, question, query_vector, config, rows)
-    if config.rescore:
-        best = {hit.row: similarities.best(hit.row) for hit in candidates}
-        scored = rescore(candidates, best, config.sentence_weight)
-        return diversify(scored, index.chunks, top_k, config.max_overlap, config.max_per_document)
-    first = [ScoredPassage(row=hit.row, score=hit.score, best_sentence_row=None) for hit in candidates]
-    top = diversify(first, index.chunks, top_k, config.max_overlap, config.max_per_document,
-                    best_sentence=lambda row: similarities.best(row)[0])
-    return [replace(passage, best_sentence_row=similarities.best(passage.row)[0]) for passage in top]

@@ -8,63 +8,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
-from index.records import Sentence
-from service.answer_types import AnswerType, has_answer_type, question_answer_type
-from service.records import Answer, Citation
+from ranking.answer_types import AnswerType, has_answer_type, question_answer_type
+from ranking.config import AnswerConfig
+from ranking.records import Answer, AnswerDecision, CandidateSentence, Citation
 
 TERMINAL = (".", "!", "\"", "”", "’", "'", ")")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]")
 _TYPE_NOUNS: dict[AnswerType, str] = {"quantity": "a number or amount", "date": "a date or time",
                                       "name": "a name"}
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AnswerConfig:
-    """Answer selection knobs; ``min_score`` is the abstention threshold set by calibration."""
-
-    max_sentences: int = 3
-    from_passages: int = 5
-    lexical_weight: float = 0.6
-    min_score: float = 0.35
-    keep_ratio: float = 0.9
-    min_words: int = 5
-    type_weight: float = 0.15
-    agreement_weight: float = 0.3
-    topic_discount: float = 1.0
-    """When ranking sentences, a question term counts less in a sentence for being common in that
-    sentence's document: its weight is multiplied by ``1 - topic_discount * share``, ``share`` being
-    the fraction of the document's candidate sentences that hold it. A sentence that only repeats
-    what the whole article is about (the names in a news lede) loses to one holding the question's
-    specific words ("worked together", "audience"). 1.0 was chosen on the tune split
-    (docs/evaluation.md, "Topic discount"); 0 turns it off. Abstention is decided without it."""
-    type_margin: float | None = None
-    """Abstain when the question asks for a quantity, date or name and no eligible sentence whose
-    ``relevance`` is within this margin of the best one holds one (None: never for this reason).
-    Off by default: 0.3, chosen on the tune split, added false abstentions on the test split
-    (docs/evaluation.md, "Answer-type abstention")."""
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class CandidateSentence:
-    """A sentence of a top passage with its cosine to the question and its content terms."""
-
-    sentence: Sentence
-    similarity: float
-    terms: frozenset[str]
-    passage_rank: int
-    agreement: float = 0.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class AnswerDecision:
-    """The answer (or None) with the best sentence score and, when abstaining, why."""
-
-    answer: Answer | None
-    best_score: float
-    abstention_reason: str | None
 
 
 def is_answer_like(text: str, min_words: int) -> bool:

@@ -1,0 +1,55 @@
+"""What the ranking pipeline produces: scored passages, candidate sentences, the answer or abstention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from index.records import Sentence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScoredPassage:
+    """A retrieved chunk row with its current score and the sentence that matched best."""
+
+    row: int
+    score: float
+    best_sentence_row: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CandidateSentence:
+    """A sentence of a top passage with its cosine to the question and its content terms."""
+
+    sentence: Sentence
+    similarity: float
+    terms: frozenset[str]
+    passage_rank: int
+    agreement: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Citation:
+    """One answer sentence and where it is: ``document.text[start:end] == text``."""
+
+    doc_id: str
+    start: int
+    end: int
+    text: str
+    passage_rank: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Answer:
+    """An extractive answer: its text is its citations' texts joined by a space."""
+
+    text: str
+    citations: tuple[Citation, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnswerDecision:
+    """The answer (or None) with the best sentence score and, when abstaining, why."""
+
+    answer: Answer | None
+    best_score: float
+    abstention_reason: str | None
