@@ -35,11 +35,12 @@ from eval.report import render_summary, write_reports
 from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir, score_gold
 from eval.settings import index_gold
-from eval.suite import chunking_params
+from eval.suite import abstention_threshold, chunking_params
 from index.build import ingest
 from index.layout import current_version
 from index.query_encoder import load_embedder
-from service import QueryEngine, load_engine
+from ranking.reader_model import reader_folder
+from service import EngineConfig, QueryEngine, load_engine
 
 # Longest file name written for a BEIR document; most file systems allow 255 bytes.
 _MAX_NAME_BYTES = 200
@@ -90,7 +91,7 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
               f"{args.index}` first", file=sys.stderr)
         return None
     questions = index_gold(args.gold, args.split or "all")
-    engine = load_engine(args.index, model_path=args.model)
+    engine = load_engine(args.index, model_path=args.model, config=EngineConfig(reader=reader_folder(args.reader)))
     index = engine.index
     texts = {doc_id: doc.text for doc_id, doc in index.documents.items()}
     problems = verify_gold(questions, texts)
@@ -107,7 +108,7 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
     return score_gold(
         outcomes, questions, configs,
         chunks=[(chunk.chunk_id, chunk.doc_id, chunk.start, chunk.end) for chunk in index.chunks],
-        documents=index.documents, threshold=engine.config.ranking.answer.min_score,
+        documents=index.documents, threshold=abstention_threshold(engine),
         index_version=index.index_version, model_id=index.manifest.model_id)
 
 

@@ -36,6 +36,8 @@ from eval.suite_report import write_suite_reports
 from index.load import load_index
 from index.query_encoder import Embedder, load_embedder
 from index.records import ChunkingParams, chunking_with
+from ranking.reader import PairScorer
+from ranking.reader_model import load_reader, reader_folder
 from service import QueryEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -135,13 +137,13 @@ def setting_questions(setting: Setting, split: str) -> tuple[tuple[GoldQuestion,
 
 
 def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folder: Path,
-                embedder: Embedder, *, configurations: str = "all") -> EvalResult:
+                embedder: Embedder, *, configurations: str = "all", reader: PairScorer | None = None) -> EvalResult:
     """The served engine's ablation configurations on one setting's index, scored.
 
     ``configurations`` is ``all`` (every ablation row) or ``modes`` (served, sparse, dense: a third
     of the queries, for the CI gate).
     """
-    engine = QueryEngine(load_index(index_folder), embedder)
+    engine = QueryEngine(load_index(index_folder), embedder, reader=reader)
     index = engine.index
     texts = {doc_id: document.text for doc_id, document in index.documents.items()}
     problems = verify_gold(questions, texts)
@@ -158,8 +160,14 @@ def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folde
     return score_gold(
         outcomes, questions, configs,
         chunks=[(chunk.chunk_id, chunk.doc_id, chunk.start, chunk.end) for chunk in index.chunks],
-        documents=index.documents, threshold=engine.config.ranking.answer.min_score,
+        documents=index.documents, threshold=abstention_threshold(engine),
         index_version=index.index_version, model_id=index.manifest.model_id)
+
+
+def abstention_threshold(engine: QueryEngine) -> float:
+    """The threshold the engine abstains below: the reader's when one is loaded, else the rules'."""
+    ranking = engine.config.ranking
+    return ranking.rerank.min_score if engine.reader is not None else ranking.answer.min_score
 
 
 def _resolved(questions: Sequence[GoldQuestion],
@@ -182,11 +190,13 @@ def run_settings(args: argparse.Namespace) -> int:
         for line in plan.skipped:
             print(f"grounded eval: {line}", file=sys.stderr)
         params = chunking_params(args)
+        reader_path = reader_folder(args.reader)
+        reader = load_reader(reader_path) if reader_path is not None else None
         runs = run_plan(plan, load_embedder(args.model), args.work, split=split,
-                        configurations=args.configurations, params=params)
+                        configurations=args.configurations, params=params, reader=reader)
         versus_runs = [] if args.versus_model is None else run_plan(
             plan, load_embedder(args.versus_model), versus_folder(args.work, args.versus_model),
-            split=split, configurations=args.configurations, params=params)
+            split=split, configurations=args.configurations, params=params, reader=reader)
     except EvalError as error:
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2
@@ -231,7 +241,8 @@ def chunking_params(args: argparse.Namespace) -> ChunkingParams:
 
 
 def run_plan(plan: Plan, embedder: Embedder, work: Path, *, split: str,
-             configurations: str, params: ChunkingParams | None = None) -> list[SettingRun]:
+             configurations: str, params: ChunkingParams | None = None,
+             reader: PairScorer | None = None) -> list[SettingRun]:
     """Every setting of the plan with one model: its index built or reused in ``work``, scored.
 
     ``params``: the chunking of every setting's index (None: ingest's defaults); part of the
@@ -246,7 +257,7 @@ def run_plan(plan: Plan, embedder: Embedder, work: Path, *, split: str,
         print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
               f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
         result = run_setting(setting, questions, index_folder, embedder,
-                             configurations=configurations)
+                             configurations=configurations, reader=reader)
         seconds = time.perf_counter() - started
         print(f"grounded eval: {setting.name}: done in {seconds:.0f} s (index and "
               f"{len(result.configs)} configurations)", file=sys.stderr)

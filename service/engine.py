@@ -25,6 +25,8 @@ from index.load import load_index
 from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_encoder
 from index.searcher import Index
 from ranking import CandidateSentence, QueryContext, RankingConfig, RankingPipeline, RetrievalConfig, ScoredPassage
+from ranking.reader import PairScorer
+from ranking.reader_model import load_reader
 from ranking.retrieval import SentenceSimilarities
 from ranking.stages import answer_candidates, default_stages
 from service.heap import trim_heap
@@ -43,9 +45,10 @@ class IndexLoader(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineConfig:
-    """Every ranking knob plus the size of the result cache."""
+    """Every ranking knob, the trained reader to load (None: the rules alone) and the cache size."""
 
     ranking: RankingConfig = field(default_factory=RankingConfig)
+    reader: Path | None = None
     cache_size: int = 256
 
 
@@ -53,11 +56,12 @@ class QueryEngine:
     """Answers queries over one loaded index with one embedder (the one the manifest names)."""
 
     def __init__(self, index: Index, embedder: Embedder, config: EngineConfig | None = None,
-                 pipeline: RankingPipeline | None = None) -> None:
+                 pipeline: RankingPipeline | None = None, reader: PairScorer | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or EngineConfig()
-        self.pipeline = pipeline or RankingPipeline(default_stages())
+        self.reader = reader
+        self.pipeline = pipeline or RankingPipeline(default_stages(reader))
         self._cache = ResultCache(self.config.cache_size)
         sentences = index.sentences
         # Content terms of a sentence, computed on first use (bounded, so memory stays flat).
@@ -100,7 +104,7 @@ class QueryEngine:
                                    abstention_reason=cached.abstention_reason, passages=cached.passages,
                                    index_version=cached.index_version,
                                    timings=Timings(total=total), cached=True,
-                                   answer_score=cached.answer_score)
+                                   answer_score=cached.answer_score, ranker=cached.ranker)
         ranking = self.config.ranking if retrieval is None else replace(self.config.ranking, retrieval=retrieval)
         if ranking.retrieval.mode != query.mode:
             ranking = replace(ranking, retrieval=replace(ranking.retrieval, mode=query.mode))
@@ -123,6 +127,7 @@ class QueryEngine:
         result = QueryResult(
             question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
             passages=passages, index_version=self.index.index_version, answer_score=decision.best_score,
+            ranker=dict(run.state.notes).get("reranker", "rules"),
             timings=Timings(embed=_ms(started, embedded), search=round(spent["search"], 3),
                             rescore=round(rescore_ms, 3), answer=round(spent["answer"], 3),
                             total=_ms(started, answered)),
@@ -137,6 +142,12 @@ class QueryEngine:
         return Passage(rank=rank, score=round(scored.score, 6), text=chunk.text, doc_id=chunk.doc_id,
                        title=document.title, source=document.source, chunk_id=chunk.chunk_id,
                        start=chunk.start, end=chunk.end)
+
+    def context(self, query: Query) -> QueryContext:
+        """The ranking context of ``query`` (its key text and terms, vector, filter): what stages read."""
+        key = cache_key(query)
+        rows = self.index.rows_for_documents(query.doc_ids) if query.doc_ids is not None else None
+        return self._context(key.text, key.terms, self.embedder.encode([key.text])[0], query.top_k, rows)
 
     def _context(self, question: str, terms: Sequence[str], query_vector: npt.NDArray[np.float32], top_k: int,
                  rows: npt.NDArray[np.int64] | None) -> QueryContext:
@@ -174,7 +185,8 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
                                      runtime=query_runtime, source=source)
     else:
         check_model(encoder, index.manifest, source=source)
-    engine = QueryEngine(index, encoder, config)
+    reader = load_reader(config.reader) if config is not None and config.reader is not None else None
+    engine = QueryEngine(index, encoder, config, reader=reader)
     freeze_long_lived_objects()
     trim_heap()
     return engine
@@ -195,7 +207,7 @@ def reload_engine(engine: QueryEngine, *, index_loader: IndexLoader = load_index
     try:
         index = index_loader(engine.index.root, expected_model_id=engine.embedder.model_id,
                              expected_dimension=engine.embedder.dimension)
-        fresh = QueryEngine(index, engine.embedder, engine.config)
+        fresh = QueryEngine(index, engine.embedder, engine.config, reader=engine.reader)
     finally:
         # Loaded or not, what is served now leaves the collector's scans again.
         freeze_long_lived_objects()

@@ -47,6 +47,7 @@ def to_response(result: QueryResult) -> QueryResponse:
         passages=[_passage_body(passage) for passage in result.passages],
         index_version=result.index_version,
         timings_ms=_timings_body(result.timings),
+        ranker=result.ranker,
     )
 
 

@@ -56,6 +56,8 @@ class QueryResult:
     timings: Timings
     cached: bool = False
     answer_score: float = 0.0
+    ranker: str = "rules"
+    """What ranked the passages and chose the answer: "rules", or the trained reader's name@version."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

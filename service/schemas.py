@@ -287,6 +287,9 @@ class QueryResponse(BaseModel):
     passages: list[PassageBody]
     index_version: str
     timings_ms: TimingsBody
+    ranker: str = Field(default="rules", description=(
+        "What ranked the passages and chose the answer: \"rules\" (the hand-tuned stages) or the "
+        "trained reader's name@version (GROUNDED_READER)."))
     # Only in answers to "answer_mode": "generative", and left out of the body when None, so an
     # extractive body keeps its shape: what was answered, why not generatively, and each generated
     # sentence's verdict.

@@ -31,6 +31,9 @@ class Settings(BaseSettings):
     second_stage: bool = Field(default=True, description=(
         "rank every first-stage candidate by its best sentence too (the evaluated default); "
         "false keeps the fused first-stage order and compares fewer sentences per query"))
+    reader: str = Field(default="off", description=(
+        "the trained reader that reranks passages and chooses the answer: 'shipped' (models/ in the "
+        "repository, see docs/models.md), 'off' (the hand-tuned rules alone) or a model folder"))
     query_runtime: Annotated[Literal["onnx", "torch"], Field(
         description="what encodes questions: onnx (ONNX Runtime where the model allows, else torch) or torch")] = "onnx"
     query_timeout_s: Annotated[float, Field(gt=0, description="deadline of one query, queue wait included")] = 10.0
@@ -61,9 +64,10 @@ class Settings(BaseSettings):
         """The query engine's settings: the evaluated defaults, with the cache and second stage set here."""
         # Imported here: the engine's modules load FAISS and numpy, settings are read without them.
         from ranking import RankingConfig, with_knobs
+        from ranking.reader_model import reader_folder
         from service.engine import EngineConfig
 
-        return EngineConfig(cache_size=self.cache_size,
+        return EngineConfig(cache_size=self.cache_size, reader=reader_folder(self.reader),
                             ranking=with_knobs(RankingConfig(), {"retrieval.rescore": self.second_stage}))
 
     @field_validator("llm_base_url", "llm_model", mode="after")

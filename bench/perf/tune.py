@@ -33,6 +33,7 @@ from eval.metrics import covers, sentence_hits
 from eval.splits import select_split
 from ranking import RankingConfig, knobs, parse_value, with_knobs
 from ranking.config import resolve_knob
+from ranking.reader_model import load_reader, reader_folder
 from service.engine import EngineConfig, QueryEngine, load_engine
 from service.records import Query
 
@@ -172,7 +173,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--setting", action="append", required=True, help="NAME=INDEX:GOLD[,GOLD]")
     parser.add_argument("--split", default="tune", choices=("tune", "test", "all"))
     parser.add_argument("--grid", action="append", default=[], help="NAME=V1,V2 (see GRID)")
+    parser.add_argument("--reader", default="off", metavar="shipped|off|DIR",
+                        help="load this trained reader (then --grid rerank.enabled=false,true compares it)")
     args = parser.parse_args(argv)
+    reader_path = reader_folder(args.reader)
+    reader = load_reader(reader_path) if reader_path is not None else None
     grid = parse_grid(args.grid)
     settings = [parse_setting(spec) for spec in args.setting]
     rows: list[list[str]] = []
@@ -183,7 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         questions = questions_of(setting, args.split, texts)
         first: Scores | None = None
         for label, config in configs(grid):
-            engine = QueryEngine(base.index, encoder, config)  # type: ignore[arg-type]
+            engine = QueryEngine(base.index, encoder, config, reader=reader)  # type: ignore[arg-type]
             scores = score(engine, questions)
             first = first or scores
             rows.append([setting.name, label, f"{scores.hit5:.3f}", f"{scores.mrr10:.3f}",
