@@ -92,7 +92,8 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-def pool_mrr(model_path: str, split: str, *, limit: int | None = None) -> dict[str, float]:
+def pool_mrr(model_path: str, split: str, *, limit: int | None = None,
+             corpora_names: tuple[str, ...] = CORPORA) -> dict[str, float]:
     """MRR@10 of the cosine ranking of each answerable question's pool (its sentences of ``split``
     documents), per corpus: how well the model alone finds the sentence that answers."""
     import numpy as np
@@ -100,11 +101,11 @@ def pool_mrr(model_path: str, split: str, *, limit: int | None = None) -> dict[s
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(model_path, device="cpu", model_kwargs={"dtype": torch.float32})
-    corpora = {name: corpus_texts(name) for name in CORPORA}
+    corpora = {name: corpus_texts(name) for name in corpora_names}
     questions = {question.query_id: question for question in load_questions(corpora)}
     splits = document_splits(corpora)
     figures: dict[str, float] = {}
-    for corpus in CORPORA:
+    for corpus in corpora_names:
         reciprocal: list[float] = []
         for record in read_negatives(corpus):
             question = questions.get(record["query_id"])

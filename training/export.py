@@ -151,9 +151,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
-
 
 def ship_biencoder(trained: Path, out: Path, *, name: str, version: str, command: str,
                    figures: dict[str, Any]) -> dict[str, Any]:
@@ -192,3 +189,7 @@ def ship_biencoder(trained: Path, out: Path, *, name: str, version: str, command
     }
     (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     return card
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
