@@ -36,7 +36,7 @@ COST = "The restoration cost four million euros."
 CHAIR = "Its chairwoman, Maria Okafor, said the cold store let growers keep fruit fresh until March."
 # A light rewording of CHAIR that keeps its facts (the hashing embedder rewards shared words).
 CLAIM = "Maria Okafor said the cold store let growers keep fruit fresh until March."
-EXTRACTIVE_KEYS = {"question", "answer", "abstention", "passages", "index_version", "timings_ms"}
+EXTRACTIVE_KEYS = {"question", "answer", "abstention", "passages", "index_version", "timings_ms", "ranker"}
 
 
 @pytest.fixture(scope="module")

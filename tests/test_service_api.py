@@ -30,7 +30,7 @@ RETRIEVED_NOT_ANSWERED = "lighthouse weather"
 
 # The wire contract, written out by hand: other tools read exactly these names.
 CONTRACT_KEYS: dict[str, set[str]] = {
-    "response": {"question", "answer", "abstention", "passages", "index_version", "timings_ms"},
+    "response": {"question", "answer", "abstention", "passages", "index_version", "timings_ms", "ranker"},
     # Optional, only in answers to "answer_mode": "generative" (issue 13; additive).
     "generative_response": {"answer_mode", "fallback_reason", "sentences"},
     "answer": {"text", "citations"},

@@ -6,12 +6,13 @@ offsets); loading places every quote in its corpus and fails on one that is not 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from eval.errors import EvalError
 from eval.gold import TextAnchor, resolve_span
+from eval.jsonl import json_objects
 from training.documents import Split, gold_documents, training_splits
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -58,9 +59,9 @@ class TrainingClaim:
 
 def _lines(folder: Path) -> Iterator[tuple[str, dict[str, object]]]:
     for path in sorted(folder.glob("*.jsonl")):
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if line.strip():
-                yield f"{path.name}:{number}", json.loads(line)
+        for _, where, record in json_objects(path.read_text(encoding="utf-8").splitlines(), source=path.name,
+                                             error=EvalError):
+            yield where, record
 
 
 def _place(texts: Mapping[str, str], span: Mapping[str, object]) -> Span:

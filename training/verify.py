@@ -15,8 +15,9 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from eval.errors import GoldSetError
+from eval.errors import EvalError, GoldSetError
 from eval.gold import TextAnchor, resolve_span
+from eval.jsonl import json_objects
 from ingest.analysis import STOPWORDS, split_words, stem
 from training.documents import gold_documents, training_splits
 
@@ -150,16 +151,12 @@ def main(argv: list[str] | None = None) -> int:
     counts: Counter[str] = Counter()
     problems: list[str] = []
     for path in paths:
-        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                problems.append(f"{where}: not JSON ({error})")
-                continue
-            check_record(record, where, counts, problems)
+        try:
+            for _, where, record in json_objects(path.read_text(encoding="utf-8").splitlines(), source=str(path),
+                                                 error=EvalError):
+                check_record(record, where, counts, problems)
+        except EvalError as error:
+            problems.append(f"{error} (the rest of the file was not checked)")
     for problem in problems:
         print(problem)
     print(json.dumps(dict(sorted(counts.items())), indent=1))
