@@ -13,7 +13,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
 .PHONY: install install-mpnet index serve test test-fast test-mpnet lint eval eval-gate bench reliability docs-corpus \
-        training-corpora training-indexes training-negatives train-biencoder train-reader clean
+        training-corpora training-indexes training-negatives install-train train-biencoder train-reader clean
 
 # The CI gate: held-out (test split) figures of the seeds alone and among a fixed subset of the
 # news distractors. Each value is the lower end of the 95 % bootstrap interval measured on the test
@@ -108,11 +108,14 @@ training-negatives: training-indexes
 
 # Each trains with a fixed seed on 2 cores (bi-encoder ~11 min, reader ~13 min), then writes the
 # shipped folder under models/ with its card (docs/models.md).
-train-biencoder: install
+install-train: install
+	$(BIN)/pip install --quiet -e '.[train]'
+
+train-biencoder: install-train
 	$(BIN)/grounded train biencoder --out var/models/biencoder
 	$(BIN)/python -m training.export biencoder --trained var/models/biencoder --out models/minilm-qa-v1
 
-train-reader: install
+train-reader: install-train
 	$(BIN)/grounded train reader --out var/models/reader
 	$(BIN)/python -m training.export reader --trained var/models/reader --out models/reader-minilm-l3
 

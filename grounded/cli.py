@@ -245,6 +245,13 @@ def _run_models(args: argparse.Namespace) -> int:
 
 
 def _run_train(args: argparse.Namespace) -> int:
+    import importlib.util
+
+    missing = [name for name in ("datasets", "accelerate") if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"grounded: error: training needs {', '.join(missing)}: run `make install-train` "
+              "(pip install -e '.[train]')", file=sys.stderr)
+        return 2
     if args.train_command == "biencoder":
         from training.biencoder import main as train_biencoder
 
