@@ -96,6 +96,9 @@ def _query_latencies(server: Server, questions: list[str], warmup: int) -> tuple
 
 def run_scale_end_to_end(config: ScaleEndToEndConfig) -> dict[str, Any]:
     """Generate, ingest, serve and query an index of about ``config.chunks`` chunks."""
+    if config.workdir is not None:
+        # Created like --out is: a new user names a folder that does not exist yet.
+        config.workdir.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="grounded-scale-e2e-", dir=config.workdir))
     try:
         corpus, index_dir = config.corpus or folder / "corpus", config.index or folder / "index"
