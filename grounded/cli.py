@@ -160,6 +160,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                             "questions (python -m training.biencoder --help)")
     biencoder.add_argument("--out", type=Path, default=Path("var/models/biencoder"))
     biencoder.add_argument("--epochs", type=float, default=1.0)
+    verifier = train_commands.add_parser("verifier", help="the claim verifier for /check: (claim, evidence) -> "
+                                                          "supported / contradicted / not_enough_info")
+    verifier.add_argument("--out", type=Path, default=Path("var/models/verifier"))
+    verifier.add_argument("--epochs", type=float, default=2.0)
 
     # Listed here for --help only: main() hands ``grounded bench ...`` to the harness before parsing.
     commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale "
@@ -252,6 +256,10 @@ def _run_train(args: argparse.Namespace) -> int:
         print(f"grounded: error: training needs {', '.join(missing)}: run `make install-train` "
               "(pip install -e '.[train]')", file=sys.stderr)
         return 2
+    if args.train_command == "verifier":
+        from training.verifier import main as train_verifier
+
+        return train_verifier(["--out", str(args.out), "--epochs", str(args.epochs)])
     if args.train_command == "biencoder":
         from training.biencoder import main as train_biencoder
 
