@@ -18,6 +18,7 @@ from typing import cast
 
 from eval.errors import EvalError
 from eval.gold import GoldQuestion, Split, default_gold_path, load_gold
+from eval.records import EvalResult
 from eval.splits import select_split
 from index.build import ingest
 from index.layout import current_version
@@ -41,6 +42,18 @@ class Setting:
     name: str
     corpus: tuple[Path, ...]
     gold: tuple[Path, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SettingRun:
+    """One setting's scored result (``eval.suite.run_plan``), its question counts and how its index was obtained."""
+
+    setting: Setting
+    result: EvalResult
+    split: str
+    left_out: int
+    built: bool
+    seconds: float
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -24,6 +24,7 @@ from eval.settings import (
     DOCS,
     SEEDS,
     Setting,
+    SettingRun,
     build_setting_index,
     cited_documents,
     corpus_files,
@@ -58,18 +59,6 @@ class Plan:
     base: str
     """The setting without distractors (the drop is measured from it)."""
     distractor_count: int
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SettingRun:
-    """One setting's scored result, its question counts and how its index was obtained."""
-
-    setting: Setting
-    result: EvalResult
-    split: str
-    left_out: int
-    built: bool
-    seconds: float
 
 
 def plan_settings(args: argparse.Namespace, *, repo_root: Path = REPO_ROOT) -> Plan:

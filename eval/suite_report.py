@@ -9,15 +9,11 @@ import dataclasses
 import json
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from eval.compare import SettingDrop
 from eval.records import GOLD_SUMMARY, LOWER_IS_BETTER, Aggregate
 from eval.report import interval_text
-from eval.settings import folder_name
-
-if TYPE_CHECKING:
-    from eval.suite import SettingRun
+from eval.settings import SettingRun, folder_name
 
 MODE_METRICS = ("nDCG@10", "RR@10", "evidence_hit@5", "answer_hit_rate", "abstention_accuracy")
 """Columns of the per-setting configuration (hybrid / dense / sparse) table."""
