@@ -240,10 +240,9 @@ def _run_models(args: argparse.Namespace) -> int:
         except ModelLoadError as error:
             where = f"not installed ({error})"
         print(f"{preset.name}\t{preset.model_id}\t{preset.dimension}-d\t{where}")
-    from ranking.reader_model import MODELS, verify_folder
+    from ingest.model_card import shipped_cards
 
-    for folder in sorted(path.parent for path in MODELS.glob("*/card.json")):
-        card = verify_folder(folder)
+    for folder, card in shipped_cards():
         print(f"{folder.name}\t{card.name}@{card.version}\t{card.task.split(':')[0]}\t{folder} (sha256 verified)")
     return 0
 

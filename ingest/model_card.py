@@ -17,6 +17,8 @@ from typing import Any
 from ingest.errors import ModelLoadError
 
 CARD_NAME = "card.json"
+SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "models"
+"""The repository's ``models/``: every folder in it is a model grounded trained, with its card."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -57,6 +59,11 @@ def read_card(folder: Path) -> ModelCard:
                          figures=dict(raw["figures"]))
     except (ValueError, KeyError, TypeError) as error:
         raise ModelLoadError(f"{path} is not a valid model card ({error}); restore it from git") from error
+
+
+def shipped_cards() -> list[tuple[Path, ModelCard]]:
+    """Every shipped model folder with its card, each verified (``ModelLoadError`` names a damaged one)."""
+    return [(path.parent, verify_folder(path.parent)) for path in sorted(SHIPPED_MODELS.glob(f"*/{CARD_NAME}"))]
 
 
 def verify_folder(folder: Path) -> ModelCard:

