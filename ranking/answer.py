@@ -71,11 +71,12 @@ def topical_coverage(question_terms: Mapping[str, float], terms: frozenset[str],
 
 def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, float],
                    config: AnswerConfig, answer_type: AnswerType | None = None, question: str = "", *,
-                   shares: Mapping[str, Mapping[str, float]] | None = None) -> float:
+                   shares: Mapping[str, Mapping[str, float]] | None = None, reader_weight: float = 0.0) -> float:
     """``relevance``, less the ``topic_discount`` of question terms the sentence's document repeats
     (``shares``: ``topic_shares`` of the candidates), plus (when the question asks for a quantity,
     date or name) a bonus for holding one, plus its agreement with sentences of other retrieved
-    documents (weights from ``config``). These adjustments rank candidates against each other; they
+    documents (weights from ``config``), plus ``reader_weight`` times the trained reader's score.
+    These adjustments rank candidates against each other; they
     are no evidence that the corpus answers."""
     score = relevance(candidate, question_terms, config)
     if shares is not None and config.topic_discount:
@@ -84,12 +85,12 @@ def sentence_score(candidate: CandidateSentence, question_terms: Mapping[str, fl
     if answer_type is not None and config.type_weight and has_answer_type(candidate.sentence.text, answer_type,
                                                                           question):
         score += config.type_weight
-    return score + config.agreement_weight * candidate.agreement
+    return score + config.agreement_weight * candidate.agreement + reader_weight * candidate.reader
 
 
 def select_answer(question_terms: Mapping[str, float], candidates: Sequence[CandidateSentence],
                   config: AnswerConfig, *, required_numbers: frozenset[str] = frozenset(),
-                  question: str = "") -> AnswerDecision:
+                  question: str = "", reader_weight: float = 0.0) -> AnswerDecision:
     """Choose up to ``max_sentences`` sentences scoring within ``keep_ratio`` of the best one.
 
     Only declarative sentences that contain every number the question names are eligible (a
@@ -110,7 +111,8 @@ def select_answer(question_terms: Mapping[str, float], candidates: Sequence[Cand
     answer_type = question_answer_type(question)
     shares = topic_shares(question_terms, candidates) if config.topic_discount else None
     scored = sorted(
-        ((sentence_score(c, question_terms, config, answer_type, question, shares=shares), c) for c in eligible),
+        ((sentence_score(c, question_terms, config, answer_type, question, shares=shares,
+                         reader_weight=reader_weight), c) for c in eligible),
         key=lambda item: (-item[0], item[1].passage_rank, item[1].sentence.doc_id, item[1].sentence.start),
     )
     if not scored:

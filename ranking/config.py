@@ -16,6 +16,7 @@ from typing import Any, Literal, get_args
 from index.records import Mode
 
 Fusion = Literal["rrf", "convex", "max_z"]
+ReaderUse = Literal["blend", "replace"]
 
 
 def knob(default: Any, meaning: str) -> Any:
@@ -74,9 +75,13 @@ class RerankConfig:
     """The trained reader (cross-encoder) that reranks passages and chooses the answer, when loaded."""
 
     enabled: bool = knob(True, "use the trained reader when one is loaded (false: the rules alone)")
+    use: ReaderUse = knob("blend", "blend: the reader's scores are added to the rules' scores (weights below); "
+                                   "replace: they replace them")
+    passage_weight: float = knob(1.0, "blend: weight of a passage's best reader score added to its ranking score")
+    sentence_weight: float = knob(0.5, "blend: weight of a sentence's reader score added to its answer score")
     passages: int = knob(10, "the reader reranks this many top passages (the rest keep their order below)")
     sentences: int = knob(12, "besides each passage's best sentence, the reader reads this many best sentences")
-    min_score: float = knob(0.5, "abstain when the reader's best sentence scores below this")
+    min_score: float = knob(0.5, "abstain when the reader's best answerable sentence scores below this (0: never)")
     keep_ratio: float = knob(0.8, "keep further answer sentences scoring at least this share of the best")
 
 
@@ -148,7 +153,7 @@ def parse_value(name: str, text: str) -> object:
         return int(text)
     if kind.startswith("float"):
         return float(text)
-    allowed = {"Mode": get_args(Mode), "Fusion": get_args(Fusion)}.get(kind, ())
+    allowed = {"Mode": get_args(Mode), "Fusion": get_args(Fusion), "ReaderUse": get_args(ReaderUse)}.get(kind, ())
     if allowed and text not in allowed:
         raise ValueError(f"{name} takes one of {', '.join(allowed)}, not {text!r}")
     return text

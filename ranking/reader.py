@@ -113,6 +113,18 @@ def rerank_passages(passages: Sequence[ScoredPassage], sentence_scores: Mapping[
     return reranked + tail
 
 
+def blend_passages(passages: Sequence[ScoredPassage], sentence_scores: Mapping[int, float],
+                   pool: Sequence[PoolSentence], weight: float) -> list[ScoredPassage]:
+    """Each passage's score plus ``weight`` times its best pool sentence's reader score (a passage
+    the reader did not read gains nothing), all re-sorted by the new score, ties by the old order."""
+    best: dict[int, float] = {}
+    for item in pool:
+        best[item.passage_row] = max(best.get(item.passage_row, 0.0), sentence_scores[item.row])
+    blended = [replace(passage, score=passage.score + weight * best.get(passage.row, 0.0)) for passage in passages]
+    order = sorted(range(len(blended)), key=lambda i: (-blended[i].score, i))
+    return [blended[i] for i in order]
+
+
 def read_answer(index: Index, question: str, sentence_scores: Mapping[int, float],
                 passages: Sequence[ScoredPassage], config: RankingConfig) -> AnswerDecision:
     """Up to ``answer.max_sentences`` sentences the reader scores highest, or an abstention when
@@ -171,7 +183,10 @@ class CrossEncoderRerank:
         windows = [sentence_window(context.index, item.row) for item in pool]
         values = self.scorer.score(context.question, windows)
         scores = {item.row: float(value) for item, value in zip(pool, values, strict=True)}
-        passages = rerank_passages(state.passages, scores, pool, config.rerank.passages)
+        if config.rerank.use == "blend":
+            passages = blend_passages(state.passages, scores, pool, config.rerank.passage_weight)
+        else:
+            passages = rerank_passages(state.passages, scores, pool, config.rerank.passages)
         return replace(state, passages=tuple(passages), sentence_scores=tuple(scores.items()),
                        protected_rows=_answer_rows(scores, pool),
                        notes=(*state.notes, ("reranker", self.scorer.name)))
@@ -187,12 +202,13 @@ def _answer_rows(scores: Mapping[int, float], pool: Sequence[PoolSentence]) -> t
 
 @dataclass(frozen=True, slots=True)
 class ReaderAnswer:
-    """The answer from the reader's sentence scores (falls back to the rules when the reader did not run)."""
+    """The answer from the reader's sentence scores alone (``rerank.use`` replace; when blending, or
+    when the reader did not run, the rules' answer stages read its scores as one more feature)."""
 
     phase: Phase = "answer"
 
     def run(self, context: QueryContext, state: RankingState, config: RankingConfig) -> RankingState:
-        if not state.sentence_scores or not config.rerank.enabled:
+        if not state.sentence_scores or not config.rerank.enabled or config.rerank.use != "replace":
             return state
         decision = read_answer(context.index, context.question, dict(state.sentence_scores),
                                state.passages, config)

@@ -25,6 +25,8 @@ class CandidateSentence:
     terms: frozenset[str]
     passage_rank: int
     agreement: float = 0.0
+    reader: float = 0.0
+    """The trained reader's score of the sentence (0.0 when no reader read it)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

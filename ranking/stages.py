@@ -7,6 +7,7 @@ selection and abstention.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -14,11 +15,11 @@ import numpy as np
 import numpy.typing as npt
 
 from ranking.agreement import with_agreement
-from ranking.answer import numbers_in, select_answer
+from ranking.answer import is_answer_like, numbers_in, select_answer
 from ranking.config import RankingConfig, RetrievalConfig
 from ranking.pipeline import Phase, QueryContext, RankingPipeline, RankingState, Stage
 from ranking.reader import CrossEncoderRerank, PairScorer, ReaderAnswer
-from ranking.records import CandidateSentence, ScoredPassage
+from ranking.records import AnswerDecision, CandidateSentence, ScoredPassage
 from ranking.retrieval import SentenceSimilarities, diversify, first_stage, rescore
 
 if TYPE_CHECKING:
@@ -83,13 +84,17 @@ class AnswerCandidates:
     def run(self, context: QueryContext, state: RankingState, config: RankingConfig) -> RankingState:
         if state.decision is not None:
             return state
-        return replace(state, sentences=tuple(answer_candidates(context, state.passages, config)))
+        return replace(state, sentences=tuple(answer_candidates(context, state.passages, config,
+                                                                dict(state.sentence_scores))))
 
 
 def answer_candidates(context: QueryContext, passages: tuple[ScoredPassage, ...] | list[ScoredPassage],
-                      config: RankingConfig) -> list[CandidateSentence]:
+                      config: RankingConfig,
+                      reader_scores: Mapping[int, float] | None = None) -> list[CandidateSentence]:
     """The sentences an answer is chosen from: every sentence of the first ``from_passages``
-    passages, with its cosine to the question and (when weighted) its agreement with other documents."""
+    passages, with its cosine to the question, (when weighted) its agreement with other documents and
+    (when the reader read it) the reader's score."""
+    read = reader_scores or {}
     index = context.index
     candidates: list[CandidateSentence] = []
     limit = config.answer.from_passages
@@ -105,7 +110,7 @@ def answer_candidates(context: QueryContext, passages: tuple[ScoredPassage, ...]
             similarity = known.setdefault(row, float(similarities[offset]))
             candidates.append(CandidateSentence(
                 sentence=index.sentences[row], similarity=similarity,
-                terms=context.sentence_terms(row), passage_rank=rank))
+                terms=context.sentence_terms(row), passage_rank=rank, reader=read.get(row, 0.0)))
     if config.answer.agreement_weight and candidates:
         candidates = with_agreement(index, candidates, list(passages), limit, config.agreement.neighbours)
     return candidates
@@ -121,9 +126,26 @@ class AnswerSelection:
         if state.decision is not None:
             return state
         question_terms = context.index.term_weights(dict.fromkeys(context.terms))
+        blending = bool(state.sentence_scores) and config.rerank.enabled and config.rerank.use == "blend"
         decision = select_answer(question_terms, list(state.sentences), config.answer,
-                                 required_numbers=numbers_in(context.question), question=context.question)
+                                 required_numbers=numbers_in(context.question), question=context.question,
+                                 reader_weight=config.rerank.sentence_weight if blending else 0.0)
+        if blending and decision.answer is not None:
+            decision = reader_abstention(decision, state.sentences, config)
         return replace(state, decision=decision)
+
+
+def reader_abstention(decision: AnswerDecision, sentences: Sequence[CandidateSentence],
+                      config: RankingConfig) -> AnswerDecision:
+    """The rules' answer, or an abstention when the reader read every candidate and scored none of the
+    answerable ones as high as ``rerank.min_score`` (the reader's calibrated "the corpus does not answer")."""
+    best = max((candidate.reader for candidate in sentences
+                if is_answer_like(candidate.sentence.text, config.answer.min_words)), default=0.0)
+    if best >= config.rerank.min_score:
+        return decision
+    return AnswerDecision(answer=None, best_score=decision.best_score, abstention_reason=(
+        f"the corpus does not seem to answer this: the reader's best sentence scores {best:.2f}, "
+        f"below the answer threshold {config.rerank.min_score:.2f}"))
 
 
 def default_stages(reader: PairScorer | None = None) -> tuple[Stage, ...]:

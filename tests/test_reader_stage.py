@@ -12,7 +12,7 @@ import pytest
 from index.load import load_index
 from ingest.embedding import HashingEmbedder
 from ranking import RankingConfig, ScoredPassage, with_knobs
-from ranking.reader import PoolSentence, join_window, read_answer, rerank_passages, sentence_window
+from ranking.reader import PoolSentence, blend_passages, join_window, read_answer, rerank_passages, sentence_window
 from ranking.reader_model import ReaderModelError, reader_folder, verify_folder
 from service.engine import EngineConfig, QueryEngine
 from service.records import Query
@@ -37,10 +37,13 @@ class KeywordScorer:
                           dtype=np.float32)
 
 
+REPLACE = with_knobs(RankingConfig(), {"rerank.use": "replace"})
+
+
 def test_the_reader_chooses_the_answer_and_says_so(hashing_seed_index: Path) -> None:
     scorer = KeywordScorer("sanctions")
-    engine = QueryEngine(load_index(hashing_seed_index), HashingEmbedder(384), EngineConfig(cache_size=0),
-                         reader=scorer)
+    engine = QueryEngine(load_index(hashing_seed_index), HashingEmbedder(384),
+                         EngineConfig(ranking=REPLACE, cache_size=0), reader=scorer)
     result = engine.query(Query(question=QUESTION, top_k=5))
     assert result.ranker == "keyword:sanctions@test"
     assert result.answer is not None
@@ -58,10 +61,12 @@ def test_the_reader_chooses_the_answer_and_says_so(hashing_seed_index: Path) -> 
 
 def test_the_reader_abstains_below_its_threshold_and_can_be_turned_off(hashing_seed_index: Path) -> None:
     index = load_index(hashing_seed_index)
-    nothing = QueryEngine(index, HashingEmbedder(384), EngineConfig(cache_size=0), reader=KeywordScorer("zzzz"))
-    result = nothing.query(Query(question=QUESTION, top_k=5))
-    assert result.answer is None and result.abstention_reason is not None
-    assert "reader" in result.abstention_reason
+    for config in (REPLACE, RankingConfig()):
+        nothing = QueryEngine(index, HashingEmbedder(384), EngineConfig(ranking=config, cache_size=0),
+                              reader=KeywordScorer("zzzz"))
+        result = nothing.query(Query(question=QUESTION, top_k=5))
+        assert result.answer is None and result.abstention_reason is not None
+        assert "reader" in result.abstention_reason
     off = with_knobs(RankingConfig(), {"rerank.enabled": False})
     rules = QueryEngine(index, HashingEmbedder(384), EngineConfig(ranking=off, cache_size=0),
                         reader=KeywordScorer("zzzz"))
@@ -80,6 +85,33 @@ def test_rerank_orders_the_head_by_best_sentence_and_keeps_the_tail_below() -> N
     assert [passage.row for passage in ranked] == [1, 2, 0, 3, 4]
     assert [passage.best_sentence_row for passage in ranked[:3]] == [11, 12, 10]
     assert ranked[2].score > ranked[3].score > ranked[4].score
+
+
+def test_blending_adds_the_readers_scores_to_the_rules(hashing_seed_index: Path) -> None:
+    index = load_index(hashing_seed_index)
+    query = Query(question=QUESTION, top_k=5)
+    plain = QueryEngine(index, HashingEmbedder(384), EngineConfig(cache_size=0)).query(query)
+    # With both weights at zero and no reader threshold, blending changes nothing but the ranker's name.
+    silent = with_knobs(RankingConfig(), {"rerank.passage_weight": 0.0, "rerank.sentence_weight": 0.0,
+                                          "rerank.min_score": 0.0})
+    level = QueryEngine(index, HashingEmbedder(384), EngineConfig(ranking=silent, cache_size=0),
+                        reader=KeywordScorer("sanctions")).query(query)
+    assert level.passages == plain.passages and level.answer == plain.answer
+    # A heavy sentence weight makes the reader's choice the answer; the rules still rank the rest.
+    heavy = with_knobs(RankingConfig(), {"rerank.sentence_weight": 10.0, "rerank.min_score": 0.0})
+    blended = QueryEngine(index, HashingEmbedder(384), EngineConfig(ranking=heavy, cache_size=0),
+                          reader=KeywordScorer("sanctions")).query(query)
+    assert blended.ranker == "keyword:sanctions@test" and blended.answer is not None
+    assert all("sanctions" in citation.text for citation in blended.answer.citations)
+
+
+def test_blend_adds_each_passages_best_reader_score() -> None:
+    passages = [ScoredPassage(row=row, score=1.0 - row / 10, best_sentence_row=None) for row in range(4)]
+    pool = [PoolSentence(row=10, passage_row=0, relevance=0.0), PoolSentence(row=11, passage_row=2, relevance=0.0),
+            PoolSentence(row=12, passage_row=2, relevance=0.0)]
+    ranked = blend_passages(passages, {10: 0.1, 11: 0.3, 12: 0.6}, pool, weight=1.0)
+    assert [passage.row for passage in ranked] == [2, 0, 1, 3]
+    assert ranked[0].score == pytest.approx(0.8 + 0.6) and ranked[1].score == pytest.approx(1.0 + 0.1)
 
 
 def test_decrowding_keeps_the_passage_of_the_readers_best_sentence(hashing_seed_index: Path) -> None:

