@@ -36,10 +36,8 @@ from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir, score_gold
 from eval.settings import index_gold
 from eval.suite import abstention_threshold, chunking_params
-from index.build import ingest
-from index.layout import current_version
-from index.query_encoder import load_embedder
-from ranking.reader_model import reader_folder
+from index import current_version, ingest, load_embedder
+from ranking import reader_folder
 from service import EngineConfig, QueryEngine, load_engine
 
 # Longest file name written for a BEIR document; most file systems allow 255 bytes.

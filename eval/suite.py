@@ -34,11 +34,8 @@ from eval.settings import (
     read_split,
 )
 from eval.suite_report import write_suite_reports
-from index.load import load_index
-from index.query_encoder import Embedder, load_embedder
-from index.records import ChunkingParams, chunking_with
-from ranking.reader import PairScorer
-from ranking.reader_model import load_reader, reader_folder
+from index import ChunkingParams, Embedder, chunking_with, load_embedder, load_index
+from ranking import PairScorer, load_reader, reader_folder
 from service import QueryEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

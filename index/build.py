@@ -12,13 +12,30 @@ from index.load import load_previous_vectors
 from index.publish import publish
 from index.records import IndexContent, Manifest
 from index.shard_publish import publish_sharded
-from ingest.chunking import SplitDocument, split_document, token_counter
-from ingest.dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
-from ingest.embedding import Embedder
-from ingest.progress import Progress, RowTracker, StageLines, open_progress
-from ingest.readers import DEFAULT_MAX_BYTES, CorpusRead, read_corpus
-from ingest.records import Chunk, ChunkingParams, Document, Rejection, Sentence
-from ingest.sentence_vectors import Embedded, default_method, embed_texts
+from ingest import (
+    DEFAULT_MAX_BYTES,
+    Chunk,
+    ChunkingParams,
+    CorpusRead,
+    Document,
+    DroppedChunk,
+    Embedded,
+    Embedder,
+    Progress,
+    Rejection,
+    RowTracker,
+    Sentence,
+    SplitDocument,
+    StageLines,
+    default_method,
+    drop_near_duplicate_chunks,
+    embed_texts,
+    mark_duplicate_lines,
+    open_progress,
+    read_corpus,
+    split_document,
+    token_counter,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

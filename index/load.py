@@ -44,8 +44,7 @@ from index.sparse import document_count, load_sparse
 from index.table_lines import read_chunk_table, read_sentence_table
 from index.tables import ChunkTable, DocumentTexts, SentenceTable
 from index.vector_file import VectorFile, open_vector_file
-from ingest.embedding import text_key
-from ingest.sentence_vectors import sentence_keys
+from ingest import sentence_keys, text_key
 
 # --------------------------------------------------------------------------------------- verify
 

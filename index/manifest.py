@@ -15,7 +15,7 @@ from typing import Any
 
 from index.errors import IndexCorruptedError
 from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, Manifest
-from ingest.records import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Sentence
+from ingest import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Sentence
 
 MANIFEST_NAME = "manifest.json"
 # The sentence vector method of indexes whose manifest has no ``sentence_vectors`` field.

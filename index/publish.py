@@ -57,8 +57,7 @@ from index.manifest import (
 from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, IndexContent, Manifest, Vectors
 from index.sparse import BM25_PARAMS, build_sparse
 from index.sparse import save_sparse as write_sparse
-from ingest.records import Chunk, Sentence
-from ingest.vector_buffer import blocks, release
+from ingest import Chunk, Sentence, blocks, release
 
 T = TypeVar("T")
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from index.errors import ModelMismatchError
 from index.records import Manifest
-from ingest.embedding import Embedder, SentenceTransformerEmbedder, Vectors, load_embedder
+from ingest import Embedder, SentenceTransformerEmbedder, Vectors, load_embedder
 
 __all__ = [
     "MIN_COSINE",

@@ -25,13 +25,25 @@ from index.build import IngestReport, combine_splits, publish_ingest
 from index.errors import BuildError
 from index.load import load_previous_vectors
 from index.model_calls import Answer, ModelCall, ReplayEmbedder
-from ingest.chunking import SplitDocument, split_document, token_counter
-from ingest.dedup import mark_duplicate_lines
-from ingest.embedding import Embedder, PooledVectors, load_embedder
-from ingest.progress import StageLines
-from ingest.readers import DEFAULT_MAX_BYTES, corpus_files, gather_corpus, read_document
-from ingest.records import ChunkingParams, Document, Rejection
-from ingest.sentence_vectors import default_method, embed_texts
+from ingest import (
+    DEFAULT_MAX_BYTES,
+    ChunkingParams,
+    Document,
+    Embedder,
+    PooledVectors,
+    Rejection,
+    SplitDocument,
+    StageLines,
+    corpus_files,
+    default_method,
+    embed_texts,
+    gather_corpus,
+    load_embedder,
+    mark_duplicate_lines,
+    read_document,
+    split_document,
+    token_counter,
+)
 
 LoadEmbedder = Callable[[], Embedder]
 Item = TypeVar("Item")
