@@ -5,6 +5,7 @@ from .build import IngestReport, ingest
 from .dense import set_faiss_threads
 from .errors import (
     BuildError,
+    GroundedError,
     IndexCorruptedError,
     IndexFolderError,
     IndexMissingError,
@@ -30,6 +31,7 @@ __all__ = [
     "ChunkingParams",
     "Document",
     "Embedder",
+    "GroundedError",
     "Hit",
     "Index",
     "IndexCorruptedError",

@@ -13,7 +13,7 @@ from .embedding import (
     load_embedder,
     text_key,
 )
-from .errors import CorpusError, IngestError, ModelInstallError, ModelLoadError
+from .errors import CorpusError, GroundedError, IngestError, ModelInstallError, ModelLoadError
 from .model_card import CARD_NAME, SHIPPED_MODELS, ModelCard, sha256_of, shipped_cards, verify_folder
 from .model_install import install_model
 from .models import PRESETS, preset_path
@@ -39,6 +39,7 @@ __all__ = [
     "DroppedChunk",
     "Embedded",
     "Embedder",
+    "GroundedError",
     "Heading",
     "IngestError",
     "ModelCard",

@@ -25,9 +25,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import REPO
+from tests.support.paths import PRODUCT, REPO
 
-PRODUCT = ("ingest", "index", "ranking", "grounding", "service", "eval", "training", "grounded")
 PACKAGES = (*PRODUCT, "bench", "tests")
 
 ALLOWED_LAZY = frozenset({("grounded/cli.py", "bench.perf.cli")})
