@@ -1,6 +1,7 @@
 """The ``grounded`` command: ingest, ask, check, serve, eval, bench.
 
-Domain errors become one line on stderr and exit code 2; nothing else is caught here.
+Domain errors (every ``GroundedError``) become one line on stderr and exit code 2; nothing else is
+caught here.
 """
 
 from __future__ import annotations
@@ -171,6 +172,15 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ray_problem(bad_options: bool, rule: str, *, needs: str) -> str | None:
+    """Why ``--ray`` cannot run: its options break ``rule``, or ``needs`` is not installed (None: it can)."""
+    if bad_options:
+        return rule
+    if importlib.util.find_spec("ray") is None:
+        return f"--ray needs {needs}, which is not installed; pip install 'grounded[ray]'"
+    return None
+
+
 def _run_ingest(args: argparse.Namespace) -> int:
     from index import MAX_SHARDS, ingest
     from ingest import DEFAULT_MAX_BYTES, chunking_with, load_embedder
@@ -203,12 +213,9 @@ def _run_ingest(args: argparse.Namespace) -> int:
 def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_bytes: int,
                     sentence_method: str | None) -> int:
     """``grounded ingest --ray``: the same index built on a Ray cluster (Ray imported only here)."""
-    if args.ray_actors < 1 or args.ray_batch_size < 1:
-        print("grounded: error: --ray-actors and --ray-batch-size must be at least 1", file=sys.stderr)
-        return 2
-    if importlib.util.find_spec("ray") is None:
-        print("grounded: error: --ray needs Ray, which is not installed; pip install 'grounded[ray]'",
-              file=sys.stderr)
+    if problem := _ray_problem(args.ray_actors < 1 or args.ray_batch_size < 1,
+                               "--ray-actors and --ray-batch-size must be at least 1", needs="Ray"):
+        print(f"grounded: error: {problem}", file=sys.stderr)
         return 2
     from index import RayOptions, ray_ingest
     from ingest import StageLines
@@ -304,12 +311,10 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     if args.ray is None:
         return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure)
-    if args.ray_replicas < 1 or not args.ray_shard_timeout > 0:
-        print("grounded: error: --ray-replicas must be at least 1 and --ray-shard-timeout above 0", file=sys.stderr)
-        return 2
-    if importlib.util.find_spec("ray") is None:
-        print("grounded: error: --ray needs Ray Serve, which is not installed; pip install 'grounded[ray]'",
-              file=sys.stderr)
+    if problem := _ray_problem(args.ray_replicas < 1 or not args.ray_shard_timeout > 0,
+                               "--ray-replicas must be at least 1 and --ray-shard-timeout above 0",
+                               needs="Ray Serve"):
+        print(f"grounded: error: {problem}", file=sys.stderr)
         return 2
     from index import RayServeOptions
 
@@ -336,10 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     arguments = list(sys.argv[1:] if argv is None else argv)
-    from grounding import GroundingError
-    from index import IndexFolderError
-    from ingest import IngestError
-    from ranking import RankingError
+    from ingest import GroundedError
 
     runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
                "models": _run_models, "check": _run_check, "train": _run_train}
@@ -348,6 +350,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_bench(arguments[1:])
         args = build_parser().parse_args(arguments)
         return runners[args.command](args)
-    except (IngestError, IndexFolderError, GroundingError, RankingError) as error:
+    except GroundedError as error:  # the root of every package's errors (ingest.errors)
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2
