@@ -3,7 +3,6 @@
 from .cli import run_eval
 from .errors import BeirFormatError, EvalError, GoldSetError, MetricInputError
 from .gold import TextAnchor, default_gold_path, load_gold, news_gold_path, resolve_span
-from .jsonl import json_objects
 
 __all__ = [
     "BeirFormatError",
@@ -12,7 +11,6 @@ __all__ = [
     "MetricInputError",
     "TextAnchor",
     "default_gold_path",
-    "json_objects",
     "load_gold",
     "news_gold_path",
     "resolve_span",

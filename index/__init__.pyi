@@ -13,6 +13,7 @@ from .errors import (
     PublishError,
     ShardUnavailableError,
 )
+from .jsonl import json_objects
 from .layout import current_version
 from .load import load_index
 from .model_card import SHIPPED_MODELS, ModelCard, ModelLoadError, verify_folder
@@ -56,6 +57,7 @@ __all__ = [
     "current_version",
     "ingest",
     "is_acronym",
+    "json_objects",
     "load_embedder",
     "load_index",
     "load_query_encoder",

@@ -15,7 +15,8 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from eval import EvalError, GoldSetError, TextAnchor, json_objects, resolve_span
+from eval import EvalError, GoldSetError, TextAnchor, resolve_span
+from index import json_objects
 from ingest import STOPWORDS, split_words, stem
 from training.documents import gold_documents, training_splits
 
