@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index.build import IngestReport, combine_splits, publish_ingest
+from index.build import Built, IngestReport, ModelIdentity, combine_splits, publish_ingest
 from index.errors import BuildError
 from index.load import load_previous_vectors
 from index.model_calls import Answer, ModelCall, ReplayEmbedder
@@ -35,7 +35,6 @@ from ingest import (
     SplitDocument,
     StageLines,
     corpus_files,
-    default_method,
     embed_texts,
     gather_corpus,
     load_embedder,
@@ -67,20 +66,9 @@ class RayOptions:
     """Restarts of a dead actor, each retrying its batch, before the run fails."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelIdentity:
-    """What the manifest records about the model, asked of a worker so the driver loads no model."""
-
-    model_id: str
-    dimension: int
-    precision: str
-    default_method: str
-
-
 def _describe(load: LoadEmbedder) -> ModelIdentity:
     embedder = load()
-    return ModelIdentity(model_id=embedder.model_id, dimension=embedder.dimension,
-                         precision=embedder.precision, default_method=default_method(embedder))
+    return ModelIdentity.of(embedder)
 
 
 def _read_files(files: Sequence[tuple[Path, Path]], max_bytes: int) -> list[Document | Rejection]:
@@ -244,8 +232,6 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
     finally:
         if started:
             ray.shutdown()
-    with stages.stage("publishing"):
-        return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
-                              model_id=identity.model_id, dimension=identity.dimension,
-                              precision=identity.precision, params=params, sentence_method=method,
-                              shards=shards)
+    built = Built(corpus=corpus, segmented=segmented, embedded=embedded, model=identity, params=params,
+                  sentence_method=method)
+    return publish_ingest(index_dir, built, shards=shards, stages=stages)
