@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.errors import BeirFormatError
-from eval.jsonl import json_objects
+from index import json_objects
 
 QRELS_HEADER = ("query-id", "corpus-id", "score")
 

@@ -21,7 +21,7 @@ from tqdm import tqdm  # type: ignore[import-untyped]
 from eval.beir import BeirDoc, read_beir
 from eval.errors import EvalError
 from eval.gates import Gate, failed_gates, parse_gates  # noqa: F401  (Gate: re-exported)
-from eval.gold import resolve_gold, verify_gold
+from eval.gold_run import GoldMismatchError, run_gold
 from eval.records import (
     BEIR_SUMMARY,
     GOLD_SUMMARY,
@@ -33,13 +33,11 @@ from eval.records import (
 )
 from eval.report import render_summary, write_reports
 from eval.runner import ablation_configs, run_queries
-from eval.scoring import score_beir, score_gold
+from eval.scoring import score_beir
 from eval.settings import index_gold
-from eval.suite import abstention_threshold, chunking_params
-from index.build import ingest
-from index.layout import current_version
-from index.query_encoder import load_embedder
-from ranking.reader_model import reader_folder
+from eval.suite import chunking_params
+from index import current_version, ingest, load_embedder
+from ranking import reader_folder
 from service import EngineConfig, QueryEngine, load_engine
 
 # Longest file name written for a BEIR document; most file systems allow 255 bytes.
@@ -92,24 +90,15 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
         return None
     questions = index_gold(args.gold, args.split or "all")
     engine = load_engine(args.index, model_path=args.model, config=EngineConfig(reader=reader_folder(args.reader)))
-    index = engine.index
-    texts = {doc_id: doc.text for doc_id, doc in index.documents.items()}
-    problems = verify_gold(questions, texts)
-    if problems:
+    try:
+        return run_gold(engine, questions, run=_run_with_progress)
+    except GoldMismatchError as error:
         print(f"grounded: error: the gold set does not match the index in {args.index} "
-              f"({len(problems)} problems); re-ingest the corpus the gold set was written for or "
+              f"({len(error.problems)} problems); re-ingest the corpus the gold set was written for or "
               "fix the gold file:", file=sys.stderr)
-        for problem in problems:
+        for problem in error.problems:
             print(f"  {problem}", file=sys.stderr)
         return None
-    questions = resolve_gold(questions, texts)
-    configs = ablation_configs(engine.config.ranking.retrieval)
-    outcomes = _run_with_progress(engine, questions, configs)
-    return score_gold(
-        outcomes, questions, configs,
-        chunks=[(chunk.chunk_id, chunk.doc_id, chunk.start, chunk.end) for chunk in index.chunks],
-        documents=index.documents, threshold=abstention_threshold(engine),
-        index_version=index.index_version, model_id=index.manifest.model_id)
 
 
 def _run_beir(args: argparse.Namespace) -> EvalResult:

@@ -1,13 +1,15 @@
 """Errors raised by evaluation.
 
-EvalError
+EvalError (a ``GroundedError``, ``ingest.errors``)
 ├── GoldSetError        the gold question file breaks its schema (the message names the line)
 ├── BeirFormatError     a BEIR folder lacks a file or has a malformed line (named in the message)
 └── MetricInputError    a metric or bootstrap got input it cannot score (empty sample, bad k, ...)
 """
 
+from index import GroundedError
 
-class EvalError(Exception):
+
+class EvalError(GroundedError):
     """Base class of every evaluation error; the message says what to fix."""
 
 

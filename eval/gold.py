@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Literal, cast, get_args
 
 from eval.errors import GoldSetError
-from eval.jsonl import json_objects
+from index import json_objects
 
 Kind = Literal["direct", "paraphrase", "multi_doc", "unanswerable"]
 KINDS: tuple[Kind, ...] = get_args(Kind)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 
 from eval.metrics import citation_exact
-from grounding.records import CheckResult, Citation
-from service.records import QueryResult
+from grounding import CheckResult, Citation
+from service import QueryResult
 
 # ``(answer_text, citations) -> verdicts``: the engine's ``check`` (``grounding.Checker``).
 CheckAnswer = Callable[[str, Sequence[Citation]], CheckResult]

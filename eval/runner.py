@@ -13,8 +13,7 @@ from dataclasses import replace
 from eval.grounding import CheckAnswer, answer_grounded, citation_problems, supported_share
 from eval.records import DEPTH, NamedConfig, QueryOutcome, Question, RetrievedPassage
 from ranking import RetrievalConfig
-from service import QueryEngine
-from service.records import Query, QueryResult
+from service import Query, QueryEngine, QueryResult
 
 ALPHA_SWEEP = (0.3, 0.7)
 """Extra convex-fusion weights of dense scores tried beside the default alpha."""

@@ -31,7 +31,7 @@ from eval.records import (
     QueryRecord,
     RetrievedPassage,
 )
-from index.records import Document
+from index import Document
 
 
 def score_gold(outcomes: Sequence[QueryOutcome], questions: Sequence[GoldQuestion],

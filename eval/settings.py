@@ -20,10 +20,7 @@ from eval.errors import EvalError
 from eval.gold import GoldQuestion, Split, default_gold_path, load_gold
 from eval.records import EvalResult
 from eval.splits import select_split
-from index.build import ingest
-from index.layout import current_version
-from index.query_encoder import Embedder
-from index.records import ChunkingParams
+from index import ChunkingParams, Embedder, current_version, ingest
 
 SPLITS = ("tune", "test", "all")
 SEEDS = "seeds"

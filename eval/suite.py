@@ -11,15 +11,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import eval.gold as gold_module
 from eval.compare import MODEL_METRICS, SettingDrop, setting_drop
 from eval.errors import EvalError
 from eval.gates import failed_setting_gates, parse_setting_gates
-from eval.gold import GoldQuestion, verify_gold
+from eval.gold import GoldQuestion
+from eval.gold_run import GoldMismatchError, run_gold
 from eval.records import GOLD_SUMMARY, EvalResult
 from eval.report import write_reports
-from eval.runner import ablation_configs, run_queries
-from eval.scoring import score_gold
 from eval.settings import (
     DOCS,
     SEEDS,
@@ -34,11 +32,8 @@ from eval.settings import (
     read_split,
 )
 from eval.suite_report import write_suite_reports
-from index.load import load_index
-from index.query_encoder import Embedder, load_embedder
-from index.records import ChunkingParams, chunking_with
-from ranking.reader import PairScorer
-from ranking.reader_model import load_reader, reader_folder
+from index import ChunkingParams, Embedder, chunking_with, load_embedder, load_index
+from ranking import PairScorer, load_reader, reader_folder
 from service import QueryEngine
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,8 +41,6 @@ DATA = Path(__file__).resolve().parent / "data"
 SEED_GOLD = DATA / "gold.jsonl"
 NEWS_GOLD = DATA / "gold-news.jsonl"
 DOCS_GOLD = DATA / "gold-flask.jsonl"
-MODE_CONFIGS = frozenset({"sparse", "dense"})
-"""Rows kept beside the served one by ``--configurations modes``."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -127,45 +120,18 @@ def setting_questions(setting: Setting, split: str) -> tuple[tuple[GoldQuestion,
 
 def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folder: Path,
                 embedder: Embedder, *, configurations: str = "all", reader: PairScorer | None = None) -> EvalResult:
-    """The served engine's ablation configurations on one setting's index, scored.
+    """The served engine's ablation configurations on one setting's index, scored (``eval.gold_run``).
 
     ``configurations`` is ``all`` (every ablation row) or ``modes`` (served, sparse, dense: a third
     of the queries, for the CI gate).
     """
     engine = QueryEngine(load_index(index_folder), embedder, reader=reader)
-    index = engine.index
-    texts = {doc_id: document.text for doc_id, document in index.documents.items()}
-    problems = verify_gold(questions, texts)
-    if problems:
-        listed = "\n  ".join(problems[:20])
-        raise EvalError(f"setting {setting.name}: the gold set does not match its corpus "
-                        f"({len(problems)} problems); fix the gold file or the corpus:\n  {listed}")
-    questions = _resolved(questions, texts)
-    configs = ablation_configs(engine.config.ranking.retrieval)
-    if configurations == "modes":
-        configs = tuple(config for config in configs
-                        if config.is_default or config.name in MODE_CONFIGS)
-    outcomes = run_queries(engine, questions, configs)
-    return score_gold(
-        outcomes, questions, configs,
-        chunks=[(chunk.chunk_id, chunk.doc_id, chunk.start, chunk.end) for chunk in index.chunks],
-        documents=index.documents, threshold=abstention_threshold(engine),
-        index_version=index.index_version, model_id=index.manifest.model_id)
-
-
-def abstention_threshold(engine: QueryEngine) -> float:
-    """The threshold the engine abstains below: the reader's when one is loaded, else the rules'."""
-    ranking = engine.config.ranking
-    return ranking.rerank.min_score if engine.reader is not None else ranking.answer.min_score
-
-
-def _resolved(questions: Sequence[GoldQuestion],
-              texts: Mapping[str, str]) -> tuple[GoldQuestion, ...]:
-    """Text-anchored spans placed in their documents, where ``eval.gold`` supports them."""
-    # resolve_gold arrives with the text-anchored (HTML) gold files; before that every span
-    # already has offsets.
-    resolve = getattr(gold_module, "resolve_gold", None)
-    return tuple(resolve(questions, texts)) if resolve is not None else tuple(questions)
+    try:
+        return run_gold(engine, questions, configurations=configurations)
+    except GoldMismatchError as error:
+        listed = "\n  ".join(error.problems[:20])
+        raise EvalError(f"setting {setting.name}: the gold set does not match its corpus ({len(error.problems)} "
+                        f"problems); fix the gold file or the corpus:\n  {listed}") from error
 
 
 def run_settings(args: argparse.Namespace) -> int:

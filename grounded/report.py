@@ -7,8 +7,8 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index.build import IngestReport
-    from service.records import QueryResult
+    from index import IngestReport
+    from service import QueryResult
 
 
 def _excerpt(text: str, width: int = 60) -> str:

@@ -1,10 +1,13 @@
 """Claim-level grounding checks: is each answer sentence supported by the text it cites?
 
 The pure core (``facts``, ``compare``) works on frozen records; ``evidence`` reads an index; the
-facade ``check_answer`` ties them together for the CLI, the service and eval.
+facade ``check_answer`` ties them together for the CLI, the service and eval. Other packages import
+from this face only (``from grounding import Checker``); its names are in ``__init__.pyi``.
 """
 
-from grounding.checker import Checker, check_answer
-from grounding.records import CheckResult, Citation, Evidence, Reason, SentenceCheck, Thresholds
+import lazy_loader
 
-__all__ = ["CheckResult", "Checker", "Citation", "Evidence", "Reason", "SentenceCheck", "Thresholds", "check_answer"]
+# The names and the submodules that define them are listed once, in ``__init__.pyi`` (read by type
+# checkers too); a name's submodule is imported when the name is first used, so importing the face
+# costs nothing and cannot close an import cycle.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

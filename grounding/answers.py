@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from grounding.errors import GroundingError
 from grounding.records import Citation
+from index import json_objects
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -49,14 +49,5 @@ def parse_answer(record: object, where: str, default_id: str) -> AnswerToCheck:
 
 def parse_answers(lines: Iterable[str], *, source: str = "<answers>") -> tuple[AnswerToCheck, ...]:
     """Every non-blank JSON line of ``lines``; errors name the line."""
-    answers = []
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{source}:{number}"
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise GroundingError(f"{where}: not JSON ({error.msg}); write one answer object per line") from error
-        answers.append(parse_answer(record, where, default_id=str(number)))
-    return tuple(answers)
+    return tuple(parse_answer(record, where, default_id=str(number))
+                 for number, where, record in json_objects(lines, source=source, error=GroundingError))

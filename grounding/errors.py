@@ -1,13 +1,15 @@
 """Errors of the grounding checker.
 
-GroundingError (ValueError)
+GroundingError (a ``GroundedError``, ``ingest.errors``, and a ValueError)
 └── CitationError: a citation names an unknown document or an impossible range
 """
 
 from __future__ import annotations
 
+from ingest import GroundedError
 
-class GroundingError(ValueError):
+
+class GroundingError(GroundedError, ValueError):
     """An answer or its citations cannot be checked as given."""
 
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import re
 
 from grounding.records import Facts
-from index.analysis import is_acronym
-from ingest.analysis import STOPWORDS
+from index import is_acronym
+from ingest import STOPWORDS
 
 _MONTHS = {name: number for number, names in enumerate(
     (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),

@@ -1,1 +1,12 @@
-"""Index: the published index folder (FAISS + BM25 + records + manifest) and search over it."""
+"""Index: the published index folder (FAISS + BM25 + records + manifest) and search over it.
+
+Other packages import from this face only (``from index import load_index``); its names are in
+``__init__.pyi``. FAISS, bm25s and Ray load only when a name that needs them is first used.
+"""
+
+import lazy_loader
+
+# The names and the submodules that define them are listed once, in ``__init__.pyi`` (read by type
+# checkers too); a name's submodule is imported when the name is first used, so importing the face
+# costs nothing and cannot close an import cycle.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ingest.analysis import STOPWORDS, normalize_initialisms, split_words, stem
+from ingest import STOPWORDS, normalize_initialisms, split_words, stem
 
 # A run of capitalised words, "of" / "of the" allowed inside: "United States", "Bank of England".
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:of[ \t]+(?:the[ \t]+)?)?[A-Z][a-z]+)+\b")

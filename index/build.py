@@ -12,13 +12,30 @@ from index.load import load_previous_vectors
 from index.publish import publish
 from index.records import IndexContent, Manifest
 from index.shard_publish import publish_sharded
-from ingest.chunking import SplitDocument, split_document, token_counter
-from ingest.dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
-from ingest.embedding import Embedder
-from ingest.progress import Progress, RowTracker, StageLines, open_progress
-from ingest.readers import DEFAULT_MAX_BYTES, CorpusRead, read_corpus
-from ingest.records import Chunk, ChunkingParams, Document, Rejection, Sentence
-from ingest.sentence_vectors import Embedded, default_method, embed_texts
+from ingest import (
+    DEFAULT_MAX_BYTES,
+    Chunk,
+    ChunkingParams,
+    CorpusRead,
+    Document,
+    DroppedChunk,
+    Embedded,
+    Embedder,
+    Progress,
+    Rejection,
+    RowTracker,
+    Sentence,
+    SplitDocument,
+    StageLines,
+    default_method,
+    drop_near_duplicate_chunks,
+    embed_texts,
+    mark_duplicate_lines,
+    open_progress,
+    read_corpus,
+    split_document,
+    token_counter,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,6 +61,35 @@ class Segmented:
     chunks: tuple[Chunk, ...]
     sentences: tuple[Sentence, ...]
     dropped: tuple[DroppedChunk, ...]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelIdentity:
+    """What the manifest records about the model a version is embedded with (no model needed)."""
+
+    model_id: str
+    dimension: int
+    precision: str
+    default_method: str
+    """The sentence-vector method the model gets when none is asked for (``ingest.sentence_vectors``)."""
+
+    @classmethod
+    def of(cls, embedder: Embedder) -> ModelIdentity:
+        """The identity of a loaded embedder."""
+        return cls(model_id=embedder.model_id, dimension=embedder.dimension, precision=embedder.precision,
+                   default_method=default_method(embedder))
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Built:
+    """A corpus read, cut and embedded: everything the next version is made of, and how."""
+
+    corpus: CorpusRead
+    segmented: Segmented
+    embedded: Embedded
+    model: ModelIdentity
+    params: ChunkingParams
+    sentence_method: str
 
 
 _QUIET = StageLines(None)
@@ -95,12 +141,13 @@ def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
     touching the index when a corpus path is unreadable.
     """
     params = params or ChunkingParams()
-    method = sentence_method or default_method(embedder)
+    model = ModelIdentity.of(embedder)
+    method = sentence_method or model.default_method
     stages = StageLines(sys.stderr if progress is True else None)
     with stages.stage("reading", unit="files") as read:
         corpus = read_corpus(paths, max_bytes=max_bytes, on_file=read.advance)
     segmented = segment_corpus(corpus.documents, params, stages=stages)
-    cache = load_previous_vectors(index_dir, embedder.model_id)
+    cache = load_previous_vectors(index_dir, model.model_id)
     reporter = _open_progress(progress, segmented)
     tracker = RowTracker([chunk.doc_id for chunk in segmented.chunks]
                          + [sentence.doc_id for sentence in segmented.sentences], reporter)
@@ -110,33 +157,33 @@ def ingest(paths: Sequence[Path], index_dir: Path, embedder: Embedder, *,
                                on_rows=tracker.finish)
     finally:
         reporter.close()
-    with stages.stage("publishing"):
-        return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
-                              model_id=embedder.model_id, dimension=embedder.dimension,
-                              precision=embedder.precision, params=params, sentence_method=method,
-                              shards=shards)
+    built = Built(corpus=corpus, segmented=segmented, embedded=embedded, model=model, params=params,
+                  sentence_method=method)
+    return publish_ingest(index_dir, built, shards=shards, stages=stages)
 
 
-def publish_ingest(index_dir: Path, *, corpus: CorpusRead, segmented: Segmented, embedded: Embedded,
-                   model_id: str, dimension: int, precision: str, params: ChunkingParams,
-                   sentence_method: str, shards: int | None = None) -> IngestReport:
-    """Publish the embedded corpus atomically as the next version of ``index_dir`` and report it.
+def publish_ingest(index_dir: Path, built: Built, *, shards: int | None = None,
+                   stages: StageLines = _QUIET) -> IngestReport:
+    """Publish ``built`` atomically as the next version of ``index_dir`` and report it: the one publish
+    path of ``ingest`` and ``index.ray_build.ray_ingest``.
 
     With ``shards`` N, as one sharded version of N shards (``index.shard_publish.publish_sharded``).
     """
+    segmented, embedded, model = built.segmented, built.embedded, built.model
     content = IndexContent(
         documents=segmented.documents, chunks=segmented.chunks, sentences=segmented.sentences,
         chunk_vectors=embedded.chunk_vectors, sentence_vectors=embedded.sentence_vectors,
-        model_id=model_id, dimension=dimension, precision=precision,
-        chunking=params, sentence_method=sentence_method,
+        model_id=model.model_id, dimension=model.dimension, precision=model.precision,
+        chunking=built.params, sentence_method=built.sentence_method,
     )
-    previous_version = read_current_version(index_dir)
-    manifest = publish(index_dir, content) if shards is None else publish_sharded(index_dir, content, shards)
+    with stages.stage("publishing"):
+        previous_version = read_current_version(index_dir)
+        manifest = publish(index_dir, content) if shards is None else publish_sharded(index_dir, content, shards)
     texts = len(segmented.chunks) + len(segmented.sentences)
     return IngestReport(
         manifest=manifest, published=manifest.index_version != previous_version,
         documents=segmented.documents, chunk_count=len(segmented.chunks),
         sentence_count=len(segmented.sentences), dropped_duplicates=segmented.dropped,
-        rejections=corpus.rejections, embedded_texts=embedded.embedded,
+        rejections=built.corpus.rejections, embedded_texts=embedded.embedded,
         reused_texts=texts - embedded.embedded,
     )

@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from index.errors import IndexCorruptedError
 from index.manifest import documents_from_jsonl
-from ingest.records import Document
+from ingest import Document
 
 CACHED_DOCUMENTS = 512
 """Parsed documents kept per loaded index (the texts one query's candidates and answer read)."""

@@ -1,6 +1,6 @@
 """Errors raised when writing or loading an index folder.
 
-IndexFolderError
+IndexFolderError (a ``GroundedError``, ``ingest.errors``)
 ├── IndexMissingError     no published version in the folder: run `grounded ingest --index DIR`
 ├── IndexCorruptedError   a file fails its checksum or cannot be parsed: re-run ingest
 ├── ModelMismatchError    the index was built with another model/dimension than requested
@@ -10,8 +10,16 @@ IndexFolderError
                           no partial ranking is ever made from the other shards
 """
 
+from ingest import GroundedError
 
-class IndexFolderError(Exception):
+__all__ = [
+    "BuildError", "GroundedError", "IndexCorruptedError", "IndexFolderError", "IndexMissingError",
+    "ModelMismatchError", "PublishError", "ShardUnavailableError",
+]
+"""``GroundedError`` is re-exported: ranking, service and eval, which never import ingest, derive from it here."""
+
+
+class IndexFolderError(GroundedError):
     """Base class of index errors; the message names the file and the fix."""
 
 

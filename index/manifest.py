@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from index.errors import IndexCorruptedError
+from index.jsonl import json_objects
 from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, Manifest
-from ingest.records import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Sentence
+from ingest import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Sentence
 
 MANIFEST_NAME = "manifest.json"
 # The sentence vector method of indexes whose manifest has no ``sentence_vectors`` field.
@@ -299,17 +300,13 @@ def _jsonl_objects(data: bytes, path: Path, first_line: int = 1) -> list[FieldRe
 
     ``first_line`` is the number of ``data``'s first line in its file (for the error messages).
     """
+    malformed = FieldReader({}, path.name, path).error
     lines = data.split(b"\n")
     if lines[-1] != b"":
-        raise FieldReader({}, path.name, path).error("the last line is not newline-terminated")
-    objects = []
-    for number, line in enumerate(lines[:-1], start=first_line):
-        try:
-            value = json.loads(line.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise FieldReader({}, path.name, path).error(f"line {number}: {error}") from error
-        objects.append(FieldReader(value, f"line {number}", path))
-    return objects
+        raise malformed("the last line is not newline-terminated")
+    return [FieldReader(value, f"line {number}", path)
+            for number, _, value in json_objects(lines[:-1], source=path.name, error=malformed,
+                                                 first_line=first_line, skip_blank=False)]
 
 
 def documents_from_jsonl(data: bytes, path: Path, first_line: int = 1) -> tuple[Document, ...]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ingest.embedding import OnRows, PooledVectors, Spans, Vectors
+from ingest import OnRows, PooledVectors, Spans, Vectors
 
 Answer = Vectors | PooledVectors
 

@@ -1,6 +1,5 @@
 """The model-card check (``ingest.model_card``), re-exported for the layers above the index."""
 
-from ingest.errors import ModelLoadError
-from ingest.model_card import SHIPPED_MODELS, ModelCard, verify_folder
+from ingest import SHIPPED_MODELS, ModelCard, ModelLoadError, verify_folder
 
 __all__ = ["SHIPPED_MODELS", "ModelCard", "ModelLoadError", "verify_folder"]

@@ -45,7 +45,6 @@ from index.layout import (
     current_version,
     fix_hint,
 )
-from index.load import version_is_intact
 from index.manifest import (
     MANIFEST_NAME,
     chunks_to_jsonl,
@@ -57,8 +56,8 @@ from index.manifest import (
 from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, IndexContent, Manifest, Vectors
 from index.sparse import BM25_PARAMS, build_sparse
 from index.sparse import save_sparse as write_sparse
-from ingest.records import Chunk, Sentence
-from ingest.vector_buffer import blocks, release
+from index.unsharded import version_is_intact
+from ingest import Chunk, Sentence, blocks, release
 
 T = TypeVar("T")
 

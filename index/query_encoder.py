@@ -29,9 +29,9 @@ from typing import Any, Literal
 
 import numpy as np
 
-from index.errors import ModelMismatchError
+from index.errors import GroundedError, ModelMismatchError
 from index.records import Manifest
-from ingest.embedding import Embedder, SentenceTransformerEmbedder, Vectors, load_embedder
+from ingest import Embedder, SentenceTransformerEmbedder, Vectors, load_embedder
 
 __all__ = [
     "MIN_COSINE",
@@ -63,7 +63,7 @@ PROBES = (
 """Short, long, non-English and over-long (truncated) inputs: the cases a trace could get wrong."""
 
 
-class OnnxUnavailableError(Exception):
+class OnnxUnavailableError(GroundedError):
     """The ONNX query encoder cannot be used for this model here; the message says why."""
 
 

@@ -21,17 +21,28 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from index.build import IngestReport, combine_splits, publish_ingest
+from index.build import Built, IngestReport, ModelIdentity, combine_splits, publish_ingest
 from index.errors import BuildError
 from index.load import load_previous_vectors
 from index.model_calls import Answer, ModelCall, ReplayEmbedder
-from ingest.chunking import SplitDocument, split_document, token_counter
-from ingest.dedup import mark_duplicate_lines
-from ingest.embedding import Embedder, PooledVectors, load_embedder
-from ingest.progress import StageLines
-from ingest.readers import DEFAULT_MAX_BYTES, corpus_files, gather_corpus, read_document
-from ingest.records import ChunkingParams, Document, Rejection
-from ingest.sentence_vectors import default_method, embed_texts
+from ingest import (
+    DEFAULT_MAX_BYTES,
+    ChunkingParams,
+    Document,
+    Embedder,
+    PooledVectors,
+    Rejection,
+    SplitDocument,
+    StageLines,
+    corpus_files,
+    embed_texts,
+    gather_corpus,
+    load_embedder,
+    mark_duplicate_lines,
+    read_document,
+    split_document,
+    token_counter,
+)
 
 LoadEmbedder = Callable[[], Embedder]
 Item = TypeVar("Item")
@@ -55,20 +66,9 @@ class RayOptions:
     """Restarts of a dead actor, each retrying its batch, before the run fails."""
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ModelIdentity:
-    """What the manifest records about the model, asked of a worker so the driver loads no model."""
-
-    model_id: str
-    dimension: int
-    precision: str
-    default_method: str
-
-
 def _describe(load: LoadEmbedder) -> ModelIdentity:
     embedder = load()
-    return ModelIdentity(model_id=embedder.model_id, dimension=embedder.dimension,
-                         precision=embedder.precision, default_method=default_method(embedder))
+    return ModelIdentity.of(embedder)
 
 
 def _read_files(files: Sequence[tuple[Path, Path]], max_bytes: int) -> list[Document | Rejection]:
@@ -232,8 +232,6 @@ def ray_ingest(paths: Sequence[Path], index_dir: Path, *, model: str | None, opt
     finally:
         if started:
             ray.shutdown()
-    with stages.stage("publishing"):
-        return publish_ingest(index_dir, corpus=corpus, segmented=segmented, embedded=embedded,
-                              model_id=identity.model_id, dimension=identity.dimension,
-                              precision=identity.precision, params=params, sentence_method=method,
-                              shards=shards)
+    built = Built(corpus=corpus, segmented=segmented, embedded=embedded, model=identity, params=params,
+                  sentence_method=method)
+    return publish_ingest(index_dir, built, shards=shards, stages=stages)

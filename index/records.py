@@ -8,7 +8,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from ingest.records import Chunk, ChunkingParams, Document, Sentence, chunking_with
+from ingest import Chunk, ChunkingParams, Document, Sentence, chunking_with
 
 __all__ = [
     "FORMAT_VERSION",

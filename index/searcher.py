@@ -18,7 +18,7 @@ from index.records import Hit, Manifest, Vectors
 from index.sparse import document_frequencies, query_scores, score_rows, search_sparse, term_idf
 from index.tables import ChunkTable, SentenceTable
 from index.vector_file import VectorFile
-from ingest.records import Document
+from ingest import Document
 
 RowIds = npt.NDArray[np.int64]
 

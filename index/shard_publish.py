@@ -14,7 +14,6 @@ from pathlib import Path
 
 from index.fsutil import fsync_tree, sha256_file, write_bytes
 from index.layout import SHARDS_MANIFEST_NAME, VERSIONS_NAME
-from index.load import read_manifest
 from index.manifest import MANIFEST_NAME
 from index.publish import DEFAULT_KEEP, LOCK_NAME, publish, publish_staged
 from index.records import IndexContent, Manifest
@@ -29,6 +28,7 @@ from index.shard_manifest import (
 )
 from index.sharding import SHARDING_RULE, slice_sparse, split_content
 from index.sparse import build_sparse
+from index.unsharded import read_manifest
 
 
 def _publish_shards(staging: Path, content: IndexContent, count: int) -> tuple[ShardsManifest, Manifest]:

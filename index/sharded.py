@@ -36,6 +36,7 @@ from index.shard_manifest import (
 from index.shards import ShardQuery, ShardResult, ShardSearcher, merge_hits
 from index.sparse import lucene_idf
 from index.tables import ChunkTable, DocumentTexts, SentenceTable
+from index.unsharded import load_unsharded, unsharded_vectors, verified_manifest_file
 
 DEFAULT_SEARCH_THREADS = 4
 """Upper bound of threads searching shards in parallel for one index (queries share them)."""
@@ -212,8 +213,6 @@ class ShardedIndex(Index):
 # ---------------------------------------------------------------------------------------- load
 
 def _shards_manifest(version_dir: Path, root: Path) -> ShardsManifest:
-    from index.load import verified_manifest_file
-
     return verified_manifest_file(version_dir, root, SHARDS_MANIFEST_NAME, parse=shards_manifest_from_json)
 
 
@@ -224,8 +223,6 @@ def _sharded_hint(root: Path, count: int) -> str:
 def _load_shard(root: Path, version_dir: Path, shards: ShardsManifest, entry: ShardEntry, *,
                 expected_model_id: str | None, expected_dimension: int | None) -> Index:
     """Verify one shard against ``shards.json`` and load it; errors name the shard and the file."""
-    from index.load import load_index
-
     shard_root = version_dir / shard_folder_name(entry.shard)
     hint = _sharded_hint(root, shards.shard_count)
     where = f"shard {entry.shard} of the sharded index {root}"
@@ -242,8 +239,8 @@ def _load_shard(root: Path, version_dir: Path, shards: ShardsManifest, entry: Sh
         if sha256 != entry.manifest_sha256:
             raise IndexCorruptedError(f"{manifest_path} does not match its checksum in "
                                       f"{SHARDS_MANIFEST_NAME} (it was modified or damaged)")
-        index = load_index(shard_root, expected_model_id=expected_model_id,
-                           expected_dimension=expected_dimension)
+        index = load_unsharded(shard_root, expected_model_id=expected_model_id,
+                               expected_dimension=expected_dimension)
     except ModelMismatchError:
         raise
     except (IndexCorruptedError, IndexMissingError) as error:
@@ -300,8 +297,6 @@ def load_shard(root: Path, version: str, shard: int) -> Index:
 
 def previous_shard_vectors(root: Path, version: str, model_id: str) -> dict[str, Vectors]:
     """``index.load.load_previous_vectors`` over every intact shard of a sharded version."""
-    from index.load import load_previous_vectors
-
     version_dir = root / VERSIONS_NAME / version
     try:
         shards = _shards_manifest(version_dir, root)
@@ -309,5 +304,5 @@ def previous_shard_vectors(root: Path, version: str, model_id: str) -> dict[str,
         return {}
     cache: dict[str, Vectors] = {}
     for entry in shards.shards:
-        cache.update(load_previous_vectors(version_dir / shard_folder_name(entry.shard), model_id))
+        cache.update(unsharded_vectors(version_dir / shard_folder_name(entry.shard), model_id))
     return cache

@@ -17,7 +17,7 @@ from typing import overload
 import numpy as np
 import numpy.typing as npt
 
-from ingest.records import Chunk, Sentence
+from ingest import Chunk, Sentence
 
 Column = npt.NDArray[np.integer]
 

@@ -1,4 +1,16 @@
-"""Errors raised by ingestion.
+"""Errors raised by ingestion, and ``GroundedError``, the root of every error grounded raises.
+
+GroundedError                 the root: every package's errors derive from it (``grounded.cli`` turns
+│                             any of them into one line on stderr and exit code 2)
+├── IngestError               (this module)
+├── index.errors.IndexFolderError
+├── ranking.errors.RankingError
+├── grounding.errors.GroundingError (also a ValueError)
+├── service.errors.ServiceError
+└── eval.errors.EvalError
+
+It lives here, in the lowest layer, so that every package can derive from it without importing
+anything above itself.
 
 IngestError
 ├── CorpusError        a corpus path is missing or unreadable (the CLI exits 2, nothing is published)
@@ -7,7 +19,11 @@ IngestError
 """
 
 
-class IngestError(Exception):
+class GroundedError(Exception):
+    """Base class of every error grounded raises on purpose; the message says what to fix."""
+
+
+class IngestError(GroundedError):
     """Base class of every ingestion error; the message says what to fix."""
 
 

@@ -11,7 +11,7 @@ import numpy as np
 from ranking.records import CandidateSentence, ScoredPassage
 
 if TYPE_CHECKING:
-    from index.searcher import Index
+    from index import Index
 
 
 def with_agreement(index: Index, candidates: Sequence[CandidateSentence], passages: Sequence[ScoredPassage],

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import MISSING, dataclass, field, fields, replace
 from typing import Any, Literal, get_args
 
-from index.records import Mode
+from index import Mode
 
 Fusion = Literal["rrf", "convex", "max_z"]
 ReaderUse = Literal["blend", "replace"]

@@ -1,11 +1,13 @@
 """Errors of ranking.
 
-    RankingError
+    RankingError (a ``GroundedError``, ``ingest.errors``)
     └── ReaderModelError   a reader model folder is missing, incomplete or fails its card's hashes
 """
 
+from index import GroundedError
 
-class RankingError(Exception):
+
+class RankingError(GroundedError):
     """Base of the ranking package's errors."""
 
 

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import numpy.typing as npt
 
-from index.records import Hit
+from index import Hit
 
 RRF_K = 60
 

@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Literal, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from index.records import Hit
+from index import Hit
 from ranking.config import RankingConfig
 from ranking.records import AnswerDecision, CandidateSentence, ScoredPassage
 
 if TYPE_CHECKING:
-    from index.searcher import Index
+    from index import Index
     from ranking.retrieval import SentenceSimilarities
 
 Phase = Literal["search", "rescore", "answer"]

@@ -23,7 +23,7 @@ from ranking.pipeline import Phase, QueryContext, RankingState
 from ranking.records import Answer, AnswerDecision, CandidateSentence, Citation, ScoredPassage
 
 if TYPE_CHECKING:
-    from index.searcher import Index
+    from index import Index
 
 
 class PairScorer(Protocol):

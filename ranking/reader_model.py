@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from index.model_card import SHIPPED_MODELS, ModelCard, ModelLoadError
-from index.model_card import verify_folder as verify_card
+from index import SHIPPED_MODELS, ModelCard, ModelLoadError
+from index import verify_folder as verify_card
 from ranking.errors import ReaderModelError
 
 DEFAULT_READER = SHIPPED_MODELS / "reader-minilm-l3"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.records import Sentence
+from index import Sentence
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

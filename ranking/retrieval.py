@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from index.records import Chunk, Hit
+from index import Chunk, Hit
 from ranking.config import RetrievalConfig
 from ranking.fusion import convex_combination, max_z_fusion, min_max, reciprocal_rank_fusion
 from ranking.records import ScoredPassage
 
 if TYPE_CHECKING:
-    from index.searcher import Index
+    from index import Index
 
 
 def first_stage(index: Index, question: str, query_vector: npt.NDArray[np.float32],

@@ -23,7 +23,7 @@ from ranking.records import AnswerDecision, CandidateSentence, ScoredPassage
 from ranking.retrieval import SentenceSimilarities, diversify, first_stage, rescore
 
 if TYPE_CHECKING:
-    from index.searcher import Index
+    from index import Index
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,25 +1,15 @@
 """Service: the query engine (retrieve -> rescore -> answer) and the FastAPI app around it.
 
-The package's public entry for code beside it (eval, harnesses): ``load_engine`` opens an index
-folder with the model its manifest names, ``QueryEngine`` answers over a loaded index,
-``EngineConfig`` holds its knobs. The HTTP app is ``service.app.create_app``; the wire contract is
-``service.schemas``. Anything else in the package is internal.
+The package's public entry for code beside it (eval, the CLI, harnesses): ``load_engine`` opens an
+index folder with the model its manifest names, ``QueryEngine`` answers over a loaded index,
+``EngineConfig`` holds its knobs, ``create_app`` builds the HTTP app and ``serve`` runs it; the
+wire contract is ``service.schemas``. The names are in ``__init__.pyi``; anything else in the
+package is internal. An app serving a fake engine never imports FAISS: names load on first use.
 """
 
-from __future__ import annotations
+import lazy_loader
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from service.engine import EngineConfig, QueryEngine, load_engine
-
-__all__ = ["EngineConfig", "QueryEngine", "load_engine"]
-
-
-def __getattr__(name: str) -> object:
-    """Load ``service.engine`` on first use: an app serving a fake engine never imports FAISS."""
-    if name in __all__:
-        from service import engine
-
-        return getattr(engine, name)
-    raise AttributeError(f"module 'service' has no attribute {name!r}")
+# The names and the submodules that define them are listed once, in ``__init__.pyi`` (read by type
+# checkers too); a name's submodule is imported when the name is first used, so importing the face
+# costs nothing and cannot close an import cycle.
+__getattr__, __dir__, __all__ = lazy_loader.attach_stub(__name__, __file__)

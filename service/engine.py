@@ -17,18 +17,30 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from grounding.checker import Checker
-from grounding.records import CheckResult, Citation
-from index.analysis import content_terms
-from index.layout import current_version
-from index.load import load_index
-from index.query_encoder import Embedder, QueryRuntime, check_model, load_query_encoder
-from index.searcher import Index
-from ranking import CandidateSentence, QueryContext, RankingConfig, RankingPipeline, RetrievalConfig, ScoredPassage
-from ranking.reader import PairScorer
-from ranking.reader_model import load_reader
-from ranking.retrieval import SentenceSimilarities
-from ranking.stages import answer_candidates, default_stages
+from grounding import Checker, CheckResult, Citation
+from index import (
+    Embedder,
+    Index,
+    QueryRuntime,
+    check_model,
+    content_terms,
+    current_version,
+    load_index,
+    load_query_encoder,
+)
+from ranking import (
+    CandidateSentence,
+    PairScorer,
+    QueryContext,
+    RankingConfig,
+    RankingPipeline,
+    RetrievalConfig,
+    ScoredPassage,
+    SentenceSimilarities,
+    answer_candidates,
+    default_stages,
+    load_reader,
+)
 from service.heap import trim_heap
 from service.query_cache import ResultCache, cache_key
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings

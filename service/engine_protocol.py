@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from grounding.records import CheckResult, Citation
+from grounding import CheckResult, Citation
 from service.records import DocumentInfo, Query, QueryResult
 
 

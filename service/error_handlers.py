@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from index.errors import ShardUnavailableError
+from index import ShardUnavailableError
 from service.admission import RETRY_AFTER_SECONDS as OVERLOADED_RETRY_AFTER_SECONDS
 from service.errors import (
     ErrorCode,

@@ -1,6 +1,6 @@
 """Errors of the query service; the HTTP layer turns each into a structured 4xx/5xx body.
 
-ServiceError
+ServiceError (a ``GroundedError``, ``ingest.errors``)
 ├── NotReadyError          a request arrived before start-up finished (503 ``not_ready``)
 ├── UnknownDocumentError   a doc_id (in the path or in ``filters.doc_ids``) that is not in the
 │                          loaded index (404 ``unknown_document``)
@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import Any
 
+from index import GroundedError
+
 EXCERPT_MAX_CHARS = 80
 FIELD_NAME_MAX_CHARS = 40
 MAX_REPORTED_ERRORS = 5
@@ -63,7 +65,7 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"  # 500: a bug; details only in the server log
 
 
-class ServiceError(Exception):
+class ServiceError(GroundedError):
     """Base class of service errors; the message says what to fix."""
 
 

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import partial
 
-from grounding.markers import parse_marked_answer
+from grounding import parse_marked_answer
 from service.admission import Admission
 from service.errors import ErrorCode, OverloadedError, QueryTimeoutError, ServiceError
 from service.generative import Unsupported, assemble, build_messages, check_claims, malformed_reason

@@ -14,9 +14,8 @@ from typing import Literal
 
 from openai.types.chat import ChatCompletionMessageParam
 
-from grounding.markers import Claim, MarkedAnswer
-from grounding.records import CheckResult, SentenceCheck
-from grounding.records import Citation as CitedRange
+from grounding import CheckResult, Claim, MarkedAnswer, SentenceCheck
+from grounding import Citation as CitedRange
 from ranking import Answer, Citation
 from service.records import Passage
 

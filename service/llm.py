@@ -17,12 +17,13 @@ from typing import Literal
 import openai
 from openai.types.chat import ChatCompletionMessageParam
 
+from index import GroundedError
 from service.settings import Settings
 
 FailureKind = Literal["timeout", "error", "malformed"]
 
 
-class ModelCallError(Exception):
+class ModelCallError(GroundedError):
     """The model call failed; ``kind`` says how (timeout, error, malformed) for the response."""
 
     def __init__(self, kind: FailureKind, message: str) -> None:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from grounding.records import CheckResult, SentenceCheck
-from grounding.records import Citation as GroundingCitation
+from grounding import CheckResult, SentenceCheck
+from grounding import Citation as GroundingCitation
 from ranking import Answer
 from service.generative import GeneratedAnswer
 from service.records import DocumentInfo, Passage, Query, QueryResult, Timings

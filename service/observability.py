@@ -16,7 +16,7 @@ from prometheus_client import (
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from grounding.records import CheckResult
+from grounding import CheckResult
 from service.records import QueryResult
 
 UNMATCHED_ROUTE = "<unmatched>"

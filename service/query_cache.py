@@ -14,8 +14,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from index.analysis import content_terms
-from index.records import Mode
+from index import Mode, content_terms
 from service.records import Query, QueryResult
 
 

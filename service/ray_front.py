@@ -18,14 +18,13 @@ from service.errors import ReloadUnsupportedError
 from service.settings import Settings
 
 if TYPE_CHECKING:
-    from index.ray_shards import RayServeOptions
-    from index.searcher import Index
+    from index import Index, RayServeOptions
     from service.reload import EngineReloader
 
 
 def ray_index_loader(options: RayServeOptions) -> IndexLoader:
     """An ``IndexLoader`` whose shards are deployed on (and searched through) Ray Serve."""
-    from index.ray_shards import load_ray_index
+    from index import load_ray_index
 
     def load(root: Path, *, expected_model_id: str | None = None,
              expected_dimension: int | None = None) -> Index:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from index.records import Mode
-from ranking.records import Answer
+from index import Mode
+from ranking import Answer
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from prometheus_client import Counter
 from pydantic import BaseModel
 
-from index.errors import IndexFolderError
+from index import IndexFolderError
 from service.engine_protocol import QueryEngineProtocol
 from service.errors import NotReadyError, ReloadFailedError, ReloadUnsupportedError, ServiceError
 from service.observability import Metrics

@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from service.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from index.ray_shards import RayServeOptions
+    from index import RayServeOptions
     from service.engine_protocol import QueryEngineProtocol
     from service.reload import EngineHolder
 
@@ -42,7 +42,7 @@ def configure_threads(threads: int) -> None:
     """Pin torch and FAISS intra-op pools: workers x threads must not exceed the cores."""
     import torch
 
-    from index.dense import set_faiss_threads
+    from index import set_faiss_threads
 
     torch.set_num_threads(threads)
     set_faiss_threads(threads)
@@ -80,7 +80,7 @@ def serve(*, index_dir: Path, host: str | None, port: int | None, insecure: bool
 def _run_on_ray(settings: Settings, started: float, options: RayServeOptions) -> int:
     """``_run`` with the shards on Ray Serve; this front's applications are removed at exit."""
     import index
-    from index.ray_shards import connect, shutdown_serving
+    from index import connect, shutdown_serving
 
     ray_started = connect(options, code_path=Path(index.__file__).resolve().parent.parent)
     try:

@@ -63,8 +63,7 @@ class Settings(BaseSettings):
     def engine_config(self) -> EngineConfig:
         """The query engine's settings: the evaluated defaults, with the cache and second stage set here."""
         # Imported here: the engine's modules load FAISS and numpy, settings are read without them.
-        from ranking import RankingConfig, with_knobs
-        from ranking.reader_model import reader_folder
+        from ranking import RankingConfig, reader_folder, with_knobs
         from service.engine import EngineConfig
 
         return EngineConfig(cache_size=self.cache_size, reader=reader_folder(self.reader),

@@ -10,8 +10,6 @@ from hypothesis import strategies as st
 
 from ingest.chunking import CountTokens, document_sentences, split_document, token_counter
 from ingest.records import ChunkingParams, Document
-from ingest.sentences import split_sentences
-from ingest.wrapping import logical_lines
 
 PARAMS = ChunkingParams()
 COUNT = token_counter(PARAMS.encoding)
@@ -65,10 +63,17 @@ def pieces_by_searching_the_whole_rest(text: str, start: int, end: int, max_toke
     return pieces
 
 
+def never_over(text: str) -> int:
+    """A token count no text exceeds: ``document_sentences`` then cuts no sentence."""
+    return 0
+
+
 def expected_pieces(text: str, max_tokens: int) -> list[tuple[int, int]]:
-    # The same sentences ingest cuts (random text with short lines can count as hard-wrapped).
-    return [piece for start, end in split_sentences(text, lines=logical_lines(text))
-            for piece in pieces_by_searching_the_whole_rest(text, start, end, max_tokens, COUNT)]
+    # The sentences come from ingest itself (a counter that never exceeds the limit leaves each
+    # whole), so only the cutting is checked against the independent whole-rest search.
+    sentences = document_sentences(doc(text), ChunkingParams(max_tokens=max_tokens), never_over)
+    return [piece for sentence in sentences
+            for piece in pieces_by_searching_the_whole_rest(text, sentence.start, sentence.end, max_tokens, COUNT)]
 
 
 def test_a_long_line_of_words_is_cut_at_spaces_into_exact_bounded_chunks() -> None:

@@ -20,7 +20,7 @@ import pytest
 from bench.common.corpus import write_corpus
 from bench.faults.corruption import SweepConfig, damaged_variants, run_corruption_sweep, swept_files
 from bench.faults.fuzz import write_resigned_copy
-from index import load as loading
+from index import unsharded as loading
 from index.build import ingest
 from index.errors import IndexCorruptedError, PublishError
 from index.layout import current_version

@@ -3,19 +3,30 @@
 ingest -> index -> ranking -> service is the data path, eval and bench sit beside it, training
 builds models from it, grounded is the CLI on top; harnesses (bench) and tests are never imported
 by the product.
+
+Each product package has a face: ``__init__.pyi`` lists the names it offers (``from .load import
+load_index``) and ``__init__.py`` loads each on first use (``lazy_loader``). Product code imports
+another package only through its face (``from index import load_index``); inside a package,
+modules import each other's submodules. Harnesses (bench) and tests may reach inside: they
+measure, break and test internals. No two modules import each other, even through imports
+inside functions (a loop that closes when the function runs).
 """
 
 from __future__ import annotations
 
 import ast
+import graphlib
+import importlib
 import itertools
-from collections.abc import Iterator
+import os
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import REPO
+from tests.support.paths import PRODUCT, REPO
 
-PRODUCT = ("ingest", "index", "ranking", "grounding", "service", "eval", "training", "grounded")
 PACKAGES = (*PRODUCT, "bench", "tests")
 
 ALLOWED_LAZY = frozenset({("grounded/cli.py", "bench.perf.cli")})
@@ -33,6 +44,10 @@ class ImportEdge:
     line: int
     load_time: bool
     """False inside a function body or an ``if TYPE_CHECKING:`` block."""
+    type_only: bool = False
+    """True inside an ``if TYPE_CHECKING:`` block: never run."""
+    name: bool = False
+    """True for the ``X.name`` of ``from X import name`` (a name or a submodule of ``X``)."""
 
     @property
     def source_package(self) -> str:
@@ -60,10 +75,15 @@ def _is_type_checking(node: ast.If) -> bool:
         isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
 
 
-def _imports(tree: ast.AST, module: str, is_package: bool, load_time: bool) -> Iterator[tuple[str, int, bool]]:
+Found = tuple[str, int, bool, bool, bool]
+"""``(target, line, load_time, type_only, name)`` of one import, as ``ImportEdge`` holds them."""
+
+
+def _imports(tree: ast.AST, module: str, is_package: bool, load_time: bool,
+             type_only: bool = False) -> Iterator[Found]:
     for node in ast.iter_child_nodes(tree):
         if isinstance(node, ast.Import):
-            yield from ((alias.name, node.lineno, load_time) for alias in node.names)
+            yield from ((alias.name, node.lineno, load_time, type_only, False) for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             base = node.module or ""
             if node.level:
@@ -71,17 +91,18 @@ def _imports(tree: ast.AST, module: str, is_package: bool, load_time: bool) -> I
                 anchor = anchor if is_package else anchor[:-1]
                 anchor = anchor[: len(anchor) - (node.level - 1)]
                 base = ".".join([*anchor, base] if base else anchor)
-            yield base, node.lineno, load_time
-            yield from ((f"{base}.{alias.name}", node.lineno, load_time) for alias in node.names)
+            yield base, node.lineno, load_time, type_only, False
+            yield from ((f"{base}.{alias.name}", node.lineno, load_time, type_only, True) for alias in node.names)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            yield from _imports(node, module, is_package, False)
+            yield from _imports(node, module, is_package, False, type_only)
         elif isinstance(node, ast.If) and _is_type_checking(node):
             for child in node.body:
-                yield from _imports(ast.Module(body=[child], type_ignores=[]), module, is_package, False)
+                yield from _imports(ast.Module(body=[child], type_ignores=[]), module, is_package, False, True)
             for child in node.orelse:
-                yield from _imports(ast.Module(body=[child], type_ignores=[]), module, is_package, load_time)
+                yield from _imports(ast.Module(body=[child], type_ignores=[]), module, is_package, load_time,
+                                    type_only)
         else:
-            yield from _imports(node, module, is_package, load_time)
+            yield from _imports(node, module, is_package, load_time, type_only)
 
 
 def all_edges() -> list[ImportEdge]:
@@ -91,10 +112,11 @@ def all_edges() -> list[ImportEdge]:
         for path in sorted((REPO / package).rglob("*.py")):
             tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
             module = _module_of(path)
-            for target, line, load_time in _imports(tree, module, path.name == "__init__.py", True):
+            for target, line, load_time, type_only, name in _imports(tree, module, path.name == "__init__.py",
+                                                                      True):
                 if target.split(".")[0] in PACKAGES:
                     edges.append(ImportEdge(source=path.relative_to(REPO).as_posix(), target=target,
-                                            line=line, load_time=load_time))
+                                            line=line, load_time=load_time, type_only=type_only, name=name))
     return edges
 
 
@@ -111,10 +133,11 @@ def test_the_parser_sees_top_level_function_level_and_relative_imports() -> None
     source = ("from . import sibling\nimport ingest.records\nif TYPE_CHECKING:\n    import service.app\n"
               "def run() -> None:\n    from bench.perf.cli import main\n")
     found = set(_imports(ast.parse(source), "index.store", False, True))
-    assert ("index.sibling", 1, True) in found
-    assert ("ingest.records", 2, True) in found
-    assert ("service.app", 4, False) in found
-    assert ("bench.perf.cli.main", 6, False) in found
+    assert ("index", 1, True, False, False) in found
+    assert ("index.sibling", 1, True, False, True) in found
+    assert ("ingest.records", 2, True, False, False) in found
+    assert ("service.app", 4, False, True, False) in found
+    assert ("bench.perf.cli.main", 6, False, False, True) in found
     assert len(EDGES) > 100
 
 
@@ -201,3 +224,149 @@ def test_service_does_not_reach_down_past_index() -> None:
 
 def test_eval_does_not_reach_into_the_engine_module_or_ingest() -> None:
     assert _violations("eval", ("service.engine", "ingest")) == []
+
+
+# ------------------------------------------------------------------------------------------ faces
+
+
+def _declared_all(tree: ast.Module) -> list[str] | None:
+    """The literal ``__all__`` of a module, or None when it has none."""
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(isinstance(target, ast.Name) and target.id == "__all__"
+                                                for target in node.targets):
+            return [ast.literal_eval(element) for element in node.value.elts]  # type: ignore[attr-defined]
+    return None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Face:
+    """What one package offers other packages: each public name and the module that defines it."""
+
+    package: str
+    declared: tuple[str, ...]
+    """``__all__`` as written in ``__init__.pyi`` (or ``__init__.py`` for a package without a stub)."""
+    defined_in: Mapping[str, str]
+    """Public name -> the module it is loaded from (``load_index`` -> ``index.load``)."""
+
+
+def read_face(package: str) -> Face:
+    """The face of a package, from its ``__init__.pyi`` (lazy) or its ``__init__.py`` (eager)."""
+    stub = REPO / package / "__init__.pyi"
+    path = stub if stub.exists() else REPO / package / "__init__.py"
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    defined_in: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom) and stub.exists():
+            assert node.level == 1, f"{path}:{node.lineno}: a face lists its own modules, as `from .module import name`"
+            for alias in node.names:
+                defined_in[alias.name] = f"{package}.{node.module}" if node.module else f"{package}.{alias.name}"
+    declared = _declared_all(tree)
+    assert declared is not None, f"{path} declares no __all__: list the package's public names there"
+    for name in declared:
+        defined_in.setdefault(name, package)
+    return Face(package=package, declared=tuple(declared), defined_in=defined_in)
+
+
+FACES = {package: read_face(package) for package in PRODUCT}
+
+
+def test_every_product_package_lists_its_face_once_and_loads_it_lazily() -> None:
+    for package, face in FACES.items():
+        assert len(face.declared) == len(set(face.declared)), f"{package}: __all__ lists a name twice"
+        assert set(face.declared) == set(face.defined_in), (
+            f"{package}/__init__.pyi: __all__ and the imported names differ by "
+            f"{sorted(set(face.declared) ^ set(face.defined_in))}")
+        if (REPO / package / "__init__.pyi").exists():
+            assert sorted(importlib.import_module(package).__all__) == sorted(face.declared)
+
+
+def test_importing_every_face_loads_no_heavy_library() -> None:
+    heavy = ("numpy", "faiss", "torch", "ray", "onnxruntime", "fastapi", "bm25s", "lxml", "matplotlib")
+    code = (f"import sys, {', '.join(package for package in PRODUCT)}; "
+            f"loaded = [name for name in {heavy!r} if name in sys.modules]; "
+            "assert not loaded, f'importing the faces loaded {loaded}'")
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO, env={**os.environ, "PYTHONPATH": str(REPO)})
+
+
+def _face_violations(edges: list[ImportEdge]) -> list[str]:
+    """Product imports of another product package's submodule, or of a name its face does not offer."""
+    found = []
+    for edge in edges:
+        if edge.source_package not in PRODUCT or edge.target_package not in PRODUCT:
+            continue
+        face = FACES[edge.target_package]
+        base, _, name = edge.target.rpartition(".")
+        if edge.source_package == edge.target_package:
+            if edge.name and base == face.package and face.defined_in.get(name, face.package) != face.package:
+                found.append(f"{edge}: inside a package, import the submodule, not the package's own face")
+            continue
+        if not edge.name and edge.target != edge.target_package:
+            found.append(f"{edge}: import from the face `{edge.target_package}` instead")
+        elif edge.name and base == edge.target_package and name not in face.defined_in:
+            found.append(f"{edge}: `{name}` is not in {edge.target_package}/__init__.pyi; add it there or "
+                         "keep it internal")
+    return found
+
+
+def test_product_code_imports_other_packages_only_through_their_faces() -> None:
+    assert _face_violations(EDGES) == []
+
+
+def test_the_face_check_sees_a_submodule_import_and_an_unlisted_name() -> None:
+    def edge(target: str, *, name: bool) -> ImportEdge:
+        return ImportEdge(source="ranking/stages.py", target=target, line=1, load_time=True, name=name)
+
+    assert _face_violations([edge("index", name=False), edge("index.load_index", name=True)]) == []
+    assert len(_face_violations([edge("index.load", name=False), edge("index.load.load_index", name=True)])) == 1
+    assert len(_face_violations([edge("index", name=False), edge("index.sparse", name=True)])) == 1
+    assert len(_face_violations([edge("ranking", name=False), edge("ranking.RankingConfig", name=True)])) == 1
+
+
+# ----------------------------------------------------------------------------------- module cycles
+
+MODULES = frozenset(_module_of(path) for package in PACKAGES for path in (REPO / package).rglob("*.py"))
+
+
+def _module_imported(edge: ImportEdge) -> str | None:
+    """The module an import runs: through a face, the module that defines the name."""
+    if edge.target in MODULES:
+        return edge.target
+    base, _, name = edge.target.rpartition(".")
+    if edge.name and base in MODULES:
+        face = FACES.get(base)
+        return face.defined_in.get(name, base) if face is not None else base
+    return None
+
+
+def module_graph(edges: list[ImportEdge]) -> dict[str, set[str]]:
+    """Module -> the modules it imports when it loads or when one of its functions runs."""
+    graph: dict[str, set[str]] = {}
+    for edge in edges:
+        source = _module_of(REPO / edge.source)
+        target = _module_imported(edge)
+        if not edge.type_only and target is not None and target != source:
+            graph.setdefault(source, set()).add(target)
+    return graph
+
+
+def import_cycle(graph: Mapping[str, set[str]]) -> list[str]:
+    """One cycle of ``graph`` (its modules in import order), or ``[]`` when there is none."""
+    try:
+        graphlib.TopologicalSorter(graph).prepare()
+    except graphlib.CycleError as error:
+        return list(error.args[1])
+    return []
+
+
+def test_no_two_modules_import_each_other_even_inside_functions() -> None:
+    cycle = import_cycle(module_graph(EDGES))
+    assert cycle == [], f"an import cycle (function-level imports included): {' -> '.join(cycle)}"
+
+
+def test_the_cycle_check_sees_a_loop_closed_by_a_function_level_import() -> None:
+    edges = [ImportEdge(source="index/load.py", target="index.sharded", line=1, load_time=False),
+             ImportEdge(source="index/sharded.py", target="index.load", line=1, load_time=True)]
+    assert set(import_cycle(module_graph(edges))) == {"index.load", "index.sharded"}
+    only_typing = [*edges[1:], ImportEdge(source="index/load.py", target="index.sharded", line=1, load_time=False,
+                                          type_only=True)]
+    assert import_cycle(module_graph(only_typing)) == []

@@ -13,7 +13,8 @@ import pytest
 from grounded.cli import main
 from index.build import ingest, segment_corpus
 from index.layout import current_version
-from index.load import load_index, read_manifest
+from index.load import load_index
+from index.unsharded import read_manifest
 from ingest.embedding import HashingEmbedder, OnRows, PooledVectors, Spans, text_key
 from ingest.readers import read_corpus
 from ingest.records import ChunkingParams

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from index import load as loading
 from index import publish as publishing
+from index import unsharded as loading
 from index.errors import (
     IndexCorruptedError,
     IndexMissingError,
@@ -25,10 +25,11 @@ from index.errors import (
     PublishError,
 )
 from index.layout import current_version
-from index.load import load_index, load_previous_vectors, read_manifest
+from index.load import load_index, load_previous_vectors
 from index.manifest import manifest_from_json, manifest_to_json
 from index.publish import clean_leftovers, publish
 from index.records import IndexContent
+from index.unsharded import read_manifest
 from ingest.embedding import text_key
 from ingest.records import Chunk
 from tests.support.index_content import DIMENSION, make_content, variant

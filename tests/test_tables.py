@@ -231,7 +231,7 @@ def test_the_column_reader_gives_what_the_strict_reader_gives() -> None:
 
 
 @pytest.mark.parametrize(("data", "message"), [
-    (b'{"doc_id":"a","end":05,"start":0}\n', "line 1"),
+    (b'{"doc_id":"a","end":05,"start":0}\n', r"sentences\.jsonl:1: not valid JSON"),
     (b'{"doc_id":"a","end":5,"start":0}\n{"doc_id":"a","end":5,"start":0}', "newline"),
     (b'{"doc_id":"b","end":5,"start":0}\n', "unknown doc_id"),
     (b'{"doc_id":"a","end":51,"start":0}\n', "outside"),

@@ -50,7 +50,7 @@ def assign_splits(corpus: str, texts: Mapping[str, str]) -> dict[str, Split]:
 
 def gold_documents() -> frozenset[str]:
     """doc_ids the evaluation's gold sets draw evidence from (news and Flask): measurement only."""
-    from eval.gold import default_gold_path, load_gold, news_gold_path
+    from eval import default_gold_path, load_gold, news_gold_path
 
     paths = [default_gold_path(), news_gold_path(), default_gold_path().with_name("gold-flask.jsonl")]
     return frozenset(doc_id for path in paths for question in load_gold(path) for doc_id in question.doc_ids)

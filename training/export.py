@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from ingest.model_card import CARD_NAME, sha256_of
-from ranking.reader_model import OnnxPairScorer
+from ingest import CARD_NAME, sha256_of
+from ranking import OnnxPairScorer
 from training.records import DATA
 
 MAX_FIDELITY_PAIRS = 2000

@@ -23,11 +23,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from ranking import RankingConfig, RankingState, with_knobs
-from ranking.reader import sentence_pool
-from ranking.stages import FirstStage, SentenceRescore
-from service.engine import QueryEngine, load_engine
-from service.records import Query
+from ranking import FirstStage, RankingConfig, RankingState, SentenceRescore, sentence_pool, with_knobs
+from service import Query, QueryEngine, load_engine
 from training.records import DATA, Span, TrainingQuestion, load_questions
 from training.verify import CORPORA, corpus_texts
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ranking.reader import join_window
+from ranking import join_window
 from training.records import TrainingQuestion
 
 

@@ -10,9 +10,8 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from eval.errors import EvalError
-from eval.gold import TextAnchor, resolve_span
-from eval.jsonl import json_objects
+from eval import EvalError, TextAnchor, resolve_span
+from index import json_objects
 from training.documents import Split, gold_documents, training_splits
 
 DATA = Path(__file__).resolve().parent / "data"

@@ -15,10 +15,9 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 
-from eval.errors import EvalError, GoldSetError
-from eval.gold import TextAnchor, resolve_span
-from eval.jsonl import json_objects
-from ingest.analysis import STOPWORDS, split_words, stem
+from eval import EvalError, GoldSetError, TextAnchor, resolve_span
+from index import json_objects
+from ingest import STOPWORDS, split_words, stem
 from training.documents import gold_documents, training_splits
 
 REPO = Path(__file__).resolve().parent.parent
@@ -45,7 +44,7 @@ def corpus_root(corpus: str) -> Path:
 @cache
 def corpus_texts(corpus: str) -> Mapping[str, str]:
     """doc_id -> document text of one corpus, as grounded's reader reads it."""
-    from ingest.readers import read_corpus
+    from ingest import read_corpus
 
     read = read_corpus([corpus_root(corpus)])
     return {document.doc_id: document.text for document in read.documents}

@@ -1,4 +1,5 @@
-"""JSON Lines for harness children that report one record per line on stdout."""
+"""JSON Lines for harness children that report one record per line on stdout (read back with
+``index.json_objects``, the project's one JSON Lines reader)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,3 @@ def json_line(record: dict[str, Any]) -> str:
     """One record as a single JSON line (no trailing newline)."""
     return json.dumps(record)
 
-
-def parse_json_lines(text: str) -> list[dict[str, Any]]:
-    """Every non-empty line of ``text`` as a JSON object; a line that is not one raises ``ValueError``."""
-    records = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        record = json.loads(line)
-        if not isinstance(record, dict):
-            raise ValueError(f"line {number} is not a JSON object: {line[:80]!r}")
-        records.append(record)
-    return records

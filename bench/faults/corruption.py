@@ -25,7 +25,7 @@ from bench.common.process import log
 from bench.faults.ingest import folder_digest
 from bench.faults.report import CheckResult, Problems
 from index import build
-from index import load as loader
+from index import unsharded as loader
 from index.errors import IndexCorruptedError, IndexFolderError
 from index.layout import CURRENT_NAME, VERSIONS_NAME, current_version
 from index.load import load_index
@@ -70,7 +70,7 @@ def swept_files(index_dir: Path) -> list[Path]:
 
 @contextmanager
 def counting_parsers() -> Iterator[list[int]]:
-    """Count calls of the data-file parsers of ``index.load`` while the block runs."""
+    """Count calls of the data-file parsers of ``index.unsharded`` while the block runs."""
     calls = [0]
     originals = {name: getattr(loader, name) for name in PARSERS}
 

@@ -25,11 +25,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.common.jsonl import json_line, parse_json_lines
+from bench.common.jsonl import json_line
 from bench.common.paths import REPO
 from bench.common.process import log
 from bench.faults.ingest import child_environment
 from bench.faults.report import CheckResult, Problems
+from index import json_objects
 
 ADDRESS_SPACE_HEADROOM = 4 * 1024**3
 """Address space a child may add on top of what it holds after importing everything."""
@@ -163,7 +164,7 @@ def run_resigned_fuzz(config: FuzzConfig) -> CheckResult:
             child.kill()
             stdout, stderr = child.communicate()
             problems.add(f"time limit reached at case {following}")
-        for record in parse_json_lines(stdout):
+        for _, _, record in json_objects(stdout.splitlines(), source="the fuzz child's stdout"):
             if record.get("started"):
                 in_flight = int(record["case"])
             else:

@@ -15,7 +15,7 @@ from pathlib import Path
 from bench.common.paths import REPO
 from index.fsutil import TRASH_PREFIX
 from index.layout import CURRENT_NAME, STAGING_PREFIX, VERSIONS_NAME
-from index.load import read_manifest
+from index.unsharded import read_manifest
 
 MODEL = "hashing:384"
 """The fast deterministic embedder: the checks exercise the data path, not the model."""

@@ -7,7 +7,7 @@ from functools import partial
 
 from fastapi import APIRouter
 
-from grounding.errors import CitationError
+from grounding import CitationError
 from service.deps import AdmissionDep, MetricsDep, ServedDep
 from service.errors import InvalidCitationError, UnknownDocumentError, excerpt
 from service.mapping import to_check_response, to_citations

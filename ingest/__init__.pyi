@@ -1,0 +1,86 @@
+"""The face of ``ingest``: the names other packages import (loaded lazily; see ``__init__.py``)."""
+
+from .analysis import STOPWORDS, normalize_initialisms, split_words, stem
+from .chunking import SplitDocument, split_document, token_counter
+from .dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
+from .embedding import (
+    Embedder,
+    OnRows,
+    PooledVectors,
+    SentenceTransformerEmbedder,
+    Spans,
+    Vectors,
+    load_embedder,
+    text_key,
+)
+from .errors import CorpusError, GroundedError, IngestError, ModelInstallError, ModelLoadError
+from .model_card import CARD_NAME, SHIPPED_MODELS, ModelCard, sha256_of, shipped_cards, verify_folder
+from .model_install import install_model
+from .models import PRESETS, preset_path
+from .progress import Progress, RowTracker, StageLines, open_progress
+from .readers import DEFAULT_MAX_BYTES, CorpusRead, corpus_files, gather_corpus, read_corpus, read_document
+from .records import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Rejection, Sentence, chunking_with
+from .sentence_vectors import Embedded, default_method, embed_texts, sentence_keys
+from .sentences import split_sentences
+from .vector_buffer import blocks, release
+
+__all__ = [
+    "CARD_NAME",
+    "DEFAULT_MAX_BYTES",
+    "PRESETS",
+    "SHIPPED_MODELS",
+    "STOPWORDS",
+    "Chunk",
+    "ChunkingParams",
+    "CodeBlock",
+    "CorpusError",
+    "CorpusRead",
+    "Document",
+    "DroppedChunk",
+    "Embedded",
+    "Embedder",
+    "GroundedError",
+    "Heading",
+    "IngestError",
+    "ModelCard",
+    "ModelInstallError",
+    "ModelLoadError",
+    "OnRows",
+    "PooledVectors",
+    "Progress",
+    "Region",
+    "Rejection",
+    "RowTracker",
+    "Sentence",
+    "SentenceTransformerEmbedder",
+    "Spans",
+    "SplitDocument",
+    "StageLines",
+    "Vectors",
+    "blocks",
+    "chunking_with",
+    "corpus_files",
+    "default_method",
+    "drop_near_duplicate_chunks",
+    "embed_texts",
+    "gather_corpus",
+    "install_model",
+    "load_embedder",
+    "mark_duplicate_lines",
+    "normalize_initialisms",
+    "open_progress",
+    "preset_path",
+    "read_corpus",
+    "read_document",
+    "release",
+    "sentence_keys",
+    "sha256_of",
+    "shipped_cards",
+    "split_document",
+    "split_sentences",
+    "split_words",
+    "stem",
+    "text_key",
+    "token_counter",
+    "verify_folder",
+]
