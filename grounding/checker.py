@@ -14,7 +14,7 @@ from grounding.facts import extract_facts, words
 from grounding.records import CheckResult, Citation, Evidence, Facts, SentenceCheck, Thresholds
 from index.analysis import content_terms
 from index.searcher import Index
-from ingest.sentences import split_sentences
+from text.sentences import split_sentences
 
 # ``texts -> (n, dimension)`` unit rows: the index's query encoder (or the hashing embedder in tests).
 Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]

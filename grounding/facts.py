@@ -12,7 +12,7 @@ import re
 
 from grounding.records import Facts
 from index.analysis import is_acronym
-from ingest.analysis import STOPWORDS
+from text.lexicon import STOPWORDS
 
 _MONTHS = {name: number for number, names in enumerate(
     (("january", "jan"), ("february", "feb"), ("march", "mar"), ("april", "apr"), ("may",),

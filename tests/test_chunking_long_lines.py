@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from ingest.chunking import CountTokens, document_sentences, split_document, token_counter
 from ingest.records import ChunkingParams, Document
-from ingest.sentences import split_sentences
 from ingest.wrapping import logical_lines
+from text.sentences import split_sentences
 
 PARAMS = ChunkingParams()
 COUNT = token_counter(PARAMS.encoding)

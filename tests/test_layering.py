@@ -1,5 +1,6 @@
 """The import map: parsed with ``ast`` (top-level and function-level imports), checked against the layers.
 
+text (words, word lists, sentences) is the bottom layer;
 ingest -> index -> ranking -> service is the data path, eval and bench sit beside it, training
 builds models from it, grounded is the CLI on top; harnesses (bench) and tests are never imported
 by the product.
@@ -13,9 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.support.paths import REPO
+from tests.support.paths import PRODUCT, REPO
 
-PRODUCT = ("ingest", "index", "ranking", "grounding", "service", "eval", "training", "grounded")
 PACKAGES = (*PRODUCT, "bench", "tests")
 
 ALLOWED_LAZY = frozenset({("grounded/cli.py", "bench.perf.cli")})
@@ -130,6 +130,10 @@ def test_no_import_cycle_between_top_level_packages() -> None:
             reach[first].add(last)
     cycles = sorted(package for package in packages if package in reach[package])
     assert not cycles, f"packages on an import cycle: {cycles}; arrows: {sorted(arrows)}"
+
+
+def test_text_is_the_bottom_layer() -> None:
+    assert _violations("text", tuple(package for package in PACKAGES if package != "text")) == []
 
 
 def test_ingest_imports_nothing_above_it() -> None:

@@ -18,7 +18,8 @@ from pathlib import Path
 from eval.errors import EvalError, GoldSetError
 from eval.gold import TextAnchor, resolve_span
 from eval.jsonl import json_objects
-from ingest.analysis import STOPWORDS, split_words, stem
+from text.lexicon import STOPWORDS
+from text.words import split_words, stem
 from training.documents import gold_documents, training_splits
 
 REPO = Path(__file__).resolve().parent.parent

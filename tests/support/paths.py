@@ -8,6 +8,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SEED_CORPUS = REPO / "data" / "corpus"
 FIXTURES = REPO / "tests" / "fixtures"
+PRODUCT = ("text", "ingest", "index", "ranking", "grounding", "service", "eval", "training", "grounded")
+"""The product's top-level packages, bottom layer first (harnesses and tests are not product)."""
 
 
 def _news_distractors() -> Path:
