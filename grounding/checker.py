@@ -13,7 +13,7 @@ from grounding.errors import CitationError
 from grounding.facts import extract_facts, words
 from grounding.records import CheckResult, Citation, Evidence, Facts, SentenceCheck, Thresholds
 from index import Index, content_terms
-from ingest import split_sentences
+from text import fold, split_sentences
 
 # ``texts -> (n, dimension)`` unit rows: the index's query encoder (or the hashing embedder in tests).
 Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
@@ -24,13 +24,14 @@ _RETRIEVED_PASSAGES = 5
 @lru_cache(maxsize=65536)
 def _features(text: str) -> tuple[list[str], Facts, frozenset[str]]:
     """Analysed terms, facts and words of an evidence sentence (pure, so cached by text)."""
-    return content_terms(text), extract_facts(text), words(text)
+    return content_terms(fold(text)), extract_facts(text), words(text)
 
 
 @lru_cache(maxsize=65536)
 def _plain(text: str) -> str:
-    """``text`` with runs of whitespace as one space, case-folded: how a quote is recognised."""
-    return " ".join(text.split()).casefold()
+    """``text`` folded (``text.normalize.fold``), runs of whitespace as one space, case-folded: how a
+    quote is recognised."""
+    return " ".join(fold(text).split()).casefold()
 
 
 def claim_spans(answer_text: str,
@@ -172,7 +173,7 @@ class Checker:
         has_citations = bool(citations) or bool(retrieved)
         checks = []
         for (start, end), text, vector in zip(spans, texts, vectors, strict=True):
-            claim_terms = content_terms(text)
+            claim_terms = content_terms(fold(text))
             facts = extract_facts(text)
             cited = best_candidate(self._candidates(cited_rows or retrieved, vector, claim_terms, text),
                                    facts, self.thresholds)

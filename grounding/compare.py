@@ -6,12 +6,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from grounding.facts import CLAUSE_BREAK, NEGATION_TERM
 from grounding.records import Evidence, Facts, Reason, Thresholds, Verdict
+from text import MONTH_NAMES, NAME_LINKS, STOPWORDS
 
 # Where the chosen evidence lies: in a cited range (or a retrieved passage), elsewhere in a cited
 # document, in a document the answer does not cite, or nowhere above the thresholds.
 Location = Literal["cited", "cited_document", "elsewhere", "none"]
-_LINKS = frozenset({"of", "the", "de", "del", "la", "van", "von"})
+_CONTEXT = 3
+"""Terms on each side of a number that say what it counts."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,32 +40,106 @@ def _listing(values: Sequence[str]) -> str:
     return ", ".join(sorted(values))
 
 
-def _date_label(part: str) -> str:
-    kind, _, value = part.partition(":")
-    return f"{kind} {value}"
+def _date_labels(parts: frozenset[str]) -> list[str]:
+    """Date parts as a person writes them ("March 5", "March", "2021", "Monday"); a month is left out
+    where one of its days is listed."""
+    days = {part.split(":")[1].split("-")[0] for part in parts if part.startswith("day:")}
+    labels = []
+    for part in sorted(parts):
+        kind, _, value = part.partition(":")
+        if kind == "day":
+            month, day = value.split("-")
+            labels.append(f"{MONTH_NAMES[int(month) - 1]} {day}")
+        elif kind == "month" and value not in days:
+            labels.append(MONTH_NAMES[int(value) - 1])
+        elif kind == "weekday":
+            labels.append(value.capitalize())
+        elif kind == "year":
+            labels.append(value)
+    return labels
+
+
+def aligned_part(claim_terms: Sequence[str], evidence_terms: Sequence[str]) -> tuple[int, int]:
+    """The ``(start, end)`` range of evidence terms the claim speaks about: from the first to the last
+    clause of the evidence (``CLAUSE_BREAK`` apart) holding a content term of the claim.
+    ``(0, len(evidence_terms))`` when they share none."""
+    shared = {term for term in claim_terms if term not in STOPWORDS and term != CLAUSE_BREAK}
+    clauses: list[tuple[int, int]] = []
+    start = 0
+    for position, term in enumerate((*evidence_terms, CLAUSE_BREAK)):
+        if term == CLAUSE_BREAK:
+            if any(evidence_terms[index] in shared for index in range(start, position)):
+                clauses.append((start, position))
+            start = position + 1
+    if not clauses:
+        return 0, len(evidence_terms)
+    return clauses[0][0], clauses[-1][1]
+
+
+def _contexts(terms: Sequence[str]) -> dict[str, set[str]]:
+    """Each number term's neighbours: up to ``_CONTEXT`` terms on each side, not past another number."""
+    contexts: dict[str, set[str]] = {}
+    for position, term in enumerate(terms):
+        if not term.startswith("#"):
+            continue
+        around = contexts.setdefault(term, set())
+        for step in (-1, 1):
+            other, taken = position + step, 0
+            while 0 <= other < len(terms) and taken < _CONTEXT and not terms[other].startswith("#"):
+                if terms[other] != CLAUSE_BREAK:
+                    around.add(terms[other])
+                    taken += 1
+                other += step
+    return contexts
+
+
+def swapped_numbers(claim_terms: Sequence[str], evidence_terms: Sequence[str]) -> list[tuple[str, str]]:
+    """Pairs of numbers both texts state, each of which the claim puts where the evidence puts the other
+    ("fell from 15 to under 60" against "fell from 60 to under 15"): a number's place is the terms
+    around it, and each of the two shares more of them with the other number's place in the evidence."""
+    claim, evidence = _contexts(claim_terms), _contexts(evidence_terms)
+    common = sorted(set(claim) & set(evidence))
+    swaps = []
+    for index, first in enumerate(common):
+        for second in common[index + 1:]:
+            if (len(claim[first] & evidence[second]) > len(claim[first] & evidence[first])
+                    and len(claim[second] & evidence[first]) > len(claim[second] & evidence[second])):
+                swaps.append((first[1:], second[1:]))
+    return swaps
 
 
 def fact_reasons(claim: Facts, evidence: Facts, evidence_words: frozenset[str]) -> tuple[Reason, ...]:
-    """Numbers, dates, names and negations of the claim that the evidence lacks or flips."""
+    """Numbers, dates, names and negations of the claim that the evidence lacks or flips.
+
+    Negation cues are counted in the part of the evidence the claim aligns with (``aligned_part``),
+    so a claim quoting half of a long sentence is not held to a "not" of the other half.
+    """
     reasons: list[Reason] = []
     missing_numbers = claim.numbers - evidence.numbers
     if missing_numbers:
         found = f" (it has {_listing(list(evidence.numbers))})" if evidence.numbers else ""
         reasons.append(Reason(code="number_mismatch",
                               message=f"the evidence does not state {_listing(list(missing_numbers))}{found}"))
+    else:
+        for first, second in swapped_numbers(claim.terms, evidence.terms):
+            reasons.append(Reason(code="number_mismatch", message=(
+                f"the claim swaps {first} and {second}: the evidence says each where the claim puts the other")))
     missing_dates = claim.dates - evidence.dates
     if missing_dates:
-        found = f" (it has {_listing([_date_label(part) for part in evidence.dates])})" if evidence.dates else ""
+        found = f" (it has {_listing(_date_labels(evidence.dates))})" if evidence.dates else ""
         reasons.append(Reason(code="date_mismatch", message="the evidence does not give "
-                              f"{_listing([_date_label(part) for part in missing_dates])}{found}"))
+                              f"{_listing(_date_labels(missing_dates))}{found}"))
     missing_names = [" ".join(name) for name in claim.names
-                     if not all(word in evidence_words for word in name if word not in _LINKS)]
+                     if not all(word in evidence_words for word in name if word not in NAME_LINKS)]
     if missing_names:
         reasons.append(Reason(code="entity_missing",
                               message=f"the evidence does not name {_listing(missing_names)}"))
-    if claim.negations != evidence.negations:
+    start, end = aligned_part(claim.terms, evidence.terms)
+    aligned = evidence.terms[start:end].count(NEGATION_TERM) if evidence.terms else evidence.negations
+    if claim.negations != aligned:
+        where = "the evidence" if (start, end) == (0, len(evidence.terms)) else "the part of the evidence it matches"
         reasons.append(Reason(code="negation_flip", message=(
-            f"the claim has {claim.negations} negation cue(s), the evidence {evidence.negations}")))
+            f"the claim has {claim.negations} negation cue(s), {where} {aligned}")))
     return tuple(reasons)
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ingest import split_sentences
+from text import split_sentences
 
 # "[1]", "[1, 3]", "[1][2]"; the whitespace before a marker goes with it.
 _MARKER = re.compile(r"\s*\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")

@@ -24,15 +24,18 @@ class Citation:
 class Facts:
     """What a sentence asserts that a paraphrase must keep: numbers, dates, names, negation cues.
 
-    ``numbers`` are normalised values ("3500000", "12.5"); ``dates`` are parts ("year:2021",
-    "month:3", "day:3-14", "weekday:monday"); ``names`` are lower-cased word tuples of capitalised
-    runs and acronyms; ``negations`` counts negation cues.
+    ``numbers`` are normalised values ("3500000", "12.5") and ordinals ("3rd"); ``dates`` are parts
+    ("year:2021", "month:3", "day:3-14", "weekday:monday"); ``names`` are lower-cased word tuples of
+    capitalised runs and acronyms; ``negations`` counts negation cues; ``terms`` is the sentence as
+    stems, ``#number`` and ``not`` terms in order (``grounding.facts.terms``), what a claim is
+    aligned with its evidence on.
     """
 
     numbers: frozenset[str]
     dates: frozenset[str]
     names: frozenset[tuple[str, ...]]
     negations: int
+    terms: tuple[str, ...]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

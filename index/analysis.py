@@ -1,6 +1,6 @@
 """The BM25 analyzer: which terms index and query time take from a text (pure).
 
-Built on the project's one vocabulary (``ingest.analysis``: stop words, Snowball stems, words);
+Built on the project's one vocabulary (``text``: stop words, Snowball stems, words, name links);
 what it adds is search-specific: acronyms survive their stop-word spelling, and an indexed name
 also yields its initials. Answer scoring uses the same terms.
 """
@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import re
 
-from ingest import STOPWORDS, normalize_initialisms, split_words, stem
+from text import NAME_LINKS, STOPWORDS, normalize_initialisms, split_words, stem
 
 # A run of capitalised words, "of" / "of the" allowed inside: "United States", "Bank of England".
 _NAME_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ \t]+(?:of[ \t]+(?:the[ \t]+)?)?[A-Z][a-z]+)+\b")
-_NAME_LINKS = frozenset({"of", "the"})
 
 
 def is_acronym(word: str) -> bool:
@@ -31,7 +30,7 @@ def name_initials(text: str) -> list[str]:
         name_words = run.split()
         while name_words and name_words[0].lower() in STOPWORDS:
             name_words.pop(0)
-        letters = "".join(word[0] for word in name_words if word not in _NAME_LINKS)
+        letters = "".join(word[0] for word in name_words if word not in NAME_LINKS)
         if 2 <= len(letters) <= 5:
             initials.append(letters.lower())
     return initials

@@ -1,6 +1,5 @@
 """The face of ``ingest``: the names other packages import (loaded lazily; see ``__init__.py``)."""
 
-from .analysis import STOPWORDS, normalize_initialisms, split_words, stem
 from .chunking import SplitDocument, split_document, token_counter
 from .dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
 from .embedding import (
@@ -21,7 +20,6 @@ from .progress import Progress, RowTracker, StageLines, open_progress
 from .readers import DEFAULT_MAX_BYTES, CorpusRead, corpus_files, gather_corpus, read_corpus, read_document
 from .records import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Rejection, Sentence, chunking_with
 from .sentence_vectors import Embedded, default_method, embed_texts, sentence_keys
-from .sentences import split_sentences
 from .vector_buffer import blocks, release
 
 __all__ = [
@@ -29,7 +27,6 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "PRESETS",
     "SHIPPED_MODELS",
-    "STOPWORDS",
     "Chunk",
     "ChunkingParams",
     "CodeBlock",
@@ -67,7 +64,6 @@ __all__ = [
     "install_model",
     "load_embedder",
     "mark_duplicate_lines",
-    "normalize_initialisms",
     "open_progress",
     "preset_path",
     "read_corpus",
@@ -77,9 +73,6 @@ __all__ = [
     "sha256_of",
     "shipped_cards",
     "split_document",
-    "split_sentences",
-    "split_words",
-    "stem",
     "text_key",
     "token_counter",
     "verify_folder",

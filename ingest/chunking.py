@@ -14,8 +14,8 @@ from functools import lru_cache
 
 from ingest.records import Chunk, ChunkingParams, Document, Sentence
 from ingest.sections import heading_context, section_numbers
-from ingest.sentences import split_sentences
 from ingest.wrapping import logical_lines
+from text import split_sentences
 
 CountTokens = Callable[[str], int]
 

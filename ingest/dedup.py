@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from ingest.records import Chunk, Document, Region
+from text import WORD
 
-_WORD = re.compile(r"\w+", re.UNICODE)
 _LINE = re.compile(r"[^\r\n]+")
 MIN_DUPLICATE_WORDS = 5
 SHINGLE_SIZE = 3
@@ -44,7 +44,7 @@ class DroppedChunk:
 
 
 def _words(text: str) -> list[str]:
-    return _WORD.findall(text.casefold())
+    return WORD.findall(text.casefold())
 
 
 def merge_regions(regions: Iterable[Region]) -> tuple[Region, ...]:

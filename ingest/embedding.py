@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,6 +19,7 @@ import numpy.typing as npt
 from ingest.errors import ModelLoadError
 from ingest.models import DEFAULT_PRESET, find_preset, preset_path
 from ingest.vector_buffer import release, zero_vectors
+from text import WORD
 
 Vectors = npt.NDArray[np.float32]
 # Character ranges ``(start, end)`` inside one text, half-open.
@@ -88,9 +88,6 @@ def _unit_rows(vectors: Vectors) -> Vectors:
     return vectors
 
 
-_TOKEN = re.compile(r"\w+", re.UNICODE)
-
-
 @lru_cache(maxsize=1 << 20)
 def _word_slot(word: str, dimension: int) -> tuple[int, float]:
     """The bucket and sign (+1.0 or -1.0) a word adds to a hashing vector of ``dimension``."""
@@ -130,7 +127,7 @@ class HashingEmbedder:
         signs: list[float] = []
         for row, text in enumerate(texts):
             offset = row * self._dimension
-            for word in _TOKEN.findall(text.lower()):
+            for word in WORD.findall(text.lower()):
                 bucket, sign = _word_slot(word, self._dimension)
                 positions.append(offset + bucket)
                 signs.append(sign)
@@ -148,7 +145,7 @@ class HashingEmbedder:
         row = 0
         for text, text_spans in zip(texts, spans, strict=True):
             words = [(match.start(), match.end(), match.group())
-                     for match in _TOKEN.finditer(text.lower())]
+                     for match in WORD.finditer(text.lower())]
             for start, end in text_spans:
                 for word_start, word_end, word in words:
                     if start <= word_start and word_end <= end:

@@ -4,7 +4,7 @@ One paragraph per block element (p, li, dt, dd, headings, ...), one per table ro
 " | "), and each ``pre`` code block as its own paragraph with its lines kept. Inline elements (a,
 code, em, span, kbd, ...) and any unknown tag flow into the surrounding text, and every run of
 whitespace inside a paragraph becomes one space: source HTML wraps lines anywhere, and a line break
-there would end a sentence (``ingest.sentences`` never crosses one). ``blocks_of`` also says what
+there would end a sentence (``text.sentences`` never crosses one). ``blocks_of`` also says what
 each paragraph is (a heading and its level, a code block, a table row, prose): that is how a page's
 sections and code blocks reach chunking.
 """

@@ -19,8 +19,8 @@ from ingest.furniture import detect_furniture
 from ingest.html import extract_html
 from ingest.markdown import markdown_structure, markdown_title
 from ingest.records import CodeBlock, Document, Heading, Rejection
-from ingest.sentences import iter_sentences
 from ingest.title import derive_title
+from text import iter_sentences
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})

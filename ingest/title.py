@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 from ingest.furniture import TextLine, split_lines
 from ingest.records import Region
-from ingest.sentences import iter_sentences
+from text import MONTH_ABBREVIATIONS, WEEKDAYS, alternation, iter_sentences
 
 TITLE_LENGTH = 90  # characters, ellipsis included
 _HEADLINE_LENGTH = 160  # characters; a longer first line is a paragraph
@@ -25,8 +25,8 @@ _BYLINE = re.compile(
     re.IGNORECASE,
 )
 _DATE_LINE = re.compile(
-    r"^(?:(?:mon|tues|wednes|thurs|fri|satur|sun)day,?\s+)?"
-    r"(?:\d{1,2}\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
+    rf"^(?:{alternation(WEEKDAYS)},?\s+)?"
+    rf"(?:\d{{1,2}}\s+)?{alternation(MONTH_ABBREVIATIONS)}[a-z]*\.?"
     r"(?:\s+\d{1,2})?,?\s+\d{4}\b[\w\s:,.]{0,20}$"
     r"|^\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b[\w\s:,.]{0,20}$",
     re.IGNORECASE,
@@ -91,7 +91,7 @@ def _is_excluded(line: TextLine, excluded: Sequence[Region], starts: Sequence[in
 
 
 def _first_sentence(paragraph: str) -> str:
-    """The paragraph up to the end of its first sentence (``ingest.sentences`` decides where)."""
+    """The paragraph up to the end of its first sentence (``text.sentences`` decides where)."""
     for _, end in iter_sentences(paragraph):
         return paragraph[:end]
     return paragraph

@@ -1,6 +1,6 @@
 """Hard-wrapped paragraphs: which line breaks of a text are wraps inside a sentence (pure).
 
-Sentences never cross a line break (``ingest.sentences``): web-extracted news puts headlines,
+Sentences never cross a line break (``text.sentences``): web-extracted news puts headlines,
 captions and paragraphs on lines of their own. Plain text and Markdown written in an editor are
 often hard-wrapped instead (every line cut near a fixed width, 72-100 characters), and there a
 line break inside a paragraph is only a wrap: splitting at it would cut "the five pinned wheels"

@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from ranking.answer_types import AnswerType, has_answer_type, question_answer_type
 from ranking.config import AnswerConfig
 from ranking.records import Answer, AnswerDecision, CandidateSentence, Citation
+from text import ends_declaratively
 
-TERMINAL = (".", "!", "\"", "”", "’", "'", ")")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 _MARKDOWN_HEADING = re.compile(r"#{1,6}[ \t]")
 _TYPE_NOUNS: dict[AnswerType, str] = {"quantity": "a number or amount", "date": "a date or time",
@@ -25,7 +25,7 @@ def is_answer_like(text: str, min_words: int) -> bool:
     stripped = text.rstrip()
     if stripped.endswith("?") or len(stripped.split()) < min_words or _MARKDOWN_HEADING.match(stripped):
         return False
-    return stripped.endswith(TERMINAL) or len(stripped.split()) >= 12
+    return ends_declaratively(stripped) or len(stripped.split()) >= 12
 
 
 def numbers_in(text: str) -> frozenset[str]:

@@ -11,18 +11,16 @@ from __future__ import annotations
 import re
 from typing import Literal
 
+from text import COMPOUND_WORD, MONTH_ABBREVIATIONS, MONTH_NAMES, QUANTITY_WORDS, WEEKDAYS, alternation
+
 AnswerType = Literal["quantity", "date", "name"]
 
-_NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|"
-                 r"fifty|hundreds?|thousands?|millions?|billions?|trillions?|dozens?|half|third|quarter|"
-                 r"several|double|triple|twice")
-_QUANTITY = re.compile(rf"\d|%|\bper ?cent\b|\b(?:{_NUMBER_WORDS})\b", re.IGNORECASE)
-_MONTHS = (r"January|February|March|April|May|June|July|August|September|October|November|December|"
-           r"Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sept?|Oct|Nov|Dec")
+_QUANTITY = re.compile(rf"\d|%|\bper ?cent\b|\b{alternation(QUANTITY_WORDS)}\b", re.IGNORECASE)
+_TIME_WORDS = ("yesterday", "today", "tomorrow", "weeks?", "months?", "years?", "decades?", "century", "centuries",
+               "since", "until", "ago", "earlier", "later", "recently", "spring", "summer", "autumn", "winter")
 _DATE = re.compile(
-    rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b(?:{_MONTHS})\b|\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|"
-    r"Sunday|yesterday|today|tomorrow|weeks?|months?|years?|decades?|century|centuries|since|until|ago|"
-    r"earlier|later|recently|spring|summer|autumn|winter)\b",
+    rf"\b(?:1[5-9]\d\d|20\d\d)s?\b|\b{alternation((*MONTH_NAMES, *MONTH_ABBREVIATIONS))}\b"
+    rf"|\b{alternation((*WEEKDAYS, *_TIME_WORDS))}\b",
     re.IGNORECASE)
 _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (re.compile(r"^\s*(?:how (?:many|much|long|old|far|big|large|often)|what (?:share|percentage|proportion|"
@@ -30,7 +28,6 @@ _QUESTION_TYPES: tuple[tuple[re.Pattern[str], AnswerType], ...] = (
     (re.compile(r"^\s*(?:when|since when|what (?:year|date|day|month|time))\b", re.IGNORECASE), "date"),
     (re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE), "name"),
 )
-_WORD = re.compile(r"[\w'’-]+")
 
 
 def question_answer_type(question: str) -> AnswerType | None:
@@ -51,6 +48,6 @@ def has_answer_type(sentence: str, answer_type: AnswerType, question: str) -> bo
         return bool(_QUANTITY.search(sentence))
     if answer_type == "date":
         return bool(_DATE.search(sentence))
-    question_words = {word.casefold() for word in _WORD.findall(question)}
-    words = _WORD.findall(sentence)
+    question_words = {word.casefold() for word in COMPOUND_WORD.findall(question)}
+    words = COMPOUND_WORD.findall(sentence)
     return any(word[0].isupper() and word.casefold() not in question_words for word in words[1:])

@@ -1,4 +1,4 @@
-"""The one vocabulary: ``ingest.analysis`` is what BM25, answer scoring and furniture cohesion use."""
+"""The one vocabulary: ``text`` is what BM25, answer scoring and furniture cohesion use."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from bm25s.stopwords import STOPWORDS_EN_PLUS as BM25S_STOPWORDS
 
 from index.analysis import content_terms
 from index.sparse import BM25_PARAMS
-from ingest.analysis import QUESTION_WORDS, STOPWORDS, STOPWORDS_EN_PLUS, split_words, stem
 from ingest.furniture.cohesion import line_terms
+from text.lexicon import QUESTION_WORDS, STOPWORDS, STOPWORDS_EN_PLUS
+from text.words import split_words, stem
 
 
 def test_stopword_copy_matches_installed_bm25s() -> None:

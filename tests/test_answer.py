@@ -7,10 +7,10 @@ from dataclasses import replace
 import pytest
 
 from index.analysis import content_terms, name_initials
-from ingest.analysis import normalize_initialisms
 from ingest.records import Sentence
 from ranking import AnswerConfig, CandidateSentence
 from ranking.answer import is_answer_like, numbers_in, select_answer, topic_shares
+from text.words import normalize_initialisms
 
 TEXT = ("Norway mediated the talks between the two sides. What happens next? "
         "The talks were held in Mexico City in August. Sanctions and Economic Leverage")

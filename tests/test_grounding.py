@@ -154,7 +154,7 @@ def _span_citation(index: Index) -> tuple[Citation, str]:
 def test_checker_supports_the_cited_span_and_flags_corruptions(seed_index: Index) -> None:
     checker = Checker(seed_index, HashingEmbedder().encode)
     citation, doc_id = _span_citation(seed_index)
-    answer = SPAN + " " + SPAN.replace("Maduro", "Guaidó")
+    answer = SPAN + " " + SPAN.replace("Risa Grais-Targow", "Maria Guaidó")
     result = checker.check(answer, [citation])
     first, second = result.sentences
     assert (first.verdict, first.start, first.end) == ("supported", 0, len(SPAN))
@@ -200,7 +200,7 @@ def test_grounded_check_writes_markdown_and_json_reports(seed_index: Index, tmp_
     citation, doc_id = _span_citation(seed_index)
     cited = {"doc_id": doc_id, "start_char": citation.start_char, "end_char": citation.end_char}
     lines = [{"id": "good", "answer": {"text": SPAN, "citations": [cited]}},
-             {"answer": {"text": SPAN.replace("Maduro", "Guaidó"), "citations": [cited]}}]
+             {"answer": {"text": SPAN.replace("Risa Grais-Targow", "Maria Guaidó"), "citations": [cited]}}]
     answers = tmp_path / "answers.jsonl"
     answers.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
     assert main(["check", str(answers), "--index", str(seed_index.root), "--out", str(tmp_path / "out")]) == 0
@@ -231,7 +231,7 @@ def test_checker_with_the_real_model_on_the_seeds(real_embedder: Embedder, tmp_p
     reworded = SPAN.replace("says", "said")
     verdicts = [check.verdict for check in checker.check(f"{SPAN} {reworded}", [citation]).sentences]
     assert verdicts == ["supported", "supported"]
-    for corrupted, code in [(SPAN.replace("Maduro", "Guaidó"), "entity_missing"),
+    for corrupted, code in [(SPAN.replace("Risa Grais-Targow", "Maria Guaidó"), "entity_missing"),
                             (SPAN.replace("wants to win", "does not want to win"), "negation_flip")]:
         (check,) = checker.check(corrupted, [citation]).sentences
         assert check.verdict == "unsupported" and code in [reason.code for reason in check.reasons]
@@ -247,5 +247,5 @@ def test_a_verbatim_quote_of_the_cited_range_is_supported_whatever_the_vectors(s
     citation, _ = _span_citation(seed_index)
     (quote,) = checker.check(SPAN, [citation]).sentences
     assert (quote.verdict, quote.score) == ("supported", 1.0)
-    (changed,) = checker.check(SPAN.replace("Maduro", "Guaidó"), [citation]).sentences
+    (changed,) = checker.check(SPAN.replace("Risa Grais-Targow", "Maria Guaidó"), [citation]).sentences
     assert changed.verdict == "unsupported"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 
 from bench.perf.grounding import change_number, flip_negation, move_date, reword, swap_name
 from grounding.facts import extract_facts
@@ -37,4 +38,5 @@ def test_rewording_keeps_every_fact() -> None:
     text = "Guaidó says 12 people left in 2021 because Maduro wants more than that."
     reworded = reword(text)
     assert reworded is not None and reworded != text
-    assert extract_facts(reworded) == extract_facts(text)
+    # Every fact is kept; the words around them (``terms``) are what a rewording changes.
+    assert replace(extract_facts(reworded), terms=()) == replace(extract_facts(text), terms=())

@@ -8,7 +8,7 @@ import pytest
 
 from ingest.html import HtmlExtraction, extract_html
 from ingest.readers import read_corpus
-from ingest.sentences import split_sentences
+from text.sentences import split_sentences
 
 SITE = Path(__file__).resolve().parent / "fixtures" / "sphinx_site"
 PAGES = ("index", "guide/install", "guide/glossary", "api/reference")

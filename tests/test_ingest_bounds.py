@@ -12,7 +12,7 @@ import pytest
 from ingest import readers
 from ingest.embedding import HashingEmbedder, Vectors, embed_with_cache, text_key
 from ingest.readers import DEFAULT_MAX_SENTENCES, read_corpus
-from ingest.sentences import iter_sentences, split_sentences
+from text.sentences import iter_sentences, split_sentences
 
 
 def write(path: Path, text: str) -> Path:

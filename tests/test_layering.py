@@ -1,5 +1,6 @@
 """The import map: parsed with ``ast`` (top-level and function-level imports), checked against the layers.
 
+text (words, word lists, sentences) is the bottom layer;
 ingest -> index -> ranking -> service is the data path, eval and bench sit beside it, training
 builds models from it, grounded is the CLI on top; harnesses (bench) and tests are never imported
 by the product.
@@ -153,6 +154,10 @@ def test_no_import_cycle_between_top_level_packages() -> None:
             reach[first].add(last)
     cycles = sorted(package for package in packages if package in reach[package])
     assert not cycles, f"packages on an import cycle: {cycles}; arrows: {sorted(arrows)}"
+
+
+def test_text_is_the_bottom_layer() -> None:
+    assert _violations("text", tuple(package for package in PACKAGES if package != "text")) == []
 
 
 def test_ingest_imports_nothing_above_it() -> None:

@@ -137,7 +137,7 @@ def test_a_code_block_is_one_sentence_and_prose_around_it_is_split_as_before() -
 
 
 def test_a_code_block_cut_by_an_excluded_region_keeps_only_its_kept_part() -> None:
-    from ingest.sentences import split_sentences
+    from text.sentences import split_sentences
 
     text = "Intro. More.\n\nline one\nline two\nline three\n\nAfter."
     block = (text.index("line one"), text.index("line three") + len("line three"))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from ingest.chunking import split_document
 from ingest.records import ChunkingParams, Document
-from ingest.sentences import split_sentences
 from ingest.wrapping import logical_lines
+from text.sentences import split_sentences
 
 WRAPPED = """Wrapped notes
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from eval import EvalError, GoldSetError, TextAnchor, resolve_span
 from index import json_objects
-from ingest import STOPWORDS, split_words, stem
+from text import STOPWORDS, split_words, stem
 from training.documents import gold_documents, training_splits
 
 REPO = Path(__file__).resolve().parent.parent

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from ingest.html import HtmlExtraction, extract_html
-from ingest.sentences import split_sentences
+from text.sentences import split_sentences
 
 _TERMINAL = re.compile(r"[.!?…:;][\"'”’)\]]*$")
 _CODE_MARKS = re.compile(r"[={}]|>>>|^\$ |^\s")

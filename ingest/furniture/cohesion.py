@@ -1,6 +1,6 @@
 """Lexical cohesion: how much of a line's vocabulary the article's lead shares.
 
-Terms are the shared analysis (``ingest.analysis``: its stop words and Snowball stems) of words of
+Terms are the shared analysis (``text``: its stop words and Snowball stems) of words of
 five letters or more. Unlike BM25, a plain overlap share has no inverse document frequency to
 discount common words, and short words are the common ones (Zipf's law of abbreviation): "use",
 "name", "sell", "time" would make an unrelated teaser blurb look like the article.
@@ -8,20 +8,19 @@ discount common words, and short words are the common ones (Zipf's law of abbrev
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ingest.analysis import STOPWORDS, stem
 from ingest.furniture.lines import TextLine
+from text import STOPWORDS, long_words, stem
 
-_WORD = re.compile(r"[^\W\d_]{5,}")
+TERM_LETTERS = 5
 PROSE_TERMS = 6  # content words; fewer and a line is a headline or label, too short to judge
 
 
 def line_terms(content: str) -> tuple[str, ...]:
     """Content-word stems of a line, for lexical cohesion."""
-    return tuple(stem([word for word in _WORD.findall(content.lower()) if word not in STOPWORDS]))
+    return tuple(stem([word for word in long_words(content.lower(), TERM_LETTERS) if word not in STOPWORDS]))
 
 
 def body_lines(lines: Sequence[TextLine], reasons: Sequence[str | None], stop: int) -> list[int]:

@@ -22,14 +22,13 @@ from ingest.furniture.vocabulary import (
     LANGUAGE_LINK,
     LEADING_BULLET,
     METADATA,
-    NAME_WORD,
     NAV_LINK,
     REPORTING_BY,
     SECTION_PATH,
-    SENTENCE_END,
     SHARE_BAR,
     TRAILING_PUNCTUATION,
 )
+from text import LETTERS, count_stops, ends_sentence
 
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 SHORT_LINE = 120  # characters; teaser headlines, kickers, bylines and dates are shorter
@@ -76,7 +75,7 @@ def line_rule(content: str) -> str | None:
     if CREDIT_PREFIX.match(content) and len(content) <= 400:
         return "credit"
     if (len(content) <= 160 and CREDIT_LINE.search(content)
-            and len(content.split()) <= CREDIT_WORDS and not SENTENCE_END.search(content)):
+            and len(content.split()) <= CREDIT_WORDS and not ends_sentence(content)):
         return "credit"
     if INLINE_CREDIT.search(content):
         return "caption"
@@ -111,7 +110,7 @@ def is_reporting_credit(content: str) -> bool:
     match = REPORTING_BY.match(content)
     if match is None:
         return False
-    words = NAME_WORD.findall(match.group(1))
+    words = LETTERS.findall(match.group(1))
     return all(word[0].isupper() or word in CREDIT_CONNECTORS for word in words)
 
 
@@ -155,5 +154,5 @@ def mark_captions_before_credits(lines: Sequence[TextLine], reasons: list[str | 
             continue
         if dated_only and not DATE.search(candidate.content):
             continue
-        if len(re.findall(r"[.!?](?:\s|$)", candidate.content)) <= 2:
+        if count_stops(candidate.content) <= 2:
             reasons[above] = "caption"

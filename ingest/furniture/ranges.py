@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from ingest.furniture.cohesion import PROSE_TERMS, Cohesion, body_lines, lead_cohesion, weighted_cohesion
 from ingest.furniture.lines import SHORT_LINE, TextLine, cue_keys, matches
-from ingest.furniture.vocabulary import BIO_HEADING, HEADING_CUE_LINE, SENTENCE_END, TAIL_CUE_LINE
+from ingest.furniture.vocabulary import BIO_HEADING, HEADING_CUE_LINE, TAIL_CUE_LINE
+from text import ends_sentence
 
 LONG_BODY_LINE = 150  # characters; a line this long is an article paragraph, not a label
 _MAX_TAIL_CUES = 25  # cue candidates examined, which keeps pathological inputs linear
@@ -83,7 +84,7 @@ def is_teaser_segment(lines: Sequence[TextLine], reasons: Sequence[str | None],
         return True
     # Headlines, kickers, dates, bylines and furniture: short lines that are not sentences.
     card_lines = sum(1 for i in segment if reasons[i] is not None or (
-        len(lines[i].content) < SHORT_LINE and not SENTENCE_END.search(lines[i].content)))
+        len(lines[i].content) < SHORT_LINE and not ends_sentence(lines[i].content)))
     card_share = card_lines / len(segment)
     prose = [i for i in segment if reasons[i] is None and len(terms[i]) >= PROSE_TERMS]
     level = weighted_cohesion(cohesion, lines, terms, prose)
@@ -106,7 +107,7 @@ def mark_teaser_box(lines: Sequence[TextLine], reasons: list[str | None], cue: i
         if line.is_blank:
             continue
         if (reasons[index] is not None or len(line.content) >= SHORT_LINE
-                or SENTENCE_END.search(line.content)):
+                or ends_sentence(line.content)):
             break
         headlines.append(index)
     if len(headlines) >= 2:
@@ -132,7 +133,7 @@ def extend_tail_back(lines: Sequence[TextLine], reasons: Sequence[str | None],
             if reasons[index] is not None:
                 start = index
             elif len(line.content) < SHORT_LINE:
-                if SENTENCE_END.search(line.content):
+                if ends_sentence(line.content):
                     break  # a short sentence is article text, a teaser headline has no full stop
             elif cohesion.of(terms[index]) >= min(0.5 * cohesion.body_level, 0.15):
                 break

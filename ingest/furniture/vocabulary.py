@@ -7,15 +7,13 @@ from __future__ import annotations
 
 import re
 
-NAME_WORD = re.compile(r"[^\W\d_]+")
+from text import MONTH_ABBREVIATIONS, NAME_PARTICLES, alternation
+
 CAMEL_JOIN = re.compile(r"(?<=[a-z])(?=[A-Z][a-z])")
 TRAILING_PUNCTUATION = re.compile(r"[\s:;.,!…»›>→|·•*-]+$")
 LEADING_BULLET = re.compile(r"^[\s\-–—•·*>»|]+")
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
-DATE = re.compile(
-    r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{1,2},? \d{4}\b"
-    r"|\b\d{1,2} (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Sept|Oct|Nov|Dec)[a-z]*\.? \d{4}\b"
-)
+_MONTH = alternation(MONTH_ABBREVIATIONS) + "[a-z]*"  # "Jan", "January" (and "Janu": a dateline)
+DATE = re.compile(rf"\b{_MONTH}\.? \d{{1,2}},? \d{{4}}\b|\b\d{{1,2}} {_MONTH}\.? \d{{4}}\b")
 
 # Picture agencies and stock libraries as they appear in credits ("REUTERS/Name", "via Getty").
 _AGENCY = (
@@ -42,9 +40,7 @@ REPORTING_BY = re.compile(
     r"(?: and (?:writing|editing))? by (.+?)\)?\.?$"
 )
 # The only lower-case words a list of names and places in a reporting credit contains.
-CREDIT_CONNECTORS = frozenset(
-    "in and from at with by editing writing reporting additional de da del la le van von".split()
-)
+CREDIT_CONNECTORS = frozenset("in and from at with by editing writing reporting additional".split()) | NAME_PARTICLES
 CREDIT_WORDS = 12  # a credit line is a name list, not a sentence ("Reuters/Ipsos poll shows ...")
 COPYRIGHT_LINE = re.compile(
     r"^(?:©|\([cC]\)\s|[Cc]opyright\s+(?:©\s*|\([cC]\)\s*)?\d{4}|[Aa]ll rights reserved)"

@@ -8,8 +8,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 SEED_CORPUS = REPO / "data" / "corpus"
 FIXTURES = REPO / "tests" / "fixtures"
-PRODUCT = ("ingest", "index", "ranking", "grounding", "service", "eval", "training", "grounded")
-"""The product's packages, lowest layer first (the harnesses, ``bench``, and ``tests`` are not product)."""
+PRODUCT = ("text", "ingest", "index", "ranking", "grounding", "service", "eval", "training", "grounded")
+"""The product's top-level packages, bottom layer first (harnesses and tests are not product)."""
 
 
 def _news_distractors() -> Path:

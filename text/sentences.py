@@ -1,4 +1,4 @@
-"""Sentence segmentation with exact character offsets (pure; never rewrites text).
+"""Sentences: segmentation with exact character offsets, and what ends a sentence (pure).
 
 A regex splitter rather than a library: it must return offsets into the original text, never cross
 a line break (web-extracted news puts headings, captions and paragraphs on their own lines), and
@@ -11,15 +11,52 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Sequence
 
+from text.lexicon import MONTH_ABBREVIATIONS, MONTH_NAMES
+
 _LINE = re.compile(r"[^\r\n]+")
+_TERMINAL = r"[.!?…]"
+_CLOSING = r"[\"'”’)\]]"
 # A candidate boundary: terminal punctuation, optional closing quotes/brackets, then whitespace.
-_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*(?=\s+)")
+_BOUNDARY = re.compile(rf"{_TERMINAL}+{_CLOSING}*(?=\s+)")
+_SENTENCE_END = re.compile(rf"{_TERMINAL}{_CLOSING}*$")
+_STOPS = re.compile(r"[.!?](?:\s|$)")
+_OPENING = re.compile(rf"(?:^|{_TERMINAL}\s)[\s\"'“‘(\[-]*$")
 _NEXT_START = re.compile(r"\s+[\"'“‘(\[]*[A-Z0-9\u00C0-\u024F]")
+# "May" is a word as well as a month: "they may." ends a sentence.
 _ABBREVIATIONS = frozenset(
     """mr mrs ms dr prof sr jr st gen gov sen rep lt col capt sgt maj adm cmdr pres
-    jan feb mar apr jun jul aug sep sept oct nov dec no nos vs etc inc corp ltd co
+    no nos vs etc inc corp ltd co
     approx mt ft fig al dept univ est vol pp e.g i.e u.s u.k u.n ph.d a.m p.m""".split()  # noqa: SIM905
-)
+) | {short.lower() for short in MONTH_ABBREVIATIONS if short not in MONTH_NAMES}
+DECLARATIVE_ENDS = (".", "!", "\"", "”", "’", "'", ")")
+"""How an answer sentence may end (``ends_declaratively``)."""
+
+
+def ends_sentence(text: str) -> bool:
+    """True when ``text`` ends as the splitter ends a sentence: ``.``, ``!``, ``?`` or ``…``, then any
+    closing quotes or brackets (``He said "no."``)."""
+    return _SENTENCE_END.search(text) is not None
+
+
+def opens_sentence(text: str, position: int) -> bool:
+    """True when ``text[position:]`` begins a sentence: only space, opening quotes or brackets stand
+    between it and the start of ``text`` or a terminal mark (``.``, ``!``, ``?``, ``…``)."""
+    return _OPENING.search(text, 0, position) is not None
+
+
+def count_stops(text: str) -> int:
+    """How many full stops, exclamation and question marks in ``text`` are followed by a space or the
+    end: how many sentences a short line holds, for the rule that a caption has at most two
+    (``ingest.furniture``; ellipses and quote-closed ends are not counted there, as it was tuned)."""
+    return len(_STOPS.findall(text))
+
+
+def ends_declaratively(text: str) -> bool:
+    """True when ``text`` ends like a statement rather than a label: a period, an exclamation mark, or a
+    closing quote or parenthesis (a quoted remark ends with its quote). Answer selection
+    (``ranking.answer``) asks this of sentences that are not questions; unlike ``ends_sentence`` an
+    ellipsis or a bracket does not end one, which is how answers were measured."""
+    return text.endswith(DECLARATIVE_ENDS)
 _INITIALISM = re.compile(r"(?:\b[A-Za-z]\.)+$")
 
 
