@@ -194,7 +194,8 @@ def corpus_files(paths: Sequence[Path]) -> tuple[tuple[Path, Path], ...]:
 
 
 def read_document(path: Path, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                  max_sentences: int = DEFAULT_MAX_SENTENCES, max_pages: int = DEFAULT_MAX_PAGES) -> Document | Rejection:
+                  max_sentences: int = DEFAULT_MAX_SENTENCES,
+                  max_pages: int = DEFAULT_MAX_PAGES) -> Document | Rejection:
     """One corpus file as a decoded Document, or the reason it is refused."""
     read = _read_file(path, root, max_bytes)
     return read if isinstance(read, Rejection) else to_document(read, max_sentences=max_sentences,

@@ -130,8 +130,10 @@ def to_document_detail(info: DocumentInfo, text: str, pages: Sequence[int] = (),
 
 
 def _page_spans(pages: Sequence[int], text_length: int) -> list[tuple[int, int]]:
-    ends = [*pages[1:], text_length]
-    return list(zip(pages, ends, strict=True))
+    """``(start, end)`` of every page; [] for a document without pages."""
+    if not pages:
+        return []
+    return list(zip(pages, [*pages[1:], text_length], strict=True))
 
 
 def _pages(pages: Sequence[int]) -> list[int] | None:

@@ -88,7 +88,8 @@ def write_valid_files(corpus: Path) -> set[str]:
     (corpus / "nested").mkdir()
     (corpus / "nested" / "deep.txt").write_text(writer.document(), encoding="utf-8")
     # Legacy encodings are decoded, not refused (tests/test_encoding.py checks the texts).
-    (corpus / "latin1.txt").write_bytes("Le café de la gare a fermé. Les élèves sont partis à Noël.\n".encode("latin-1"))
+    french = "Le café de la gare a fermé. Les élèves sont partis à Noël.\n"
+    (corpus / "latin1.txt").write_bytes(french.encode("latin-1"))
     (corpus / "utf16.txt").write_bytes("A UTF-16 file with a byte-order mark.\n".encode("utf-16"))
     (corpus / "utf16be.txt").write_bytes(b"\xfe\xff" + "Big-endian UTF-16.\n".encode("utf-16-be"))
     (corpus / "cut_utf8.txt").write_bytes("Zoë Müller paid €4 for a croissant.\nThe price rose to €".encode()[:-1])
@@ -106,7 +107,7 @@ def write_bad_files(corpus: Path, outside: Path) -> dict[str, str]:
         "image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
         "controls.txt": (bytes(range(1, 9)) * 200, "binary"),
         "nul.txt": (b"Text with a NUL\x00 byte in the middle of a sentence.\n", "binary"),
-        "bad_utf16.txt": (b"\xff\xfe" + "Little-endian UTF-16, cut.\n".encode("utf-16-le") + b"\x00\xd8", "invalid_encoding"),
+        "bad_utf16.txt": (b"\xff\xfe" + "UTF-16, cut.\n".encode("utf-16-le") + b"\x00\xd8", "invalid_encoding"),
         "scan.pdf": (b"%PDF-1.4\n", "damaged"),
         "notes.rtf": (b"{\\rtf1 Rich text is not ingested.}", "unsupported_type"),
         "copy_of_article.txt": (None, "duplicate_document"),

@@ -16,8 +16,8 @@ from ingest.pages import page_span, pages_of
 from ingest.pdf import PdfExtraction, clean_page_text, extract_pdf
 from ingest.readers import read_corpus, read_document
 from ingest.records import ChunkingParams, Document, Refused
-from tests.support.pdf_files import IMAGE_ONLY, make_pdf
 from tests.support.paths import PDF_CORPUS
+from tests.support.pdf_files import IMAGE_ONLY, make_pdf
 
 REAL_PDFS = ("camlidl", "docbook-xsl-reference", "freefem", "live-manual", "reportlab-userguide")
 needs_pdf_corpus = pytest.mark.skipif(

@@ -36,7 +36,8 @@ def make_pdf(pages: Sequence[Sequence[str] | None], *, title: str | None = None,
     ``encrypted`` adds a standard security handler whose user password is not the empty one, so
     a reader cannot open the file without a password.
     """
-    objects: list[bytes] = [b"", b"", b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"]
+    font = b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>"
+    objects: list[bytes] = [b"", b"", font]
     page_numbers: list[int] = []
     for lines in pages:
         content = _content(lines)
@@ -102,8 +103,8 @@ def make_docm() -> bytes:
         for member in source.infolist():
             part = source.read(member)
             if member.filename == "[Content_Types].xml":
-                part = part.replace(_DOCX_MAIN, _DOCM_MAIN).replace(
-                    b"</Types>", b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>')
+                part = part.replace(_DOCX_MAIN, _DOCM_MAIN).replace(b"</Types>", (
+                    b'<Default Extension="bin" ContentType="application/vnd.ms-office.vbaProject"/></Types>'))
             elif member.filename == "word/_rels/document.xml.rels":
                 part = part.replace(b"</Relationships>", (
                     b'<Relationship Id="rIdVba" Type="http://schemas.microsoft.com/office/2006/relationships/'
