@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install install-mpnet index serve test test-fast test-mpnet lint eval eval-gate bench reliability docs-corpus \
+.PHONY: install install-mpnet index serve test test-fast test-mpnet lint eval eval-gate bench reliability docs-corpus pdf-corpus \
         training-corpora training-indexes training-negatives install-train train-biencoder train-verifier train-reader clean
 
 # The CI gate: held-out (test split) figures of the seeds alone and among a fixed subset of the
@@ -55,7 +55,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-test: install
+test: install pdf-corpus
 	bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest -m "not slow and not browser" -q
 	GROUNDED_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m "slow or browser" -q
@@ -74,7 +74,7 @@ eval-gate: install
 test-mpnet: install-mpnet
 	$(BIN)/python -m pytest -m slow -q tests/test_mpnet.py
 
-test-fast: install
+test-fast: install pdf-corpus
 	$(BIN)/python -m pytest -m "not slow and not browser" -q
 
 # Every setting (seeds, seeds+distractors with all 1,808 articles, docs when fetched), test split.
@@ -88,6 +88,12 @@ bench: install index
 # fetched into var/corpora/flask; never vendored.
 docs-corpus:
 	bash scripts/fetch-docs-corpus.sh var/corpora/flask
+
+# Real PDF manuals for the PDF tests and the extractor comparison (five Debian documentation
+# packages, pinned, ~3.9 MB), fetched into var/corpora/pdf; never vendored. The tests that need them
+# skip with this target's name when they are absent.
+pdf-corpus:
+	bash scripts/fetch-pdf-corpus.sh var/corpora/pdf
 
 # Training the reader (docs/models.md). Never part of `make serve` or `make test`: the trained
 # model ships in models/. The news articles come from ../shared (GROUNDED_NEWS_DISTRACTORS).

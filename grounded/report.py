@@ -7,7 +7,7 @@ from collections import Counter
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from index import IngestReport
+    from index import Document, IngestReport
     from service import QueryResult
 
 
@@ -40,6 +40,9 @@ def ingest_report_dict(report: IngestReport) -> dict[str, object]:
                 "title": document.title,
                 "chars": len(document.text),
                 "chunks": chunk_counts.get(document.doc_id, 0),
+                "encoding": document.encoding or None,
+                "pages": len(document.pages) or None,
+                "notices": [{"code": notice.code, "reason": notice.reason} for notice in document.notices],
                 "excluded": [{"start": region.start, "end": region.end, "reason": region.reason,
                               "excerpt": _excerpt(document.text[region.start : region.end])}
                              for region in document.excluded],
@@ -55,6 +58,22 @@ def ingest_report_dict(report: IngestReport) -> dict[str, object]:
     }
 
 
+def _format(document: Document) -> str:
+    """What the indexed line says about a document's format: its pages, or a text encoding other than UTF-8."""
+    if document.pages:
+        return f"  {len(document.pages)} pages"
+    if document.encoding and document.encoding != "utf-8":
+        return f"  encoding {document.encoding}"
+    return ""
+
+
+def _pages(pages: tuple[int, ...]) -> str:
+    """" p. 3", " pp. 3-4", or "" for a document without pages."""
+    if not pages:
+        return ""
+    return f" p. {pages[0]}" if len(pages) == 1 else f" pp. {pages[0]}-{pages[-1]}"
+
+
 def print_ingest_report(report: IngestReport, *, as_json: bool, verbose: bool) -> None:
     """Print what was indexed, what was excluded as furniture or duplicate, and what was refused."""
     if as_json:
@@ -66,7 +85,9 @@ def print_ingest_report(report: IngestReport, *, as_json: bool, verbose: bool) -
         duplicates = [region for region in document.excluded if not region.is_furniture]
         furniture_chars = sum(region.end - region.start for region in furniture)
         chunks = chunk_counts.get(document.doc_id, 0)
-        print(f"indexed  {document.doc_id}  {chunks} chunks  \"{_excerpt(document.title, 70)}\"")
+        print(f"indexed  {document.doc_id}  {chunks} chunks{_format(document)}  \"{_excerpt(document.title, 70)}\"")
+        for notice in document.notices:
+            print(f"  notice [{notice.code}]: {notice.reason}")
         if furniture:
             reasons = Counter(region.reason.removeprefix("furniture:") for region in furniture)
             summary = ", ".join(f"{reason} ×{count}" for reason, count in sorted(reasons.items()))
@@ -96,7 +117,8 @@ def print_ask(result: QueryResult) -> None:
         print("Answer:")
         for citation in result.answer.citations:
             print(f"  {citation.text}")
-            print(f"    — {citation.doc_id} [{citation.start}:{citation.end}] (passage {citation.passage_rank})")
+            print(f"    — {citation.doc_id} [{citation.start}:{citation.end}]{_pages(citation.pages)} "
+                  f"(passage {citation.passage_rank})")
     print()
     for passage in result.passages:
         print(f"{passage.rank}. {passage.doc_id} [{passage.start}:{passage.end}] score {passage.score:.3f}"

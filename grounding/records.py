@@ -48,12 +48,17 @@ class Reason:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Evidence:
-    """A span of an indexed document: ``document.text[start_char:end_char] == text``."""
+    """A span of an indexed document: ``document.text[start_char:end_char] == text``.
+
+    ``pages``: the PDF pages the span lies on, () for a document without pages (filled by the
+    service's engine, which knows the page maps).
+    """
 
     doc_id: str
     start_char: int
     end_char: int
     text: str
+    pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

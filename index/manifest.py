@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from index.errors import IndexCorruptedError
 from index.jsonl import json_objects
 from index.records import FORMAT_VERSION, DocumentEntry, FileEntry, Manifest
-from ingest import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Sentence
+from ingest import UTF8, Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Sentence
 
 MANIFEST_NAME = "manifest.json"
 # The sentence vector method of indexes whose manifest has no ``sentence_vectors`` field.
@@ -258,11 +259,18 @@ def _document_fields(document: Document) -> dict[str, object]:
         fields["headings"] = [dataclasses.asdict(heading) for heading in document.headings]
     if document.code_blocks:
         fields["code_blocks"] = [dataclasses.asdict(block) for block in document.code_blocks]
+    # Written only when there are pages (PDF) or the encoding is not UTF-8: every other document's
+    # line, and so every index built before them, keeps its bytes.
+    if document.pages:
+        fields["pages"] = list(document.pages)
+    if document.encoding != UTF8:
+        fields["encoding"] = document.encoding
     return fields
 
 
 def documents_to_jsonl(documents: tuple[Document, ...]) -> bytes:
-    """One JSON object per document: ids, title, hash, full text, excluded regions, headings (if any)."""
+    """One JSON object per document: ids, title, hash, full text, excluded regions, headings, code
+    blocks and page starts (if any), the encoding (if not UTF-8)."""
     return b"".join(_json_line(_document_fields(document)) for document in documents)
 
 
@@ -315,7 +323,7 @@ def documents_from_jsonl(data: bytes, path: Path, first_line: int = 1) -> tuple[
     documents = []
     for fields in _jsonl_objects(data, path, first_line):
         fields.keys({"doc_id", "source", "title", "content_hash", "text", "excluded"},
-                    optional={"headings", "code_blocks"})
+                    optional={"headings", "code_blocks", "pages", "encoding"})
         excluded = fields.raw("excluded")
         if not isinstance(excluded, list):
             raise fields.error("excluded is not a list")
@@ -335,8 +343,23 @@ def documents_from_jsonl(data: bytes, path: Path, first_line: int = 1) -> tuple[
             excluded=tuple(regions),
             headings=_headings(fields, path),
             code_blocks=_code_blocks(fields, path),
+            pages=_pages(fields),
+            encoding=fields.text("encoding") if "encoding" in fields.items() else UTF8,
         ))
     return tuple(documents)
+
+
+def _pages(fields: FieldReader) -> tuple[int, ...]:
+    """A document's page starts (absent for documents without pages): increasing offsets from 0."""
+    if "pages" not in fields.items():
+        return ()
+    listed = fields.raw("pages")
+    text_length = len(fields.text("text"))
+    if (not isinstance(listed, list) or not listed or listed[0] != 0
+            or any(isinstance(start, bool) or not isinstance(start, int) for start in listed)
+            or any(later < earlier for earlier, later in itertools.pairwise(listed)) or listed[-1] > text_length):
+        raise fields.error("pages is not a list of increasing page starts from 0 within the text")
+    return tuple(listed)
 
 
 def _code_blocks(fields: FieldReader, path: Path) -> tuple[CodeBlock, ...]:

@@ -12,6 +12,7 @@ from .embedding import (
     load_embedder,
     text_key,
 )
+from .encoding import UTF8
 from .errors import CorpusError, GroundedError, IngestError, ModelInstallError, ModelLoadError
 from .model_card import CARD_NAME, SHIPPED_MODELS, ModelCard, sha256_of, shipped_cards, verify_folder
 from .model_install import install_model
@@ -27,6 +28,7 @@ __all__ = [
     "DEFAULT_MAX_BYTES",
     "PRESETS",
     "SHIPPED_MODELS",
+    "UTF8",
     "Chunk",
     "ChunkingParams",
     "CodeBlock",

@@ -19,14 +19,13 @@ import lxml.html  # type: ignore[import-untyped]
 import trafilatura
 
 from ingest.html_regions import drop_non_prose, main_region
-from ingest.html_text import Block, blocks_of, inline_text
+from ingest.html_text import Block, blocks_of, inline_text, join_blocks
 from ingest.html_title import clean_title, page_title
 from ingest.records import CodeBlock, Heading
 
 # trafilatura, htmldate and courlan log an ERROR/WARNING for every page they cannot use; the
 # fallback below handles those pages, so the messages are noise in ingestion logs.
 _NOISY_LOGGERS = ("trafilatura", "htmldate", "courlan")
-_PARAGRAPH_BREAK = "\n\n"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,18 +76,8 @@ def extract_html(raw: str) -> HtmlExtraction:
 
 def _joined(blocks: list[Block], title: str | None) -> HtmlExtraction:
     """The blocks' texts separated by blank lines, with the offsets of the headings and code blocks."""
-    headings: list[Heading] = []
-    code_blocks: list[CodeBlock] = []
-    position = 0
-    for block in blocks:
-        end = position + len(block.text)
-        if block.kind == "heading":
-            headings.append(Heading(start=position, end=end, level=block.level))
-        elif block.kind == "code":
-            code_blocks.append(CodeBlock(start=position, end=end))
-        position = end + len(_PARAGRAPH_BREAK)
-    return HtmlExtraction(text=_PARAGRAPH_BREAK.join(block.text for block in blocks), title=title,
-                          headings=tuple(headings), code_blocks=tuple(code_blocks))
+    joined = join_blocks(blocks)
+    return HtmlExtraction(text=joined.text, title=title, headings=joined.headings, code_blocks=joined.code_blocks)
 
 
 def _parse(raw: str) -> lxml.html.HtmlElement | None:

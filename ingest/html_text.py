@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 import lxml.html  # type: ignore[import-untyped]
+
+from ingest.records import CodeBlock, Heading
 
 # Elements that start and end a paragraph; every other element is inline.
 BLOCK_TAGS = frozenset({
@@ -32,7 +35,9 @@ _CODE_TAGS = frozenset({"pre", "code-block"})
 # h1..h6, and trafilatura's <head rend="h2"> (a heading without a level counts as level 2).
 _HEADING_LEVELS = {f"h{level}": level for level in range(1, 7)}
 _ROW_TAGS = frozenset({"tr", "row"})
-_CELL_SEPARATOR = " | "
+CELL_SEPARATOR = " | "
+"""Between the cells of a table row on its one line (HTML and Word tables alike)."""
+PARAGRAPH_BREAK = "\n\n"
 _SPACES = re.compile(r"\s+")
 _BLANK_LINES = re.compile(r"\n\s*\n")
 
@@ -47,6 +52,32 @@ class Block:
     text: str
     kind: BlockKind
     level: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class JoinedBlocks:
+    """Paragraphs joined into one text (one blank line between them), with where its headings and
+    code blocks are."""
+
+    text: str
+    headings: tuple[Heading, ...] = ()
+    code_blocks: tuple[CodeBlock, ...] = ()
+
+
+def join_blocks(blocks: Sequence[Block]) -> JoinedBlocks:
+    """The blocks' texts separated by blank lines, with the offsets of the headings and code blocks."""
+    headings: list[Heading] = []
+    code_blocks: list[CodeBlock] = []
+    position = 0
+    for block in blocks:
+        end = position + len(block.text)
+        if block.kind == "heading":
+            headings.append(Heading(start=position, end=end, level=block.level))
+        elif block.kind == "code":
+            code_blocks.append(CodeBlock(start=position, end=end))
+        position = end + len(PARAGRAPH_BREAK)
+    return JoinedBlocks(text=PARAGRAPH_BREAK.join(block.text for block in blocks),
+                        headings=tuple(headings), code_blocks=tuple(code_blocks))
 
 
 def blocks_of(element: lxml.html.HtmlElement) -> list[Block]:
@@ -133,4 +164,4 @@ def _row_text(node: lxml.html.HtmlElement) -> str:
     cells = [inline_text(cell) for cell in node if _tag(cell) in {"td", "th", "cell"}]
     if not cells:
         return inline_text(node)
-    return _CELL_SEPARATOR.join(cell for cell in cells if cell)
+    return CELL_SEPARATOR.join(cell for cell in cells if cell)

@@ -1,7 +1,9 @@
 """Reading a corpus from disk: files -> Document, with a one-line reason for every file refused.
 
-The only I/O of ingestion. Text files are decoded as UTF-8 with no newline translation, so every
-character offset means the same thing to every reader; HTML goes through the extractor.
+The only I/O of ingestion. Text files are decoded with no newline translation (UTF-8, else the
+encoding ``ingest.encoding`` finds), so every character offset means the same thing to every
+reader; HTML, PDF and Word files go through their extractors (``ingest.html``, ``ingest.pdf``,
+``ingest.word``).
 """
 
 from __future__ import annotations
@@ -9,22 +11,27 @@ from __future__ import annotations
 import hashlib
 import itertools
 import os
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.encoding import decode_text
 from ingest.errors import CorpusError
 from ingest.furniture import detect_furniture
 from ingest.html import extract_html
 from ingest.markdown import markdown_structure, markdown_title
-from ingest.records import CodeBlock, Document, Heading, Rejection
+from ingest.pdf import DEFAULT_MAX_PAGES, extract_pdf
+from ingest.records import CodeBlock, Document, Heading, Notice, Refused, Rejection
 from ingest.title import derive_title
+from ingest.word import extract_docx
 from text import iter_sentences
 
 TEXT_SUFFIXES = frozenset({".txt", ".md", ".markdown"})
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
+PDF_SUFFIXES = frozenset({".pdf"})
+WORD_SUFFIXES = frozenset({".docx", ".docm"})
+SUPPORTED_SUFFIXES = TEXT_SUFFIXES | HTML_SUFFIXES | PDF_SUFFIXES | WORD_SUFFIXES
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # Every sentence becomes a vector (1.5 KiB at 384 dimensions) plus its records, so memory and time
 # grow with sentences, not bytes: 10 MB of one-word lines is a million sentences (107 s, 5.3 GB).
@@ -32,8 +39,6 @@ DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 # vectors to 29 MiB at 384 dimensions.
 DEFAULT_MAX_SENTENCES = 20_000
 
-# Below 32, except tab, line feed, form feed and carriage return.
-_CONTROL_CHARACTER = re.compile(r"[\x00-\x08\x0b\x0e-\x1f]")
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,9 +79,10 @@ def _within(path: Path, root: Path) -> bool:
 def _read_file(path: Path, root: Path, max_bytes: int) -> SourceFile | Rejection:
     relative = path.relative_to(root).as_posix()
     suffix = path.suffix.lower()
-    if suffix not in TEXT_SUFFIXES | HTML_SUFFIXES:
+    if suffix not in SUPPORTED_SUFFIXES:
         return Rejection(path=relative, code="unsupported_type",
-                         reason=f"{suffix or 'no extension'} is not ingested (use .txt, .md or .html)")
+                         reason=f"{suffix or 'no extension'} is not ingested "
+                                "(use .txt, .md, .html, .pdf, .docx or .docm)")
     if path.is_symlink() and not _within(path, root):
         return Rejection(path=relative, code="symlink_outside_root",
                          reason="symlink points outside the corpus folder; copy the file in instead")
@@ -96,23 +102,49 @@ def _read_file(path: Path, root: Path, max_bytes: int) -> SourceFile | Rejection
     return SourceFile(doc_id=doc_id, source=relative, suffix=suffix, data=data)
 
 
-def decode_text(data: bytes) -> str | tuple[str, str]:
-    """Decode file bytes as UTF-8, or return ``(code, reason)`` saying why the file is refused."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return ("unsupported_encoding", "UTF-16 text (byte-order mark); re-save the file as UTF-8")
-    if b"\x00" in data:
-        return ("binary", "contains NUL bytes: not a text file")
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        return ("invalid_utf8",
-                f"invalid UTF-8 at byte {error.start}; re-save the file as UTF-8")
-    if not text.strip():
-        return ("empty", "file is empty or only whitespace")
-    controls = len(_CONTROL_CHARACTER.findall(text, 0, 4096))
-    if controls > 0.05 * min(len(text), 4096):
-        return ("binary", "mostly control characters: not a text file")
-    return text
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Extracted:
+    """What a file's format gives before cleaning: the text and the structure it marks."""
+
+    text: str
+    title: str | None = None
+    headings: tuple[Heading, ...] = ()
+    code_blocks: tuple[CodeBlock, ...] = ()
+    pages: tuple[int, ...] = ()
+    encoding: str = ""
+    notices: tuple[Notice, ...] = ()
+
+
+def _extract(source: SourceFile, max_pages: int) -> _Extracted | Refused:
+    """The text and structure of one file by its format (pure)."""
+    if source.suffix in PDF_SUFFIXES:
+        pdf = extract_pdf(source.data, max_pages=max_pages)
+        if isinstance(pdf, Refused):
+            return pdf
+        return _Extracted(text=pdf.text, title=pdf.title, headings=pdf.headings, pages=pdf.pages,
+                          notices=pdf.notices)
+    if source.suffix in WORD_SUFFIXES:
+        word = extract_docx(source.data, macro_enabled=source.suffix == ".docm")
+        if isinstance(word, Refused):
+            return word
+        return _Extracted(text=word.text, title=word.title, headings=word.headings,
+                          code_blocks=word.code_blocks, notices=word.notices)
+    decoded = decode_text(source.data)
+    if isinstance(decoded, Refused):
+        return decoded
+    notices = (Notice(code="damaged_utf8", reason=decoded.damage),) if decoded.damage else ()
+    if source.suffix in HTML_SUFFIXES:
+        html = extract_html(decoded.text)
+        if not html.text.strip():
+            return Refused(code="empty", reason="the HTML extractor found no article text")
+        return _Extracted(text=html.text, title=html.title, headings=html.headings,
+                          code_blocks=html.code_blocks, encoding=decoded.encoding, notices=notices)
+    if source.suffix in MARKDOWN_SUFFIXES:
+        structure = markdown_structure(decoded.text)
+        return _Extracted(text=decoded.text, title=markdown_title(decoded.text, structure.headings),
+                          headings=structure.headings, code_blocks=structure.code_blocks,
+                          encoding=decoded.encoding, notices=notices)
+    return _Extracted(text=decoded.text, encoding=decoded.encoding, notices=notices)
 
 
 def _has_more_sentences(text: str, limit: int) -> bool:
@@ -120,39 +152,27 @@ def _has_more_sentences(text: str, limit: int) -> bool:
     return next(itertools.islice(iter_sentences(text), limit, None), None) is not None
 
 
-def to_document(source: SourceFile, *, max_sentences: int = DEFAULT_MAX_SENTENCES) -> Document | Rejection:
-    """Decode one file, extract HTML, find furniture and the title (the cleaning is pure).
+def to_document(source: SourceFile, *, max_sentences: int = DEFAULT_MAX_SENTENCES,
+                max_pages: int = DEFAULT_MAX_PAGES) -> Document | Rejection:
+    """Decode or extract one file, find furniture and the title (the cleaning is pure).
 
     A text of more than ``max_sentences`` sentences is refused before any cleaning, which costs
-    time in proportion to its lines.
+    time in proportion to its lines; a PDF of more than ``max_pages`` pages before any extraction.
     """
-    decoded = decode_text(source.data)
-    if isinstance(decoded, tuple):
-        code, reason = decoded
-        return Rejection(path=source.source, code=code, reason=reason)
-    text, structured_title = decoded, None
-    headings: tuple[Heading, ...] = ()
-    code_blocks: tuple[CodeBlock, ...] = ()
-    if source.suffix in HTML_SUFFIXES:
-        extraction = extract_html(decoded)
-        text, structured_title = extraction.text, extraction.title
-        headings, code_blocks = extraction.headings, extraction.code_blocks
-        if not text.strip():
-            return Rejection(path=source.source, code="empty",
-                             reason="the HTML extractor found no article text")
-    elif source.suffix in MARKDOWN_SUFFIXES:
-        structure = markdown_structure(text)
-        headings, code_blocks = structure.headings, structure.code_blocks
-        structured_title = markdown_title(text, headings)
+    extracted = _extract(source, max_pages)
+    if isinstance(extracted, Refused):
+        return Rejection(path=source.source, code=extracted.code, reason=extracted.reason)
+    text = extracted.text
     if _has_more_sentences(text, max_sentences):
         return Rejection(path=source.source, code="too_many_sentences",
                          reason=f"over the {max_sentences}-sentence limit (each line is at least one "
                                 "sentence); split the file into smaller documents")
-    excluded = detect_furniture(text)
-    title = (structured_title or "").strip() or derive_title(text, excluded) or source.doc_id
+    excluded = detect_furniture(text, extracted.pages)
+    title = (extracted.title or "").strip() or derive_title(text, excluded) or source.doc_id
     return Document(doc_id=source.doc_id, source=source.source, text=text, title=title,
                     content_hash=hashlib.sha256(source.data).hexdigest(), excluded=excluded,
-                    headings=headings, code_blocks=code_blocks)
+                    headings=extracted.headings, code_blocks=extracted.code_blocks, pages=extracted.pages,
+                    encoding=extracted.encoding, notices=extracted.notices)
 
 
 def corpus_files(paths: Sequence[Path]) -> tuple[tuple[Path, Path], ...]:
@@ -174,10 +194,12 @@ def corpus_files(paths: Sequence[Path]) -> tuple[tuple[Path, Path], ...]:
 
 
 def read_document(path: Path, root: Path, *, max_bytes: int = DEFAULT_MAX_BYTES,
-                  max_sentences: int = DEFAULT_MAX_SENTENCES) -> Document | Rejection:
+                  max_sentences: int = DEFAULT_MAX_SENTENCES,
+                  max_pages: int = DEFAULT_MAX_PAGES) -> Document | Rejection:
     """One corpus file as a decoded Document, or the reason it is refused."""
     read = _read_file(path, root, max_bytes)
-    return read if isinstance(read, Rejection) else to_document(read, max_sentences=max_sentences)
+    return read if isinstance(read, Rejection) else to_document(read, max_sentences=max_sentences,
+                                                                 max_pages=max_pages)
 
 
 def gather_corpus(items: Sequence[Document | Rejection]) -> CorpusRead:
@@ -204,13 +226,14 @@ def gather_corpus(items: Sequence[Document | Rejection]) -> CorpusRead:
 
 
 def read_corpus(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
-                max_sentences: int = DEFAULT_MAX_SENTENCES,
+                max_sentences: int = DEFAULT_MAX_SENTENCES, max_pages: int = DEFAULT_MAX_PAGES,
                 on_file: Callable[[], None] | None = None) -> CorpusRead:
     """Read every supported file under ``paths``; doc_ids are relative to each given folder.
 
     ``on_file`` is called after each file (progress of a long read).
 
-    Files over ``max_bytes`` bytes or documents over ``max_sentences`` sentences are refused.
+    Files over ``max_bytes`` bytes, documents over ``max_sentences`` sentences and PDFs over
+    ``max_pages`` pages are refused.
 
     Raises CorpusError when a given path does not exist or cannot be listed. Files are refused
     one by one (with a reason) and never stop the others.
@@ -219,7 +242,8 @@ def read_corpus(paths: Sequence[Path], *, max_bytes: int = DEFAULT_MAX_BYTES,
         raise ValueError(f"max_sentences is {max_sentences}; pass a limit of at least 1 sentence per document")
     read: list[Document | Rejection] = []
     for path, root in corpus_files(paths):
-        read.append(read_document(path, root, max_bytes=max_bytes, max_sentences=max_sentences))
+        read.append(read_document(path, root, max_bytes=max_bytes, max_sentences=max_sentences,
+                                  max_pages=max_pages))
         if on_file is not None:
             on_file()
     return gather_corpus(read)

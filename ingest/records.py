@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from ingest.pages import page_span, pages_of
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -44,11 +46,16 @@ class CodeBlock:
 class Document:
     """One source file. ``text`` is the exact document text every offset in the system points into.
 
-    For .txt/.md it is the file decoded as UTF-8 with no newline translation; for .html it is the
-    text the HTML extractor produced. ``excluded`` lists the ranges that are not indexed, sorted by
-    start and non-overlapping; cleaning never rewrites ``text``. ``headings`` are the section
-    headings the source marks (HTML h1-h6), ``code_blocks`` its code blocks, both sorted by start;
-    plain text has neither.
+    For .txt/.md it is the file decoded with no newline translation (``encoding`` says from what:
+    "utf-8", a byte-order mark's "utf-16-le", a detected "cp1252"); for .html, .pdf and .docx it
+    is the text the extractor produced (``encoding`` is "" for PDF and Word). ``excluded`` lists the
+    ranges that are not indexed, sorted by start and non-overlapping; cleaning never rewrites
+    ``text``. ``headings`` are the section headings the source marks (HTML h1-h6, Word heading
+    styles, PDF bookmarks), ``code_blocks`` its code blocks, both sorted by start; plain text has
+    neither. ``pages`` holds where each page of a PDF starts in ``text`` (page ``n``, counted from
+    1, starts at ``pages[n - 1]``; ``ingest.pages``); other formats have none. ``notices`` are what
+    the ingest report tells about the file (damaged bytes, pages without text); the index does not
+    keep them.
     """
 
     doc_id: str
@@ -59,6 +66,18 @@ class Document:
     excluded: tuple[Region, ...] = ()
     headings: tuple[Heading, ...] = ()
     code_blocks: tuple[CodeBlock, ...] = ()
+    pages: tuple[int, ...] = ()
+    encoding: str = "utf-8"
+    notices: tuple[Notice, ...] = field(default=(), compare=False)
+
+    def pages_of(self, start: int, end: int) -> tuple[int, ...]:
+        """The pages ``text[start:end]`` lies on (both when it crosses a page break); () without pages."""
+        return pages_of(self.pages, start, end)
+
+    def page_span(self, number: int) -> tuple[int, int]:
+        """``(start, end)`` of page ``number`` (from 1) in ``text``; raises ``ValueError`` naming the
+        page count when the document has no such page."""
+        return page_span(self.pages, len(self.text), number)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,11 +122,35 @@ class Rejection:
     """A file that was not ingested, with a stable code and a one-line reason saying what to fix.
 
     Codes (``ingest.readers``): ``unsupported_type``, ``symlink_outside_root``, ``too_large``,
-    ``unreadable``, ``unsupported_encoding``, ``binary``, ``invalid_utf8``, ``empty``,
-    ``too_many_sentences``, ``duplicate_doc_id``, ``duplicate_document``.
+    ``unreadable``, ``binary``, ``invalid_encoding``, ``unknown_encoding``, ``empty``,
+    ``too_many_sentences``, ``duplicate_doc_id``, ``duplicate_document``; for PDF and Word files
+    (``ingest.pdf``, ``ingest.word``) also ``encrypted``, ``no_text_layer``, ``damaged`` and
+    ``too_many_pages``.
     """
 
     path: str
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Refused:
+    """Why a file's bytes give no document (not text, an encrypted PDF, ...): a stable code and a
+    one-line reason saying what to fix. The reader turns it into a ``Rejection`` with the path."""
+
+    code: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Notice:
+    """Something the user should know about a file that was ingested: a stable code and one line.
+
+    Codes: ``damaged_utf8`` (invalid UTF-8 sequences replaced by U+FFFD), ``pages_without_text``
+    (PDF pages with no text layer), ``unreadable_pages`` (PDF pages pdfium could not load),
+    ``macros_ignored`` (a .docm's macros were not run).
+    """
+
     code: str
     reason: str
 

@@ -31,13 +31,18 @@ class CandidateSentence:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Citation:
-    """One answer sentence and where it is: ``document.text[start:end] == text``."""
+    """One answer sentence and where it is: ``document.text[start:end] == text``.
+
+    ``pages`` are the numbers of the PDF pages the range lies on (two when it crosses a page
+    break; ``ingest.pages``), () for a document without pages.
+    """
 
     doc_id: str
     start: int
     end: int
     text: str
     passage_rank: int
+    pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -98,10 +98,24 @@ class QueryEngine:
         document = self.index.documents.get(doc_id)
         return None if document is None else document.text
 
+    def document_pages(self, doc_id: str) -> tuple[int, ...]:
+        document = self.index.documents.get(doc_id)
+        return () if document is None else document.pages
+
     def check(self, answer_text: str, citations: Sequence[Citation] = (),
               question: str | None = None) -> CheckResult:
-        """Verdicts on every sentence of ``answer_text`` against this index version."""
-        return self.checker.check(answer_text, citations, question)
+        """Verdicts on every sentence of ``answer_text`` against this index version (evidence with its pages)."""
+        result = self.checker.check(answer_text, citations, question)
+        return CheckResult(sentences=tuple(
+            replace(check, evidence=replace(check.evidence, pages=self.pages_of(
+                check.evidence.doc_id, check.evidence.start_char, check.evidence.end_char)))
+            if check.evidence is not None else check
+            for check in result.sentences))
+
+    def pages_of(self, doc_id: str, start: int, end: int) -> tuple[int, ...]:
+        """The pages of a PDF the range ``[start, end)`` of ``doc_id`` lies on; () without pages."""
+        document = self.index.documents.get(doc_id)
+        return () if document is None else document.pages_of(start, end)
 
     def query(self, query: Query, *, retrieval: RetrievalConfig | None = None,
               use_cache: bool = True) -> QueryResult:
@@ -135,9 +149,14 @@ class QueryEngine:
         if decision is None:
             raise RuntimeError("the ranking pipeline ended without an answer decision: "
                                "its last stage must be ranking.stages.AnswerSelection (or one like it)")
+        answer = decision.answer
+        if answer is not None:
+            answer = replace(answer, citations=tuple(
+                replace(citation, pages=self.pages_of(citation.doc_id, citation.start, citation.end))
+                for citation in answer.citations))
         answered = time.perf_counter()
         result = QueryResult(
-            question=query.question, answer=decision.answer, abstention_reason=decision.abstention_reason,
+            question=query.question, answer=answer, abstention_reason=decision.abstention_reason,
             passages=passages, index_version=self.index.index_version, answer_score=decision.best_score,
             ranker=dict(run.state.notes).get("reranker", "rules"),
             timings=Timings(embed=_ms(started, embedded), search=round(spent["search"], 3),
@@ -153,7 +172,7 @@ class QueryEngine:
         document = self.index.documents[chunk.doc_id]
         return Passage(rank=rank, score=round(scored.score, 6), text=chunk.text, doc_id=chunk.doc_id,
                        title=document.title, source=document.source, chunk_id=chunk.chunk_id,
-                       start=chunk.start, end=chunk.end)
+                       start=chunk.start, end=chunk.end, pages=document.pages_of(chunk.start, chunk.end))
 
     def context(self, query: Query) -> QueryContext:
         """The ranking context of ``query`` (its key text and terms, vector, filter): what stages read."""

@@ -29,6 +29,10 @@ class QueryEngineProtocol(Protocol):
         """The document's full text (the one offsets point into), or None if unknown."""
         ...
 
+    def document_pages(self, doc_id: str) -> tuple[int, ...]:
+        """Where each page of a PDF starts in its text (``Document.pages``); () without pages or if unknown."""
+        ...
+
     def check(self, answer_text: str, citations: Sequence[Citation] = (),
               question: str | None = None) -> CheckResult:
         """Claim-level verdicts on every sentence of ``answer_text`` (``grounding.Checker``).

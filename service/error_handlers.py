@@ -28,6 +28,7 @@ from service.errors import (
     ReloadUnsupportedError,
     ServiceError,
     UnknownDocumentError,
+    UnknownPageError,
     describe_validation_errors,
     error_body,
     excerpt,
@@ -119,6 +120,8 @@ async def on_service_error(request: Request, error: Exception) -> Response:
         return _error_response(503, ErrorCode.NOT_READY, str(error), headers)
     if isinstance(error, UnknownDocumentError):
         return _error_response(404, ErrorCode.UNKNOWN_DOCUMENT, str(error))
+    if isinstance(error, UnknownPageError):
+        return _error_response(404, ErrorCode.UNKNOWN_PAGE, str(error))
     if isinstance(error, OverloadedError):
         headers = {"Retry-After": str(OVERLOADED_RETRY_AFTER_SECONDS)}
         return _error_response(503, ErrorCode.OVERLOADED, str(error), headers)

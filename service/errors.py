@@ -4,6 +4,8 @@ ServiceError (a ``GroundedError``, ``ingest.errors``)
 ├── NotReadyError          a request arrived before start-up finished (503 ``not_ready``)
 ├── UnknownDocumentError   a doc_id (in the path or in ``filters.doc_ids``) that is not in the
 │                          loaded index (404 ``unknown_document``)
+├── UnknownPageError       ``GET /documents/{doc_id}?page=N`` for a page the document does not
+│                          have (404 ``unknown_page``)
 ├── OverloadedError        every query slot is busy and the queue is full, or the wait for a slot
 │                          ran past ``queue_timeout_s`` (503 ``overloaded``, with Retry-After)
 ├── QueryTimeoutError      the query ran past ``query_timeout_s`` (504 ``query_timeout``)
@@ -51,6 +53,7 @@ class ErrorCode(StrEnum):
     PAYLOAD_TOO_LARGE = "payload_too_large"  # 413: body over max_body_bytes
     NOT_FOUND = "not_found"  # 404: no such route
     UNKNOWN_DOCUMENT = "unknown_document"  # 404: no such doc_id
+    UNKNOWN_PAGE = "unknown_page"  # 404: no such page in the document (or it has no pages)
     METHOD_NOT_ALLOWED = "method_not_allowed"  # 405
     NOT_READY = "not_ready"  # 503: engine not loaded or warm-up not answered yet
     OVERLOADED = "overloaded"  # 503: no query slot free and the queue full or waited out
@@ -75,6 +78,10 @@ class NotReadyError(ServiceError):
 
 class UnknownDocumentError(ServiceError):
     """The requested doc_id is not in the loaded index."""
+
+
+class UnknownPageError(ServiceError):
+    """The requested page is not a page of the document (or the document has no pages)."""
 
 
 class OverloadedError(ServiceError):

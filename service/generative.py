@@ -106,7 +106,7 @@ def _evidence_citations(sentences: Sequence[SentenceCheck], passages: Sequence[P
         rank = next((passage.rank for passage in passages if passage.doc_id == evidence.doc_id
                      and passage.start <= evidence.start_char and evidence.end_char <= passage.end), None)
         citation = Citation(doc_id=evidence.doc_id, start=evidence.start_char, end=evidence.end_char,
-                            text=evidence.text, passage_rank=rank) if rank is not None else None
+                            text=evidence.text, passage_rank=rank, pages=evidence.pages) if rank is not None else None
         if citation is not None and citation not in citations:
             citations.append(citation)
     return tuple(citations)

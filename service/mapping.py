@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from grounding import CheckResult, SentenceCheck
 from grounding import Citation as GroundingCitation
 from ranking import Answer
@@ -16,6 +18,7 @@ from service.schemas import (
     DocumentDetail,
     DocumentSummary,
     EvidenceBody,
+    PageSpan,
     PassageBody,
     PassageCitation,
     QueryRequest,
@@ -73,7 +76,8 @@ def to_sentence_verdict(check: SentenceCheck) -> SentenceVerdict:
         verdict=check.verdict,
         score=float(check.score),
         evidence=EvidenceBody(doc_id=evidence.doc_id, start_char=int(evidence.start_char),
-                              end_char=int(evidence.end_char), text=evidence.text) if evidence else None,
+                              end_char=int(evidence.end_char), text=evidence.text,
+                              pages=_pages(evidence.pages)) if evidence else None,
         reasons=[ReasonBody(code=reason.code, message=reason.message) for reason in check.reasons],
     )
 
@@ -99,15 +103,42 @@ def to_document_summary(info: DocumentInfo) -> DocumentSummary:
     return DocumentSummary(doc_id=info.doc_id, title=info.title, source=info.source, chunk_count=info.chunk_count)
 
 
-def to_document_detail(info: DocumentInfo, text: str) -> DocumentDetail:
-    """A document's metadata with the text its offsets point into."""
+def to_document_detail(info: DocumentInfo, text: str, pages: Sequence[int] = (),
+                       page: int | None = None) -> DocumentDetail:
+    """A document's metadata with the text its offsets point into; with ``page``, only that page's text.
+
+    ``pages`` are the document's page starts (``Document.pages``). Raises ``ValueError`` naming the
+    page count when ``page`` is not one of its pages.
+    """
+    spans = [PageSpan(page=number, start_char=start, end_char=end)
+             for number, (start, end) in enumerate(_page_spans(pages, len(text)), 1)]
+    chosen = None
+    if page is not None:
+        if not 1 <= page <= len(spans):
+            raise ValueError(f"page {page} is not a page of {info.doc_id!r}: it has "
+                             + (f"{len(spans)} pages (1 to {len(spans)})" if spans else "no pages (not a PDF)"))
+        chosen = spans[page - 1]
     return DocumentDetail(
         doc_id=info.doc_id,
         title=info.title,
         source=info.source,
         chunk_count=info.chunk_count,
-        text=text,
+        text=text if chosen is None else text[chosen.start_char : chosen.end_char],
+        pages=spans or None,
+        page=chosen,
     )
+
+
+def _page_spans(pages: Sequence[int], text_length: int) -> list[tuple[int, int]]:
+    """``(start, end)`` of every page; [] for a document without pages."""
+    if not pages:
+        return []
+    return list(zip(pages, [*pages[1:], text_length], strict=True))
+
+
+def _pages(pages: Sequence[int]) -> list[int] | None:
+    """A citation's pages on the wire: left out for a document without pages."""
+    return [int(number) for number in pages] or None
 
 
 def _answer_body(answer: Answer) -> AnswerBody:
@@ -121,6 +152,7 @@ def _answer_body(answer: Answer) -> AnswerBody:
                 end_char=int(citation.end),
                 text=citation.text,
                 passage_rank=int(citation.passage_rank),
+                pages=_pages(citation.pages),
             )
             for citation in answer.citations
         ],
@@ -139,6 +171,7 @@ def _passage_body(passage: Passage) -> PassageBody:
             chunk_id=passage.chunk_id,
             start_char=int(passage.start),
             end_char=int(passage.end),
+            pages=_pages(passage.pages),
         ),
     )
 

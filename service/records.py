@@ -20,7 +20,7 @@ class Query:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Passage:
-    """A ranked passage; ``text == document.text[start:end]``."""
+    """A ranked passage; ``text == document.text[start:end]``; ``pages`` as ``ranking.Citation.pages``."""
 
     rank: int
     score: float
@@ -31,6 +31,7 @@ class Passage:
     chunk_id: str
     start: int
     end: int
+    pages: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -144,6 +144,10 @@ class QueryRequest(BaseModel):
         "event with this response's JSON (verdicts included)."))
 
 
+PAGES_DESCRIPTION = ("The PDF pages (numbered from 1) the range lies on: two when it crosses a page break. "
+                     "Only for documents with pages.")
+
+
 class AnswerCitation(BaseModel):
     """One answer sentence: ``document.text[start_char:end_char] == text``."""
 
@@ -152,6 +156,7 @@ class AnswerCitation(BaseModel):
     end_char: int
     text: str
     passage_rank: int = Field(description="The rank of the passage this sentence came from.")
+    pages: list[int] | None = Field(default=None, exclude_if=_is_none, description=PAGES_DESCRIPTION)
 
 
 class AnswerBody(BaseModel):
@@ -176,6 +181,7 @@ class PassageCitation(BaseModel):
     chunk_id: str
     start_char: int
     end_char: int
+    pages: list[int] | None = Field(default=None, exclude_if=_is_none, description=PAGES_DESCRIPTION)
 
 
 class PassageBody(BaseModel):
@@ -250,6 +256,7 @@ class EvidenceBody(BaseModel):
     start_char: int
     end_char: int
     text: str
+    pages: list[int] | None = Field(default=None, exclude_if=_is_none, description=PAGES_DESCRIPTION)
 
 
 class ReasonBody(BaseModel):
@@ -311,10 +318,26 @@ class DocumentSummary(BaseModel):
     chunk_count: int
 
 
+class PageSpan(BaseModel):
+    """Where one page of a PDF lies in its document's text: ``text[start_char:end_char]``."""
+
+    page: int = Field(description="The page number, from 1.")
+    start_char: int
+    end_char: int
+
+
 class DocumentDetail(DocumentSummary):
-    """Body of ``GET /documents/{doc_id}``: metadata plus the text every offset points into."""
+    """Body of ``GET /documents/{doc_id}``: metadata plus the text every offset points into.
+
+    With ``?page=N`` (PDF only), ``text`` is that page's text and ``page`` says where it lies in the
+    document's text, so offsets of citations still index ``document.text``.
+    """
 
     text: str
+    pages: list[PageSpan] | None = Field(default=None, exclude_if=_is_none, description=(
+        "Where each page lies in the document's text; only for documents with pages (PDF)."))
+    page: PageSpan | None = Field(default=None, exclude_if=_is_none, description=(
+        "Only with ?page=N: the page ``text`` holds, and where it lies in the document's text."))
 
 
 class HealthResponse(BaseModel):

@@ -87,25 +87,29 @@ def write_valid_files(corpus: Path) -> set[str]:
     (corpus / "bom.md").write_bytes(b"\xef\xbb\xbf# A UTF-8 file with a byte-order mark\n\nIt is plain UTF-8.\n")
     (corpus / "nested").mkdir()
     (corpus / "nested" / "deep.txt").write_text(writer.document(), encoding="utf-8")
-    return {"article0", "article1", "article2", "accents", "windows", "bom", "nested/deep"}
+    # Legacy encodings are decoded, not refused (tests/test_encoding.py checks the texts).
+    french = "Le café de la gare a fermé. Les élèves sont partis à Noël.\n"
+    (corpus / "latin1.txt").write_bytes(french.encode("latin-1"))
+    (corpus / "utf16.txt").write_bytes("A UTF-16 file with a byte-order mark.\n".encode("utf-16"))
+    (corpus / "utf16be.txt").write_bytes(b"\xfe\xff" + "Big-endian UTF-16.\n".encode("utf-16-be"))
+    (corpus / "cut_utf8.txt").write_bytes("Zoë Müller paid €4 for a croissant.\nThe price rose to €".encode()[:-1])
+    return {"article0", "article1", "article2", "accents", "windows", "bom", "nested/deep",
+            "latin1", "utf16", "utf16be", "cut_utf8"}
 
 
 def write_bad_files(corpus: Path, outside: Path) -> dict[str, str]:
     """Bad files of every kind; returns ``path -> expected rejection code``."""
     outside.mkdir(parents=True, exist_ok=True)
     (outside / "secret.txt").write_text("Outside the corpus: never ingest me.\n", encoding="utf-8")
-    latin1 = "Le café de la gare a fermé. Les élèves sont partis à Noël.\n".encode("latin-1")
     files = {
         "empty.txt": (b"", "empty"),
         "blank.txt": (b"  \n\t\n   \n", "empty"),
         "image.txt": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4, "binary"),
         "controls.txt": (bytes(range(1, 9)) * 200, "binary"),
-        "latin1.txt": (latin1, "invalid_utf8"),
-        "utf16.txt": ("A UTF-16 file with a byte-order mark.\n".encode("utf-16"), "unsupported_encoding"),
-        "utf16be.txt": (b"\xfe\xff" + "Big-endian UTF-16.\n".encode("utf-16-be"), "unsupported_encoding"),
-        "broken_utf8.txt": (b"Valid start, then a stray byte \xc3\x28 in the middle.\n", "invalid_utf8"),
         "nul.txt": (b"Text with a NUL\x00 byte in the middle of a sentence.\n", "binary"),
-        "scan.pdf": (b"%PDF-1.4\n", "unsupported_type"),
+        "bad_utf16.txt": (b"\xff\xfe" + "UTF-16, cut.\n".encode("utf-16-le") + b"\x00\xd8", "invalid_encoding"),
+        "scan.pdf": (b"%PDF-1.4\n", "damaged"),
+        "notes.rtf": (b"{\\rtf1 Rich text is not ingested.}", "unsupported_type"),
         "copy_of_article.txt": (None, "duplicate_document"),
         "bom.txt": (b"Same doc_id as bom.md.\n", "duplicate_doc_id"),
     }

@@ -53,13 +53,12 @@ def test_every_bad_file_kind_is_reported_and_good_files_still_ingested(tmp_path:
     outside = write(tmp_path.parent / f"{tmp_path.name}-outside.txt", GOOD.encode() + b"x")
     os.symlink(outside, tmp_path / "escape.txt")
     corpus = read_corpus([tmp_path], max_bytes=1000)
-    assert [d.doc_id for d in corpus.documents] == ["good"]
+    # Legacy encodings are decoded (tests/test_encoding.py), not refused.
+    assert [d.doc_id for d in corpus.documents] == ["good", "latin1", "utf16"]
     assert {r.path: r.code for r in corpus.rejections} == {
         "empty.txt": "empty",
         "blank.md": "empty",
         "binary.txt": "binary",
-        "latin1.txt": "invalid_utf8",
-        "utf16.txt": "unsupported_encoding",
         "big.txt": "too_large",
         "image.png": "unsupported_type",
         "zz-copy.txt": "duplicate_document",

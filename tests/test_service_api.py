@@ -19,7 +19,7 @@ from service.engine_protocol import QueryEngineProtocol
 from service.mapping import UNSTATED_ABSTENTION_REASON, to_query, to_response
 from service.records import Passage, Query, QueryResult, Timings
 from service.reload import WARM_UP_QUERY
-from service.schemas import QueryRequest, QueryResponse
+from service.schemas import DocumentDetail, QueryRequest, QueryResponse
 from service.settings import Settings, load_settings
 from tests.support.fakes import FAKE_DOCUMENTS, LIGHTHOUSE, ORCHARD, FakeEngine
 
@@ -44,6 +44,10 @@ CONTRACT_KEYS: dict[str, set[str]] = {
     "filters": {"doc_ids"},
     "document_summary": {"doc_id", "title", "source", "chunk_count"},
     "document_detail": {"doc_id", "title", "source", "chunk_count", "text"},
+    # Optional, only for documents with pages (PDF; issue 25, additive): citations and passages
+    # name their pages, a document lists where its pages lie, and ?page=N returns one.
+    "paged_citation": {"pages"},
+    "paged_document_detail": {"pages", "page"},
 }
 
 
@@ -418,9 +422,16 @@ def test_schema_field_names_are_the_contract() -> None:
     assert set(response["properties"]) == CONTRACT_KEYS["response"] | CONTRACT_KEYS["generative_response"]
     assert not CONTRACT_KEYS["generative_response"] & set(response.get("required", []))
     assert set(schemas["AnswerBody"]["properties"]) == CONTRACT_KEYS["answer"]
-    assert set(schemas["AnswerCitation"]["properties"]) == CONTRACT_KEYS["answer_citation"]
+    assert set(schemas["AnswerCitation"]["properties"]) == CONTRACT_KEYS["answer_citation"] | CONTRACT_KEYS[
+        "paged_citation"]
     assert set(schemas["PassageBody"]["properties"]) == CONTRACT_KEYS["passage"]
-    assert set(schemas["PassageCitation"]["properties"]) == CONTRACT_KEYS["passage_citation"]
+    assert set(schemas["PassageCitation"]["properties"]) == CONTRACT_KEYS["passage_citation"] | CONTRACT_KEYS[
+        "paged_citation"]
+    for optional in ("AnswerCitation", "PassageCitation"):
+        assert "pages" not in schemas[optional].get("required", [])
+    detail = DocumentDetail.model_json_schema()
+    assert set(detail["properties"]) == CONTRACT_KEYS["document_detail"] | CONTRACT_KEYS["paged_document_detail"]
+    assert not CONTRACT_KEYS["paged_document_detail"] & set(detail.get("required", []))
     assert set(schemas["TimingsBody"]["properties"]) == CONTRACT_KEYS["timings_ms"]
     assert set(QueryRequest.model_json_schema()["properties"]) == CONTRACT_KEYS["request"]
 

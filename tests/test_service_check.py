@@ -30,6 +30,8 @@ CONTRACT_KEYS: dict[str, set[str]] = {
     "response": {"sentences", "supported_share"},
     "sentence": {"text", "start", "end", "verdict", "score", "evidence", "reasons"},
     "evidence": {"doc_id", "start_char", "end_char", "text"},
+    # Optional, only when the evidence lies in a document with pages (PDF; issue 25, additive).
+    "paged_evidence": {"pages"},
     "reason": {"code", "message"},
 }
 
@@ -141,7 +143,9 @@ def test_schema_field_names_are_the_contract() -> None:
     response = CheckResponse.model_json_schema()
     assert set(response["properties"]) == CONTRACT_KEYS["response"]
     assert set(response["$defs"]["SentenceVerdict"]["properties"]) == CONTRACT_KEYS["sentence"]
-    assert set(response["$defs"]["EvidenceBody"]["properties"]) == CONTRACT_KEYS["evidence"]
+    assert set(response["$defs"]["EvidenceBody"]["properties"]) == CONTRACT_KEYS["evidence"] | CONTRACT_KEYS[
+        "paged_evidence"]
+    assert "pages" not in response["$defs"]["EvidenceBody"].get("required", [])
     assert set(response["$defs"]["ReasonBody"]["properties"]) == CONTRACT_KEYS["reason"]
 
 

@@ -19,8 +19,11 @@ Line rules look at one line (and, for captions, the credit under it): ``credit``
 - ``author-bio``: an "About the author(s)" heading up to the end or the next paragraph that is
   about the article again.
 
+Page rules, for a document with pages (PDF): ``page-header``, ``page-footer`` and ``page-number``
+(``pages``): lines at the top or bottom of a page that repeat on other pages, or are a page number.
+
 Modules: ``vocabulary`` (the regular expressions), ``lines`` (line rules), ``cohesion`` (lexical
-cohesion on the shared analysis), ``ranges`` (range rules), ``detect`` (the two merged).
+cohesion on the shared analysis), ``ranges`` (range rules), ``pages`` (page rules), ``detect`` (the two merged).
 """
 
 from ingest.furniture.detect import detect_furniture

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from ingest.furniture.cohesion import line_terms
 from ingest.furniture.lines import TextLine, line_rule, mark_captions_before_credits, split_lines
+from ingest.furniture.pages import mark_page_furniture
 from ingest.furniture.ranges import (
     article_started_at,
     author_bio_end,
@@ -15,15 +16,17 @@ from ingest.furniture.ranges import (
 from ingest.records import Region
 
 
-def detect_furniture(text: str) -> tuple[Region, ...]:
+def detect_furniture(text: str, pages: Sequence[int] = ()) -> tuple[Region, ...]:
     """The page-furniture regions of ``text``: sorted, non-overlapping, whole lines.
 
     Each region covers whole lines including their line breaks; a teaser tail runs to the end
-    of the text. Neighbouring lines with the same rule form one region.
+    of the text. Neighbouring lines with the same rule form one region. ``pages`` (the page starts
+    of a PDF, ``Document.pages``) adds the running headers, footers and page numbers.
     """
     lines = split_lines(text)
     reasons: list[str | None] = [line_rule(line.content) for line in lines]
     mark_captions_before_credits(lines, reasons)
+    mark_page_furniture(lines, reasons, pages)
     terms = [line_terms(line.content) for line in lines]
     started = article_started_at(lines, reasons)
     bio_start = author_bio_start(lines, started)

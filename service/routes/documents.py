@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.deps import ServedDep
-from service.errors import UnknownDocumentError, excerpt
+from service.errors import UnknownDocumentError, UnknownPageError, excerpt
 from service.mapping import to_document_detail, to_document_summary
 from service.openapi import ERROR_RESPONSES, NOT_READY, UNAUTHORIZED, error_response
-from service.schemas import DOC_ID_MAX_CHARS, DocumentDetail, DocumentSummary
+from service.schemas import DOC_ID_MAX_CHARS, OFFSET_MAX, DocumentDetail, DocumentSummary
 
 
 class DocIdConvertor(Convertor[str]):
@@ -36,6 +36,8 @@ class DocIdConvertor(Convertor[str]):
 register_url_convertor("doc_id", DocIdConvertor())
 
 DocId = Annotated[str, Path(min_length=1, max_length=DOC_ID_MAX_CHARS)]
+PageNumber = Annotated[int | None, Query(ge=1, le=OFFSET_MAX, description=(
+    "Only this page of a PDF (from 1): ``text`` is the page's text and ``page`` says where it lies."))]
 DOCUMENT_PATH = "/documents/{doc_id:doc_id}"
 """The template; OpenAPI and the metrics show it as ``/documents/{doc_id}``."""
 
@@ -46,13 +48,16 @@ def list_documents(served: ServedDep) -> list[DocumentSummary]:
     return [to_document_summary(documents[doc_id]) for doc_id in sorted(documents)]
 
 
-def get_document(doc_id: DocId, served: ServedDep) -> DocumentDetail:
-    """A document's metadata and the full text that passage and citation offsets index."""
+def get_document(doc_id: DocId, served: ServedDep, page: PageNumber = None) -> DocumentDetail:
+    """A document's metadata and the full text that passage and citation offsets index (or one PDF page of it)."""
     info = served.documents.get(doc_id)
     text = served.engine.document_text(doc_id) if info is not None else None
     if info is None or text is None:
         raise UnknownDocumentError(f"no document has doc_id {excerpt(doc_id)}; GET /documents lists them")
-    return to_document_detail(info, text)
+    try:
+        return to_document_detail(info, text, served.engine.document_pages(doc_id), page)
+    except ValueError as error:
+        raise UnknownPageError(f"{error}; GET /documents/{{doc_id}} without ?page lists its pages") from error
 
 
 def register(router: APIRouter) -> None:
@@ -63,7 +68,8 @@ def register(router: APIRouter) -> None:
         DOCUMENT_PATH, get_document, methods=["GET"], tags=["documents"],
         responses={
             401: UNAUTHORIZED,
-            404: error_response("Unknown doc_id (code unknown_document)."),
+            404: error_response("Unknown doc_id (code unknown_document), or a page it does not have "
+                                "(code unknown_page)."),
             422: ERROR_RESPONSES[422],
             503: NOT_READY,
         },

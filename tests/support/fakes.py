@@ -38,6 +38,7 @@ class FakeDocument:
     title: str
     source: str
     text: str
+    pages: tuple[int, ...] = ()
 
 
 # Invented texts. The emoji and accents sit before cited sentences on purpose: API offsets count
@@ -161,6 +162,11 @@ class FakeEngine:
         """The text offsets point into."""
         document = self._documents.get(doc_id)
         return document.text if document is not None else None
+
+    def document_pages(self, doc_id: str) -> tuple[int, ...]:
+        """Where each page starts in the text (the fake's documents may have pages)."""
+        document = self._documents.get(doc_id)
+        return document.pages if document is not None else ()
 
     def check(self, answer_text: str, citations: Sequence[CheckedCitation] = (),
               question: str | None = None) -> CheckResult:

@@ -24,3 +24,5 @@ def _news_distractors() -> Path:
 
 # Development-only corpus beside the checkout (never vendored); tests skip when it is absent.
 NEWS_DISTRACTORS = _news_distractors()
+# Real PDF manuals from Debian packages, fetched by `make pdf-corpus` (scripts/fetch-pdf-corpus.sh).
+PDF_CORPUS = Path(os.environ.get("GROUNDED_PDF_CORPUS") or REPO / "var" / "corpora" / "pdf")

@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Fetches real PDF files for the PDF tests and bench/perf/pdf_extractors.py: five Debian
+# documentation packages (pinned versions and sha256s, about 3.9 MB of downloads) that ship
+# manuals made by four different producers (pdfTeX, dblatex, xdvipdfmx, ReportLab), unpacked, and
+# copies only their PDFs into DEST (gunzipped where Debian compressed them). The files are never
+# vendored: DEST defaults to var/corpora/pdf (git-ignored). Idempotent: a DEST whose stamp names
+# these versions is left as it is.
+#
+# Usage: scripts/fetch-pdf-corpus.sh [DEST]
+set -euo pipefail
+
+# package=version  sha256  path of the PDF inside the package  name in DEST
+FILES=(
+  "camlidl-doc=1.04-5 183dc96108e0b0164c8f464ff2499b68dbe600c33ecd82f2510afc411165aba5 usr/share/doc/camlidl/camlidl-1.04.doc.pdf camlidl.pdf"
+  "freefem-doc=3.5.8-7 14cdb044e0dabc15a7f7b01c1b262b53457364115bd0c089d8a991d01859b0f7 usr/share/doc/freefem-doc/freefem.pdf freefem.pdf"
+  "docbook-xsl-doc-pdf=1.79.1-1 b0b961def787d991d4d5f9395bb68cdd1d587f97b8f1f9ebc50482a3b097ec8c usr/share/doc/docbook-xsl-doc-pdf/doc/reference.pdf.gz docbook-xsl-reference.pdf"
+  "live-manual-pdf=2:20151217.2 173f5a4f6fc209706aa99b579201180440e06c0ab94e4355e33a53a72dfb705b usr/share/doc/live-manual/pdf/live-manual.portrait.en.a4.pdf.gz live-manual.pdf"
+  "python-reportlab-doc=3.6.12-1+deb12u1 f7d27c209eb0c2063b604f34414681d0694a83280aa1668f0bccc685f607131c usr/share/doc/python-reportlab-doc/reportlab-userguide.pdf reportlab-userguide.pdf"
+)
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dest="${1:-$repo_root/var/corpora/pdf}"
+stamp="$dest/.fetched-from"
+want="$(printf '%s\n' "${FILES[@]}" | cut -d' ' -f1,2)"
+
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  echo "$dest already holds the pinned PDF packages; nothing to do"
+  exit 0
+fi
+# Only a folder this script made (it has the stamp) is ever replaced.
+if [ -d "$dest" ] && [ ! -f "$stamp" ] && [ -n "$(ls -A "$dest")" ]; then
+  echo "$dest exists and was not made by this script; remove it or pass another DEST" >&2
+  exit 1
+fi
+
+command -v apt-get >/dev/null 2>&1 || { echo "apt-get not found: this script needs Debian/Ubuntu apt" >&2; exit 1; }
+command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: this script needs Debian/Ubuntu dpkg" >&2; exit 1; }
+
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/out"
+
+for entry in "${FILES[@]}"; do
+  read -r pinned sha256 inside name <<<"$entry"
+  package="${pinned%%=*}"
+  mkdir -p "$work/$package"
+  (cd "$work/$package" && apt-get download -q "$pinned") || {
+    echo "apt-get download $pinned failed: run 'apt-get update' (Debian 12 bookworm sources) and retry" >&2
+    exit 1
+  }
+  deb="$(ls "$work/$package"/*.deb)"
+  got="$(sha256sum "$deb" | cut -d' ' -f1)"
+  if [ "$got" != "$sha256" ]; then
+    echo "sha256 mismatch for $deb: expected $sha256, got $got; refusing to unpack" >&2
+    exit 1
+  fi
+  dpkg -x "$deb" "$work/$package/root"
+  source_file="$work/$package/root/$inside"
+  case "$inside" in
+    *.gz) gunzip -c "$source_file" >"$work/out/$name" ;;
+    *) cp "$source_file" "$work/out/$name" ;;
+  esac
+  head -c 5 "$work/out/$name" | grep -q '%PDF-' || { echo "$inside in $pinned is not a PDF" >&2; exit 1; }
+done
+
+rm -rf "$dest"
+mkdir -p "$dest"
+cp "$work/out/"*.pdf "$dest/"
+echo "$want" >"$stamp"
+echo "copied ${#FILES[@]} PDF files into $dest"
