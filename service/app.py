@@ -24,8 +24,6 @@ from functools import partial
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from mcp.server.mcpserver import MCPServer
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
 from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
@@ -38,7 +36,7 @@ from service.engine_protocol import QueryEngineProtocol
 from service.error_handlers import add_error_handlers
 from service.generation import Generation
 from service.llm import chat_model
-from service.mcp_server import MCP_PATH, McpBackend, build_mcp_server
+from service.mcp_server import MCP_PATH, McpBackend, McpEndpoint, build_mcp_server, start_http_transport
 from service.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
 from service.observability import Metrics, MetricsMiddleware, route_template
 from service.openapi import ADMIN_ROUTE_PREFIX, PUBLIC_ROUTES, document_security
@@ -93,7 +91,8 @@ def create_app(
     app.state.ready = False
     add_error_handlers(app)
     register_all(app.router)
-    _mount_mcp(app, mcp_server, settings)
+    # On the app's own router like every route, so the middlewares (keys, metrics) match its template.
+    app.router.routes.append(Route(MCP_PATH, McpEndpoint(mcp_server), include_in_schema=False))
     document_security(app, settings)
     # add_middleware wraps what is there, so the last added runs first (outermost).
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -121,20 +120,6 @@ def create_app(
         decorate=partial(AllowlistCORSMiddleware, origins=settings.cors_origins) if settings.cors_origins else None,
     )
     return app
-
-
-def _mount_mcp(app: FastAPI, mcp_server: MCPServer, settings: Settings) -> None:
-    """Answer MCP over streamable HTTP at ``MCP_PATH``, inside every middleware (keys, body limit, metrics).
-
-    Stateless, with JSON responses: every tool call is one POST answered by one JSON body, so no
-    session or open stream outlives a request (a graceful shutdown never waits on an idle client)
-    and any worker can answer any call. The SDK's DNS-rebinding check (allowed Host and Origin
-    headers) is on when the host is loopback, as for its own servers.
-    """
-    mcp_server.streamable_http_app(stateless_http=True, json_response=True, host=settings.host)
-    # Added to the app's own router like every route, so the middlewares match its template.
-    app.router.routes.append(Route(MCP_PATH, StreamableHTTPASGIApp(mcp_server.session_manager),
-                                   include_in_schema=False))
 
 
 def _route(routes: list[BaseRoute], path: str, method: str) -> APIRoute:
@@ -171,8 +156,7 @@ def _lifespan(
         logger.info("ready in %.2f s (index %s)", elapsed, index_version)
         try:
             # The MCP transport's task group lives as long as the app serves.
-            mcp_server: MCPServer = app.state.mcp
-            async with mcp_server.session_manager.run():
+            async with start_http_transport(app.state.mcp, host=settings.host).run():
                 yield
         finally:
             app.state.ready = False

@@ -21,8 +21,10 @@ from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer, ResourceSecurity
 from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.types import ToolAnnotations
 from pydantic import Field
+from starlette.types import Receive, Scope, Send
 
 from index.errors import ShardUnavailableError
 from service.admission import Admission
@@ -195,3 +197,26 @@ def build_mcp_server(backend: McpBackend) -> MCPServer:
                     description="The full text of one document; citation offsets index into it.",
                     security=ResourceSecurity(exempt_params={"doc_id"}))(document_text)
     return server
+
+
+def start_http_transport(server: MCPServer, *, host: str) -> StreamableHTTPSessionManager:
+    """A new streamable HTTP session manager for ``server``; run it (``.run()``) while the app serves.
+
+    Stateless, with JSON responses: every call is one POST answered by one JSON body, so no session
+    or open stream outlives a request (a graceful shutdown never waits on an idle client) and any
+    worker can answer any call. The SDK's DNS-rebinding check (allowed Host and Origin headers) is
+    on for a loopback ``host``, as in its own servers. A manager runs once, so each lifespan of the
+    app (tests start one app several times) starts a new one.
+    """
+    server.streamable_http_app(stateless_http=True, json_response=True, host=host)
+    return server.session_manager
+
+
+class McpEndpoint:
+    """The ASGI endpoint at ``MCP_PATH``: each request goes to ``server``'s current session manager."""
+
+    def __init__(self, server: MCPServer) -> None:
+        self.server = server
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.server.session_manager.handle_request(scope, receive, send)

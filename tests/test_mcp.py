@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import threading
 import time
@@ -24,6 +25,7 @@ import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from mcp import Client, StdioServerParameters
+from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
@@ -227,7 +229,8 @@ def test_grounded_mcp_over_stdio_answers_as_the_python_api_does(hashing_seed_ind
 
     async def main() -> None:
         with open(os.devnull, "w", encoding="utf-8") as quiet:
-            async with Client(stdio_transport(parameters, quiet)) as client:
+            # The server's stderr (its ready line) goes to devnull: pytest's capture has no file descriptor.
+            async with Client(stdio_client(parameters, errlog=quiet)) as client:
                 assert {tool.name for tool in (await client.list_tools()).tools} == {"ask", "get_document", "check"}
                 body = structured(await client.call_tool("ask", {"question": question, "top_k": 3}))
                 assert without_timings(body) == expected
@@ -246,13 +249,6 @@ def test_grounded_mcp_over_stdio_answers_as_the_python_api_does(hashing_seed_ind
     anyio.run(main)
 
 
-def stdio_transport(parameters: StdioServerParameters, errlog: Any) -> Any:
-    """The SDK's stdio transport with the server's stderr (its ready line, warnings) sent to ``errlog``."""
-    from mcp.client.stdio import stdio_client
-
-    return stdio_client(parameters, errlog=errlog)
-
-
 def test_grounded_mcp_refuses_a_missing_index_with_exit_code_2(tmp_path: Path,
                                                               capsys: pytest.CaptureFixture[str]) -> None:
     from grounded.cli import main
@@ -260,6 +256,18 @@ def test_grounded_mcp_refuses_a_missing_index_with_exit_code_2(tmp_path: Path,
     assert main(["mcp", "--index", str(tmp_path / "nothing")]) == 2
     captured = capsys.readouterr()
     assert captured.err.startswith("grounded: error: ") and captured.out == ""
+
+
+def test_the_readme_claude_desktop_config_runs_grounded_mcp() -> None:
+    from grounded.cli import build_parser
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("\n## MCP", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
+    server = json.loads(block)["mcpServers"]["grounded"]
+    assert Path(server["command"]).is_absolute() and server["command"].endswith("/.venv/bin/grounded")
+    arguments = build_parser().parse_args(server["args"])
+    assert arguments.command == "mcp" and arguments.index.is_absolute()
 
 
 # ------------------------------------------------------------------------------ streamable HTTP on serve
