@@ -1,4 +1,4 @@
-"""The ``grounded`` command: ingest, ask, check, serve, eval, bench.
+"""The ``grounded`` command: ingest, ask, check, serve, mcp, eval, bench.
 
 Domain errors become one line on stderr and exit code 2; nothing else is caught here.
 """
