@@ -1,4 +1,4 @@
-"""The ``grounded`` command: ingest, ask, check, serve, eval, bench.
+"""The ``grounded`` command: ingest, ask, check, serve, mcp, eval, bench.
 
 Domain errors (every ``GroundedError``) become one line on stderr and exit code 2; nothing else is
 caught here.
@@ -19,7 +19,7 @@ from grounded import __version__
 from grounded.report import print_ask, print_ingest_report
 
 if TYPE_CHECKING:
-    from ingest import ChunkingParams
+    from grounded.api import IngestOptions
 
 DEFAULT_CORPUS = Path("data/corpus")
 DEFAULT_INDEX = Path("var/index")
@@ -88,6 +88,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--ray-replicas", type=int, default=1, help="replicas per shard with --ray (default: 1)")
     serve.add_argument("--ray-shard-timeout", type=float, default=3.0,
                        help="seconds a query waits for a shard with --ray before 503 shard_unavailable (default: 3)")
+
+    mcp = commands.add_parser("mcp", help="answer MCP (Model Context Protocol) on stdin/stdout: the tools ask, "
+                                          "get_document and check for an assistant such as Claude Desktop")
+    _add_index(mcp)
 
     evaluate = commands.add_parser("eval", help="run the retrieval benchmark and grounding checks")
     evaluate.add_argument("--index", type=Path, default=None,
@@ -182,36 +186,25 @@ def _ray_problem(bad_options: bool, rule: str, *, needs: str) -> str | None:
 
 
 def _run_ingest(args: argparse.Namespace) -> int:
-    from index import MAX_SHARDS, ingest
-    from ingest import DEFAULT_MAX_BYTES, chunking_with, load_embedder
+    from grounded.api import ingest, ingest_options
+    from ingest import check_corpus_paths
 
-    try:
-        params = chunking_with(args.max_tokens, args.overlap_tokens)
-    except ValueError as error:
-        print(f"grounded: error: {error}", file=sys.stderr)
-        return 2
-    for path in args.paths:
-        if not path.exists():
-            print(f"grounded: error: corpus path {path} does not exist; pass a folder or file to ingest",
-                  file=sys.stderr)
-            return 2
-    sentence_method = None if args.sentence_vectors == "auto" else args.sentence_vectors
-    max_bytes = args.max_file_bytes or DEFAULT_MAX_BYTES
-    if args.shards is not None and not 1 <= args.shards <= MAX_SHARDS:
-        print(f"grounded: error: --shards must lie in 1..{MAX_SHARDS}, got {args.shards}", file=sys.stderr)
-        return 2
     if args.ray is not None:
-        return _run_ray_ingest(args, params=params, max_bytes=max_bytes, sentence_method=sentence_method)
-    embedder = load_embedder(args.model, precision=args.precision, threads=args.threads)
+        options = ingest_options(max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens,
+                                 max_file_bytes=args.max_file_bytes, sentence_vectors=args.sentence_vectors,
+                                 shards=args.shards)
+        check_corpus_paths(args.paths)
+        return _run_ray_ingest(args, options)
     # Progress goes to stderr: a bar on a terminal, otherwise a line every 30 s (stdout stays clean).
-    report = ingest(args.paths, args.index, embedder, params=params, max_bytes=max_bytes, progress=True,
-                    sentence_method=sentence_method, shards=args.shards)
+    report = ingest(args.paths, args.index, model=args.model, precision=args.precision, threads=args.threads,
+                    max_tokens=args.max_tokens, overlap_tokens=args.overlap_tokens,
+                    max_file_bytes=args.max_file_bytes, sentence_vectors=args.sentence_vectors,
+                    shards=args.shards, progress=True)
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 
 
-def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_bytes: int,
-                    sentence_method: str | None) -> int:
+def _run_ray_ingest(args: argparse.Namespace, checked: IngestOptions) -> int:
     """``grounded ingest --ray``: the same index built on a Ray cluster (Ray imported only here)."""
     if problem := _ray_problem(args.ray_actors < 1 or args.ray_batch_size < 1,
                                "--ray-actors and --ray-batch-size must be at least 1", needs="Ray"):
@@ -222,8 +215,8 @@ def _run_ray_ingest(args: argparse.Namespace, *, params: ChunkingParams, max_byt
 
     options = RayOptions(address=args.ray, actors=args.ray_actors, batch_size=args.ray_batch_size)
     report = ray_ingest(args.paths, args.index, model=args.model, options=options, precision=args.precision,
-                        params=params, max_bytes=max_bytes, sentence_method=sentence_method,
-                        shards=args.shards, stages=StageLines(sys.stderr))
+                        params=checked.params, max_bytes=checked.max_bytes, sentence_method=checked.sentence_method,
+                        shards=checked.shards, stages=StageLines(sys.stderr))
     print_ingest_report(report, as_json=args.json, verbose=args.verbose)
     return 0
 
@@ -322,6 +315,12 @@ def _run_serve(args: argparse.Namespace) -> int:
     return serve(index_dir=args.index, host=args.host, port=args.port, insecure=args.insecure, ray=options)
 
 
+def _run_mcp(args: argparse.Namespace) -> int:
+    from service import serve_mcp_stdio
+
+    return serve_mcp_stdio(index_dir=args.index)
+
+
 def _run_eval(args: argparse.Namespace) -> int:
     from eval import run_eval
 
@@ -343,7 +342,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
     from ingest import GroundedError
 
-    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "eval": _run_eval,
+    runners = {"ingest": _run_ingest, "ask": _run_ask, "serve": _run_serve, "mcp": _run_mcp, "eval": _run_eval,
                "models": _run_models, "check": _run_check, "train": _run_train}
     try:
         if arguments[:1] == ["bench"]:

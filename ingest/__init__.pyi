@@ -13,12 +13,20 @@ from .embedding import (
     text_key,
 )
 from .encoding import UTF8
-from .errors import CorpusError, GroundedError, IngestError, ModelInstallError, ModelLoadError
+from .errors import CorpusError, GroundedError, IngestError, ModelInstallError, ModelLoadError, OptionError
 from .model_card import CARD_NAME, SHIPPED_MODELS, ModelCard, sha256_of, shipped_cards, verify_folder
 from .model_install import install_model
 from .models import PRESETS, preset_path
 from .progress import Progress, RowTracker, StageLines, open_progress
-from .readers import DEFAULT_MAX_BYTES, CorpusRead, corpus_files, gather_corpus, read_corpus, read_document
+from .readers import (
+    DEFAULT_MAX_BYTES,
+    CorpusRead,
+    check_corpus_paths,
+    corpus_files,
+    gather_corpus,
+    read_corpus,
+    read_document,
+)
 from .records import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Rejection, Sentence, chunking_with
 from .sentence_vectors import Embedded, default_method, embed_texts, sentence_keys
 from .vector_buffer import blocks, release
@@ -45,6 +53,7 @@ __all__ = [
     "ModelInstallError",
     "ModelLoadError",
     "OnRows",
+    "OptionError",
     "PooledVectors",
     "Progress",
     "Region",
@@ -57,6 +66,7 @@ __all__ = [
     "StageLines",
     "Vectors",
     "blocks",
+    "check_corpus_paths",
     "chunking_with",
     "corpus_files",
     "default_method",

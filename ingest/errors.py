@@ -14,6 +14,7 @@ anything above itself.
 
 IngestError
 ├── CorpusError        a corpus path is missing or unreadable (the CLI exits 2, nothing is published)
+├── OptionError        an ingest option is out of range (chunk sizes, shards; also a ValueError)
 ├── ModelLoadError     the embedding model cannot be loaded from local files (or a preset is not installed)
 └── ModelInstallError  `grounded models install` failed a check (nothing was installed)
 """
@@ -29,6 +30,10 @@ class IngestError(GroundedError):
 
 class CorpusError(IngestError):
     """A corpus path is missing or unreadable."""
+
+
+class OptionError(IngestError, ValueError):
+    """An ingest option is out of range; the message names the option and its valid range."""
 
 
 class ModelLoadError(IngestError):

@@ -175,15 +175,21 @@ def to_document(source: SourceFile, *, max_sentences: int = DEFAULT_MAX_SENTENCE
                     encoding=extracted.encoding, notices=extracted.notices)
 
 
+def check_corpus_paths(paths: Sequence[Path]) -> None:
+    """Raise CorpusError naming the first of ``paths`` that does not exist (before any model loads)."""
+    for given in paths:
+        if not given.exists():
+            raise CorpusError(f"corpus path {given} does not exist; pass a folder or file to ingest")
+
+
 def corpus_files(paths: Sequence[Path]) -> tuple[tuple[Path, Path], ...]:
     """Every file under ``paths`` as ``(path, root)``, in reading order; doc_ids are relative to root.
 
     Raises CorpusError when a given path does not exist or cannot be listed.
     """
+    check_corpus_paths(paths)
     files: list[tuple[Path, Path]] = []
     for given in paths:
-        if not given.exists():
-            raise CorpusError(f"corpus path {given} does not exist; pass a folder or file to ingest")
         if given.is_dir():
             if not os.access(given, os.R_OK | os.X_OK):
                 raise CorpusError(f"corpus folder {given} is not readable; check its permissions")

@@ -26,6 +26,7 @@ import docx.table
 import docx.text.paragraph
 import lxml.etree  # type: ignore[import-untyped]  # lxml ships no type stubs
 
+from ingest.errors import IngestError
 from ingest.html_text import CELL_SEPARATOR, Block, join_blocks
 from ingest.records import CodeBlock, Heading, Notice, Refused
 
@@ -79,7 +80,7 @@ def extract_docx(data: bytes, *, macro_enabled: bool = False) -> DocxExtraction 
                           code_blocks=joined.code_blocks, notices=notices)
 
 
-class _OversizedError(Exception):
+class _OversizedError(IngestError):
     """The zip's parts unpack to more than ``MAX_UNPACKED_BYTES``."""
 
 

@@ -9,7 +9,9 @@ The request path, outermost first: early refusal (``service.early_refusal``: ``P
 (only with an allowlist) -> API keys (``service.auth``) -> body limit -> routing. ``POST /query``
 and ``POST /check`` then take the served engine once (``service.reload``) and compute on a query
 thread under admission control (``service.admission``): at most ``query_slots`` at once, a short
-queue, 503 ``overloaded`` beyond it and 504 ``query_timeout`` at the deadline.
+queue, 503 ``overloaded`` beyond it and 504 ``query_timeout`` at the deadline. MCP over streamable
+HTTP answers at ``/mcp`` (``service.mcp_server``) inside the same layers, its tools computing under
+the same admission control.
 """
 
 from __future__ import annotations
@@ -22,17 +24,19 @@ from functools import partial
 
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
-from starlette.routing import BaseRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import Scope
 
 from service.admission import Admission
 from service.auth import Access, AuthMiddleware
 from service.cors import AllowlistCORSMiddleware
+from service.deps import current_served
 from service.early_refusal import EarlyRefusalMiddleware
 from service.engine_protocol import QueryEngineProtocol
 from service.error_handlers import add_error_handlers
 from service.generation import Generation
 from service.llm import chat_model
+from service.mcp_server import MCP_PATH, McpBackend, McpEndpoint, build_mcp_server, start_http_transport
 from service.middleware import BodyLimitMiddleware, ProcessTimeMiddleware
 from service.observability import Metrics, MetricsMiddleware, route_template
 from service.openapi import ADMIN_ROUTE_PREFIX, PUBLIC_ROUTES, document_security
@@ -62,27 +66,33 @@ def create_app(
     """
     metrics = Metrics()
     holder = EngineHolder(reloader=engine_reloader or reload_query_engine, metrics=metrics)
-    app = FastAPI(
-        title="grounded",
-        summary="Retrieval question answering that cites the exact source characters.",
-        version="0.1.0",
-        lifespan=_lifespan(settings, engine_loader, metrics, holder),
-    )
-    app.state.settings = settings
-    app.state.metrics = metrics
-    app.state.engines = holder
-    app.state.admission = Admission(
+    admission = Admission(
         slots=settings.query_slots,
         queue=settings.queue_slots,
         queue_timeout_s=settings.queue_timeout_s,
         query_timeout_s=settings.query_timeout_s,
         registry=metrics.registry,
     )
+    app = FastAPI(
+        title="grounded",
+        summary="Retrieval question answering that cites the exact source characters.",
+        version="0.1.0",
+        lifespan=_lifespan(settings, engine_loader, metrics, holder),
+    )
+    mcp_server = build_mcp_server(McpBackend(served=partial(current_served, app.state), admission=admission,
+                                             metrics=metrics))
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.engines = holder
+    app.state.admission = admission
+    app.state.mcp = mcp_server
     app.state.generation = Generation(model=chat_model(settings), unsupported=settings.llm_unsupported,
                                       sources=settings.llm_sources)
     app.state.ready = False
     add_error_handlers(app)
     register_all(app.router)
+    # On the app's own router like every route, so the middlewares (keys, metrics) match its template.
+    app.router.routes.append(Route(MCP_PATH, McpEndpoint(mcp_server), include_in_schema=False))
     document_security(app, settings)
     # add_middleware wraps what is there, so the last added runs first (outermost).
     app.add_middleware(BodyLimitMiddleware, max_body_bytes=settings.max_body_bytes)
@@ -145,7 +155,9 @@ def _lifespan(
         metrics.mark_ready(index_version=index_version, startup_seconds=elapsed)
         logger.info("ready in %.2f s (index %s)", elapsed, index_version)
         try:
-            yield
+            # The MCP transport's task group lives as long as the app serves.
+            async with start_http_transport(app.state.mcp, host=settings.host).run():
+                yield
         finally:
             app.state.ready = False
             metrics.mark_not_ready()

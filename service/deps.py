@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.datastructures import State
 
 from service.admission import Admission
 from service.errors import NotReadyError
@@ -18,16 +19,21 @@ from service.reload import EngineHolder, Served
 from service.settings import Settings
 
 
-async def served_engine(request: Request) -> Served:
-    """The engine snapshot this request uses throughout (a reload never changes it mid-request).
+def current_served(state: State) -> Served:
+    """The served snapshot of the app whose ``state`` this is (what one request or MCP call uses).
 
     Raises ``NotReadyError`` (503) until start-up has loaded and warmed the engine.
     """
-    holder: EngineHolder = request.app.state.engines
+    holder: EngineHolder = state.engines
     served = holder.current()
-    if served is None or not request.app.state.ready:
+    if served is None or not state.ready:
         raise NotReadyError("the index is still loading; retry when GET /ready answers 200")
     return served
+
+
+async def served_engine(request: Request) -> Served:
+    """The engine snapshot this request uses throughout (a reload never changes it mid-request)."""
+    return current_served(request.app.state)
 
 
 async def app_metrics(request: Request) -> Metrics:

@@ -21,6 +21,7 @@ from service.admission import RETRY_AFTER_SECONDS as OVERLOADED_RETRY_AFTER_SECO
 from service.errors import (
     ErrorCode,
     InvalidCitationError,
+    InvalidRequestError,
     NotReadyError,
     OverloadedError,
     QueryTimeoutError,
@@ -127,6 +128,8 @@ async def on_service_error(request: Request, error: Exception) -> Response:
         return _error_response(503, ErrorCode.OVERLOADED, str(error), headers)
     if isinstance(error, InvalidCitationError):
         return _error_response(422, ErrorCode.INVALID_CITATION, str(error))
+    if isinstance(error, InvalidRequestError):
+        return _error_response(422, ErrorCode.INVALID_REQUEST, str(error))
     if isinstance(error, QueryTimeoutError):
         return _error_response(504, ErrorCode.QUERY_TIMEOUT, str(error))
     if isinstance(error, ReloadFailedError):

@@ -11,6 +11,8 @@ ServiceError (a ``GroundedError``, ``ingest.errors``)
 ├── QueryTimeoutError      the query ran past ``query_timeout_s`` (504 ``query_timeout``)
 ├── InvalidCitationError   a ``POST /check`` citation range lies outside its document's text
 │                          (422 ``invalid_citation``)
+├── InvalidRequestError    arguments of a Python API call or an MCP tool break the wire schema's
+│                          rules (also a ``ValueError``; 422 ``invalid_request`` if it reaches HTTP)
 └── ReloadError
     ├── ReloadUnsupportedError  the served engine cannot be reloaded (501 ``reload_unsupported``)
     └── ReloadFailedError       the newest published version could not be loaded; the old one is
@@ -94,6 +96,10 @@ class QueryTimeoutError(ServiceError):
 
 class InvalidCitationError(ServiceError):
     """A citation's range does not lie inside its document's text."""
+
+
+class InvalidRequestError(ServiceError, ValueError):
+    """Arguments given in Python (``grounded.Index``, the MCP tools) break the rules an HTTP body must keep."""
 
 
 class ReloadError(ServiceError):

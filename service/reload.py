@@ -77,7 +77,7 @@ def reload_query_engine(engine: QueryEngineProtocol) -> QueryEngineProtocol:
     return reload_engine(engine)
 
 
-def serve(engine: QueryEngineProtocol) -> Served:
+def serve_engine(engine: QueryEngineProtocol) -> Served:
     """The snapshot for ``engine``, its document table built once."""
     return Served(engine=engine, documents={info.doc_id: info for info in engine.documents()})
 
@@ -106,7 +106,7 @@ class EngineHolder:
     def install(self, engine: QueryEngineProtocol) -> Served:
         """Warm ``engine`` up and serve it (at start-up); the warm-up's errors propagate."""
         warm_up(engine)
-        served = serve(engine)
+        served = serve_engine(engine)
         self._served = served
         self._publish_version(engine.index_version)
         return served
@@ -140,7 +140,7 @@ class EngineHolder:
             if fresh is old.engine:
                 self._reloads.labels(outcome="unchanged").inc()
                 return ReloadOutcome(index_version=old.engine.index_version, changed=False)
-            self._served = serve(fresh)
+            self._served = serve_engine(fresh)
             self._publish_version(fresh.index_version)
             self._reloads.labels(outcome="changed").inc()
             logger.info(

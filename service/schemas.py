@@ -340,6 +340,20 @@ class DocumentDetail(DocumentSummary):
         "Only with ?page=N: the page ``text`` holds, and where it lies in the document's text."))
 
 
+class DocumentExcerpt(BaseModel):
+    """A range of a document's text: ``document.text[start_char:end_char] == text`` (MCP ``get_document``)."""
+
+    doc_id: str
+    title: str
+    source: str
+    document_chars: int = Field(description="Length of the whole text in code points: the largest end_char.")
+    start_char: int
+    end_char: int
+    text: str
+    truncated: bool = Field(description=(
+        "True when the range asked for was longer than one excerpt may be: ask again from end_char for the rest."))
+
+
 class HealthResponse(BaseModel):
     """Liveness: the process answers HTTP."""
 

@@ -61,12 +61,8 @@ def serve(*, index_dir: Path, host: str | None, port: int | None, insecure: bool
         overrides["host"] = host
     if port is not None:
         overrides["port"] = port
-    try:
-        settings = load_settings(**overrides)
-    except ValidationError as error:
-        first = error.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        print(f"grounded: error: setting {field}: {first['msg']} (check GROUNDED_{field.upper()})", file=sys.stderr)
+    settings = _settings(overrides)
+    if settings is None:
         return 2
     if not is_loopback(settings.host) and settings.api_key is None and not insecure:
         print(f"grounded: error: refusing to serve on {settings.host} without an API key; set GROUNDED_API_KEY "
@@ -75,6 +71,53 @@ def serve(*, index_dir: Path, host: str | None, port: int | None, insecure: bool
     if ray is None:
         return _run(settings, started)
     return _run_on_ray(settings, started, ray)
+
+
+def serve_mcp_stdio(*, index_dir: Path) -> int:
+    """``grounded mcp``: load and warm up the index (fail fast), then answer MCP on stdin and stdout.
+
+    Stdout carries the protocol alone: the ready line and every log go to stderr. The engine's
+    settings (reader, threads, query runtime, query slots and deadlines) are ``grounded serve``'s
+    ``GROUNDED_*`` variables. Returns 0 when the client closes the connection.
+    """
+    from service.admission import Admission
+    from service.engine import load_engine
+    from service.mcp_server import McpBackend, build_mcp_server
+    from service.observability import Metrics
+    from service.reload import serve_engine, warm_up
+
+    started = time.perf_counter()
+    settings = _settings({"index_dir": index_dir})
+    if settings is None:
+        return 2
+    configure_threads(settings.threads)
+    engine = load_engine(settings.index_dir, config=settings.engine_config(), threads=settings.threads,
+                         query_runtime=settings.query_runtime)
+    warm_up(engine)
+    served = serve_engine(engine)
+    metrics = Metrics()  # nobody scrapes a stdio server; the tools observe into it all the same
+    admission = Admission(slots=settings.query_slots, queue=settings.queue_slots,
+                          queue_timeout_s=settings.queue_timeout_s, query_timeout_s=settings.query_timeout_s,
+                          registry=metrics.registry)
+    server = build_mcp_server(McpBackend(served=lambda: served, admission=admission, metrics=metrics))
+    manifest = engine.index.manifest
+    print(f"grounded: MCP on stdio, ready in {time.perf_counter() - started:.2f} s: index "
+          f"{manifest.index_version[:12]} ({len(manifest.documents)} documents, {manifest.model_id})",
+          file=sys.stderr, flush=True)
+    del engine, manifest
+    server.run("stdio")
+    return 0
+
+
+def _settings(overrides: dict[str, object]) -> Settings | None:
+    """The settings with ``overrides``, or None after printing which ``GROUNDED_*`` variable is wrong."""
+    try:
+        return load_settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        print(f"grounded: error: setting {field}: {first['msg']} (check GROUNDED_{field.upper()})", file=sys.stderr)
+        return None
 
 
 def _run_on_ray(settings: Settings, started: float, options: RayServeOptions) -> int:

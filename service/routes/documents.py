@@ -14,9 +14,9 @@ from fastapi import APIRouter, Path, Query
 from starlette.convertors import Convertor, register_url_convertor
 
 from service.deps import ServedDep
-from service.errors import UnknownDocumentError, UnknownPageError, excerpt
-from service.mapping import to_document_detail, to_document_summary
 from service.openapi import ERROR_RESPONSES, NOT_READY, UNAUTHORIZED, error_response
+from service.operations import list_documents as listed_documents
+from service.operations import read_document
 from service.schemas import DOC_ID_MAX_CHARS, OFFSET_MAX, DocumentDetail, DocumentSummary
 
 
@@ -44,20 +44,12 @@ DOCUMENT_PATH = "/documents/{doc_id:doc_id}"
 
 def list_documents(served: ServedDep) -> list[DocumentSummary]:
     """Every indexed document, sorted by doc_id."""
-    documents = served.documents
-    return [to_document_summary(documents[doc_id]) for doc_id in sorted(documents)]
+    return listed_documents(served)
 
 
 def get_document(doc_id: DocId, served: ServedDep, page: PageNumber = None) -> DocumentDetail:
     """A document's metadata and the full text that passage and citation offsets index (or one PDF page of it)."""
-    info = served.documents.get(doc_id)
-    text = served.engine.document_text(doc_id) if info is not None else None
-    if info is None or text is None:
-        raise UnknownDocumentError(f"no document has doc_id {excerpt(doc_id)}; GET /documents lists them")
-    try:
-        return to_document_detail(info, text, served.engine.document_pages(doc_id), page)
-    except ValueError as error:
-        raise UnknownPageError(f"{error}; GET /documents/{{doc_id}} without ?page lists its pages") from error
+    return read_document(doc_id, served, page)
 
 
 def register(router: APIRouter) -> None:

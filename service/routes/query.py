@@ -3,18 +3,16 @@ server-sent events go through ``service.generation``."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import partial
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
 from service.deps import AdmissionDep, GenerationDep, MetricsDep, ServedDep
-from service.errors import UnknownDocumentError, excerpt
 from service.generation import extractive_events, generate, stream_events
-from service.mapping import to_query, to_response
+from service.mapping import to_response
 from service.openapi import QUERY_RESPONSES
-from service.records import DocumentInfo
+from service.operations import check_query, run_query
 from service.schemas import QueryRequest, QueryResponse
 
 QUERY_PATH = "/query"
@@ -26,9 +24,8 @@ async def query(body: QueryRequest, served: ServedDep, admission: AdmissionDep, 
     """Retrieve passages and answer with cited sentences (or a checked generated answer), or abstain."""
     # async on purpose: the loop only waits here; embedding and search run on admission's
     # query threads (never on the loop, where FAISS would stall every other request).
-    if body.filters is not None:
-        check_known_documents(body.filters.doc_ids, served.documents)
-    result = await admission.run(partial(served.engine.query, to_query(body)))
+    check_query(body, served)
+    result = await admission.run(partial(run_query, body, served.engine))
     metrics.observe_result(result)
     if body.answer_mode == "generative":
         if body.stream:
@@ -39,18 +36,6 @@ async def query(body: QueryRequest, served: ServedDep, admission: AdmissionDep, 
     if body.stream:
         return StreamingResponse(extractive_events(response), media_type=EVENT_STREAM)
     return response
-
-
-def check_known_documents(doc_ids: list[str], known: Mapping[str, DocumentInfo]) -> None:
-    """Refuse a filter naming a document that is not indexed: it would silently match nothing."""
-    unknown = [(position, doc_id) for position, doc_id in enumerate(doc_ids) if doc_id not in known]
-    if unknown:
-        named = ", ".join(f"[{position}] {excerpt(doc_id)}" for position, doc_id in unknown[:3])
-        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
-        raise UnknownDocumentError(
-            f"filters.doc_ids names documents that are not indexed: {named}{more}; "
-            "GET /documents lists the indexed doc_ids"
-        )
 
 
 def register(router: APIRouter) -> None:
