@@ -34,8 +34,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from index.errors import GroundedError
 from index.fsutil import TRASH_PREFIX, fsync_dir, fsync_tree, remove_tree, sha256_file, write_bytes
-from ingest.models import grounded_home
+from ingest import grounded_home
 
 CACHE_FORMAT = 1
 """Version of the entry layout; part of the key, so a new layout never reads an old entry."""
@@ -50,7 +51,7 @@ LEFTOVER_SECONDS = 3600.0
 ONNX_CACHE_ENV = "GROUNDED_ONNX_CACHE"
 
 
-class DamagedEntryError(Exception):
+class DamagedEntryError(GroundedError):
     """A cache entry exists but cannot be used; the message says which part failed its check."""
 
 

@@ -3,6 +3,7 @@
 from .chunking import SplitDocument, split_document, token_counter
 from .dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
 from .embedding import (
+    HASHING_PREFIX,
     Embedder,
     OnRows,
     PooledVectors,
@@ -10,12 +11,13 @@ from .embedding import (
     Spans,
     Vectors,
     load_embedder,
+    resolve_model,
     text_key,
 )
 from .errors import CorpusError, GroundedError, IngestError, ModelInstallError, ModelLoadError
 from .model_card import CARD_NAME, SHIPPED_MODELS, ModelCard, sha256_of, shipped_cards, verify_folder
 from .model_install import install_model
-from .models import PRESETS, preset_path
+from .models import PRESETS, grounded_home, preset_path
 from .progress import Progress, RowTracker, StageLines, open_progress
 from .readers import DEFAULT_MAX_BYTES, CorpusRead, corpus_files, gather_corpus, read_corpus, read_document
 from .records import Chunk, ChunkingParams, CodeBlock, Document, Heading, Region, Rejection, Sentence, chunking_with
@@ -25,6 +27,7 @@ from .vector_buffer import blocks, release
 __all__ = [
     "CARD_NAME",
     "DEFAULT_MAX_BYTES",
+    "HASHING_PREFIX",
     "PRESETS",
     "SHIPPED_MODELS",
     "Chunk",
@@ -61,6 +64,7 @@ __all__ = [
     "drop_near_duplicate_chunks",
     "embed_texts",
     "gather_corpus",
+    "grounded_home",
     "install_model",
     "load_embedder",
     "mark_duplicate_lines",
@@ -69,6 +73,7 @@ __all__ = [
     "read_corpus",
     "read_document",
     "release",
+    "resolve_model",
     "sentence_keys",
     "sha256_of",
     "shipped_cards",
