@@ -3,6 +3,7 @@
 from .chunking import SplitDocument, split_document, token_counter
 from .dedup import DroppedChunk, drop_near_duplicate_chunks, mark_duplicate_lines
 from .embedding import (
+    HASHING_PREFIX,
     Embedder,
     OnRows,
     PooledVectors,
@@ -10,13 +11,14 @@ from .embedding import (
     Spans,
     Vectors,
     load_embedder,
+    resolve_model,
     text_key,
 )
 from .encoding import UTF8
 from .errors import CorpusError, GroundedError, IngestError, ModelInstallError, ModelLoadError, OptionError
 from .model_card import CARD_NAME, SHIPPED_MODELS, ModelCard, sha256_of, shipped_cards, verify_folder
 from .model_install import install_model
-from .models import PRESETS, preset_path
+from .models import PRESETS, grounded_home, preset_path
 from .progress import Progress, RowTracker, StageLines, open_progress
 from .readers import (
     DEFAULT_MAX_BYTES,
@@ -34,6 +36,7 @@ from .vector_buffer import blocks, release
 __all__ = [
     "CARD_NAME",
     "DEFAULT_MAX_BYTES",
+    "HASHING_PREFIX",
     "PRESETS",
     "SHIPPED_MODELS",
     "UTF8",
@@ -73,6 +76,7 @@ __all__ = [
     "drop_near_duplicate_chunks",
     "embed_texts",
     "gather_corpus",
+    "grounded_home",
     "install_model",
     "load_embedder",
     "mark_duplicate_lines",
@@ -81,6 +85,7 @@ __all__ = [
     "read_corpus",
     "read_document",
     "release",
+    "resolve_model",
     "sentence_keys",
     "sha256_of",
     "shipped_cards",

@@ -44,14 +44,19 @@ PRESETS = (MINILM, MPNET, MINILM_QA)
 DEFAULT_PRESET = MINILM
 
 
-def models_home() -> Path:
-    """Where installed models live: ``$GROUNDED_HOME/models``, else ``$XDG_CACHE_HOME/grounded/models``
-    (``~/.cache/grounded/models``)."""
+def grounded_home() -> Path:
+    """grounded's own folder for installed models and caches: ``$GROUNDED_HOME``, else
+    ``$XDG_CACHE_HOME/grounded`` (``~/.cache/grounded``)."""
     grounded_home = os.environ.get("GROUNDED_HOME")
     if grounded_home:
-        return Path(grounded_home).expanduser() / "models"
+        return Path(grounded_home).expanduser()
     cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(cache) / "grounded" / "models"
+    return Path(cache) / "grounded"
+
+
+def models_home() -> Path:
+    """Where installed models live: ``grounded_home() / "models"`` (``~/.cache/grounded/models``)."""
+    return grounded_home() / "models"
 
 
 def find_preset(name: str | None) -> Preset | None:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Literal
-
-from openai.types.chat import ChatCompletionMessageParam
+from typing import TYPE_CHECKING, Literal
 
 from grounding import CheckResult, Claim, MarkedAnswer, SentenceCheck
 from grounding import Citation as CitedRange
 from ranking import Answer, Citation
 from service.records import Passage
+
+if TYPE_CHECKING:  # the client is imported only when a model is configured (service.llm)
+    from openai.types.chat import ChatCompletionMessageParam
 
 Unsupported = Literal["remove", "mark"]
 # ``(sentence_text, citations) -> verdicts``: the engine's ``check``.

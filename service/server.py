@@ -39,12 +39,17 @@ def is_loopback(host: str) -> bool:
 
 
 def configure_threads(threads: int) -> None:
-    """Pin torch and FAISS intra-op pools: workers x threads must not exceed the cores."""
-    import torch
+    """Pin torch and FAISS intra-op pools: workers x threads must not exceed the cores.
 
+    torch is configured only if something imported it already: a start that reads the query
+    encoder from the ONNX cache never needs it, and the torch encoder sets its own threads when
+    it loads (``ingest.embedding.SentenceTransformerEmbedder``).
+    """
     from index import set_faiss_threads
 
-    torch.set_num_threads(threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(threads)
     set_faiss_threads(threads)
 
 
@@ -150,6 +155,8 @@ def _run(settings: Settings, started: float, ray: RayServeOptions | None = None)
         engine, reloader = load_ray_engine(settings, ray), ray_reloader(ray)
     manifest = engine.index.manifest
     runtime = getattr(engine.embedder, "runtime", "torch")
+    origin = {"cache": " (export read from the cache)", "export": " (exported now, cached for the next start)"}
+    runtime += origin.get(getattr(engine.embedder, "origin", ""), "")
     where = "" if ray is None else f", shards on Ray Serve ({ray.address}, {ray.replicas} replica(s) each)"
     print(f"grounded: ready in {time.perf_counter() - started:.2f} s: index {manifest.index_version[:12]} "
           f"({len(manifest.documents)} documents, {manifest.chunk_count} chunks, {manifest.model_id}, "
@@ -189,13 +196,15 @@ def hand_over(engine: QueryEngineProtocol) -> Callable[[Settings], QueryEnginePr
 
 
 def _log_service_messages() -> None:
-    """Send the service's own log lines (ready, reloads, failures) to stderr beside uvicorn's."""
+    """Send the service's and the index's log lines (ready, reloads, failures, the ONNX cache) to
+    stderr beside uvicorn's."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s:     %(name)s: %(message)s"))
-    service_logger = logging.getLogger("service")
-    service_logger.addHandler(handler)
-    service_logger.setLevel(logging.INFO)
-    service_logger.propagate = False
+    for name in ("service", "index"):
+        own_logger = logging.getLogger(name)
+        own_logger.addHandler(handler)
+        own_logger.setLevel(logging.INFO)
+        own_logger.propagate = False
 
 
 @contextmanager

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import atexit
 import ipaddress
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +19,11 @@ from tests.support.paths import SEED_CORPUS
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
+# Exports of the query encoder go to a folder of this run, never into ~/.cache/grounded (servers
+# that tests start inherit it); the first real-model load of the run exports, later ones read it.
+_ONNX_CACHE = tempfile.mkdtemp(prefix="grounded-test-onnx-")
+os.environ["GROUNDED_ONNX_CACHE"] = _ONNX_CACHE
+atexit.register(shutil.rmtree, _ONNX_CACHE, ignore_errors=True)
 
 
 _real_connect = socket.socket.connect
@@ -67,6 +75,14 @@ def hashing_seed_index(tmp_path_factory: pytest.TempPathFactory, seed_corpus: Pa
     index_dir = tmp_path_factory.mktemp("hashing-seed") / "index"
     ingest([seed_corpus], index_dir, HashingEmbedder(384))
     return index_dir
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny sentence-transformers model folder with random weights (``tests.support.tiny_model``)."""
+    from tests.support.tiny_model import write_tiny_model
+
+    return write_tiny_model(tmp_path_factory.mktemp("tiny-model") / "model")
 
 
 @pytest.fixture(scope="session")

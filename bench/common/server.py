@@ -159,4 +159,6 @@ class Server:
                 self.process.kill()
                 self.process.wait(timeout=20)
         self._reader.join(timeout=5)
+        if self.process.stdout is not None and not self._reader.is_alive():
+            self.process.stdout.close()  # the reader has seen its end; an open pipe would leak a descriptor
         return self.process.returncode

@@ -14,7 +14,7 @@ from typing import Any
 from bench.common.process import cores_obtained, log
 from bench.common.results import write_json
 
-SUITES = ("query", "ingest", "precision", "index", "scale")
+SUITES = ("query", "startup", "ingest", "precision", "index", "scale")
 # Run only when named: ray-ingest, ray-serve and shards need the optional Ray extra; scale-e2e
 # builds a 1M-chunk index (hours on 2 cores).
 EXTRA_SUITES = ("ray-ingest", "ray-serve", "shards", "scale-e2e")
@@ -43,6 +43,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="torch/FAISS threads of the served query path and of the bare encode "
                              "it is compared with (default: %(default)s)")
+    parser.add_argument("--startup-index", type=Path, action="append", default=[], metavar="DIR",
+                        help="startup: another index to start beside --index (repeatable), e.g. a larger one")
+    parser.add_argument("--startup-rounds", type=int, default=3,
+                        help="startup: first-and-second-start rounds per index; the table shows medians "
+                             "(default: %(default)s)")
     parser.add_argument("--ingest-threads", type=int, default=os.cpu_count() or 1,
                         help="torch threads for the ingest and precision benchmarks (default: all cores)")
     parser.add_argument("--requests", type=int, default=128,
@@ -166,6 +171,13 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
             index_dir=index_dir, threads=args.threads, requests=args.requests,
             cell_seconds=args.cell_seconds))
         return result, query_tables(result)
+    if name == "startup":
+        from bench.perf.startup import StartupBenchConfig, run_startup_bench, startup_table
+
+        index_dir = ensure_index(args.index, args.corpus, args.ingest_threads)
+        result = run_startup_bench(StartupBenchConfig(
+            indexes=(index_dir, *args.startup_index), rounds=args.startup_rounds, threads=args.threads))
+        return result, startup_table(result)
     if name == "ingest" and args.sentence_methods:
         from bench.perf.ingest_speed import (
             SentenceMethodsConfig,
@@ -247,7 +259,7 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
 def build_parser(index_default: Path) -> argparse.ArgumentParser:
     """The parser of ``grounded bench`` (``index_default``: the product CLI's default index folder)."""
     parser = argparse.ArgumentParser(prog="grounded bench",
-                                     description="measure query latency, ingest speed, precision and scale")
+                                     description="measure query latency, start-up, ingest speed, precision and scale")
     parser.add_argument("--index", type=Path, default=index_default, help="index folder (default: %(default)s)")
     add_arguments(parser)
     return parser
@@ -264,6 +276,11 @@ def run_bench(args: argparse.Namespace, *, printer: Callable[[str], None] = prin
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     suites = SUITES if args.suite == "all" else (args.suite,)
+    missing = [str(path) for path in args.startup_index if not (path / "CURRENT").exists()]
+    if "startup" in suites and missing:
+        print(f"grounded bench: error: --startup-index {', '.join(missing)} holds no index; build it with "
+              "`grounded ingest CORPUS --index DIR`", file=sys.stderr)
+        return 2
     command = "grounded " + " ".join(sys.argv[1:]) if sys.argv[1:] else "grounded bench"
     for name in suites:
         log(f"suite {name}: start")
