@@ -1,9 +1,10 @@
 """The on-disk cache of exported ONNX query encoders: keyed, verified when read, published atomically.
 
-Exporting the query encoder (``index.query_encoder``) cost every start ~1.5 s, and importing
-torch and sentence-transformers to export it ~4 s more. An export depends only on the model's
-files, the library versions that traced and run it, and the export settings, so it is done once
-per such key and kept in ``onnx_cache_home() / <key>/``:
+Exporting the query encoder (``index.query_encoder``) and checking it cost every start 2.3 s of
+CPU, and importing torch and sentence-transformers to do it 6.2 s more (``python -m
+bench.perf.startup_steps --export``, docs/benchmarks.md "Start-up"). An export depends only on the
+model's files, the library versions that traced and run it, and the export settings, so it is done
+once per such key and kept in ``onnx_cache_home() / <key>/``:
 
 - ``model.onnx``: the transformer's ``last_hidden_state`` graph;
 - ``tokenizer.json``: the model's fast tokenizer (the ``tokenizers`` library reads it without

@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.common.process import cpu_seconds, log
 from bench.common.results import format_table
-from bench.common.server import Server
+from bench.common.server import Server, ServerError
 from index.onnx_cache import ONNX_CACHE_ENV
 
 _SIZE = re.compile(r"\((\d+) documents, (\d+) chunks")
@@ -79,14 +79,26 @@ def run_startup_bench(config: StartupBenchConfig) -> dict[str, Any]:
     return {"rounds": config.rounds, "threads": config.threads, "indexes": indexes}
 
 
-def _start(index_dir: Path, cache: Path, config: StartupBenchConfig) -> dict[str, Any]:
-    """One server start on ``cache``: seconds to ``/ready``, the ready line, memory."""
-    with Server(index_dir, threads=config.threads, ready_timeout=config.ready_timeout_seconds,
-                extra_env={ONNX_CACHE_ENV: str(cache)}) as server:
-        report = server.ready_report()
-        cpu = cpu_seconds(server.process.pid)
-    ready = parse_ready_line(report["ready_log_line"])
-    return {**report, "cpu_s": cpu, "documents": ready.documents, "chunks": ready.chunks, "encoder": ready.encoder}
+def _start(index_dir: Path, cache: Path, config: StartupBenchConfig, *, attempts: int = 3) -> dict[str, Any]:
+    """One server start on ``cache``: seconds to ``/ready``, the ready line, CPU, memory.
+
+    The server prints its ready line before it listens, so a ``/ready`` 200 without that line
+    came from another process that took the port after it was chosen (the machine is shared):
+    that start is discarded and made again on another port.
+    """
+    for attempt in range(1, attempts + 1):
+        with Server(index_dir, threads=config.threads, ready_timeout=config.ready_timeout_seconds,
+                    extra_env={ONNX_CACHE_ENV: str(cache)}) as server:
+            report = server.ready_report()
+            cpu = cpu_seconds(server.process.pid)
+        if report["ready_log_line"] is not None:
+            ready = parse_ready_line(report["ready_log_line"])
+            return {**report, "cpu_s": cpu, "documents": ready.documents, "chunks": ready.chunks,
+                    "encoder": ready.encoder, "attempts": attempt}
+        log(f"startup {index_dir}: /ready answered on port {server.port} before the server printed its ready "
+            "line (another process on that port?); starting again")
+    raise ServerError(f"{attempts} starts on {index_dir} were answered by something else; is the machine's "
+                      "port range exhausted?")
 
 
 def _medians(starts: Sequence[dict[str, Any]]) -> dict[str, Any]:
