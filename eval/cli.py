@@ -36,6 +36,7 @@ from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir, score_gold
 from eval.settings import index_gold
 from eval.suite import abstention_threshold, chunking_params
+from grounding.verifier_model import verifier_folder
 from index.build import ingest
 from index.layout import current_version
 from index.query_encoder import load_embedder
@@ -91,7 +92,8 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
               f"{args.index}` first", file=sys.stderr)
         return None
     questions = index_gold(args.gold, args.split or "all")
-    engine = load_engine(args.index, model_path=args.model, config=EngineConfig(reader=reader_folder(args.reader)))
+    config = EngineConfig(reader=reader_folder(args.reader), verifier=verifier_folder(args.verifier))
+    engine = load_engine(args.index, model_path=args.model, config=config)
     index = engine.index
     texts = {doc_id: doc.text for doc_id, doc in index.documents.items()}
     problems = verify_gold(questions, texts)
