@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from training.documents import Split
 from training.generate_claims import balanced, generated_records
 from training.perturb import (
     change_date,
@@ -18,7 +19,6 @@ from training.perturb import (
     swap_numbers,
     swap_roles,
 )
-from training.documents import Split
 from training.records import Span, TrainingClaim
 
 

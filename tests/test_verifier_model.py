@@ -15,12 +15,14 @@ from grounding.verifier_model import DEFAULT_VERIFIER, OnnxClaimVerifier, load_v
 from ingest.model_card import CARD_NAME
 from tests.support.paths import NEWS_DISTRACTORS
 
-# Floors of the served policy's 3-class accuracy on the test split's written claims, read through
-# the window /check reads (`grounded bench verifier` prints the same figures through the index).
-# Each is the figure measured for verifier-minilm-v1 less two binomial standard errors (rounded
-# down to 0.01): noise on ~300 claims a class does not cross it, the first model's figures (0.58 on
-# contradicted claims) and a half-broken quantisation do. docs/models.md, "The claim verifier".
-FLOORS = {"supported": 0.0, "contradicted": 0.0, "not_enough_info": 0.0, "paraphrase_supported": 0.0}
+# Floors of the served policy's 3-class accuracy on the test split's written claims, each read with
+# its evidence window (`grounded bench verifier` measures the same through the indexes). Each is
+# the figure measured for verifier-minilm-v1 less two binomial standard errors, rounded down:
+# supported 0.751 of 394 -> 0.70, contradicted 0.658 of 307 -> 0.60, not_enough_info 0.819 of
+# 237 -> 0.76, paraphrases supported 0.592 of 76 -> 0.47. Noise does not cross them; the first
+# verifier read the same way (contradicted 0.56, not_enough_info 0.56 on tune) or a broken
+# quantisation does. docs/models.md, "The claim verifier".
+FLOORS = {"supported": 0.70, "contradicted": 0.60, "not_enough_info": 0.76, "paraphrase_supported": 0.47}
 
 
 def test_the_shipped_verifier_has_a_complete_card_and_is_listed(capsys: pytest.CaptureFixture[str]) -> None:
@@ -59,10 +61,10 @@ def shipped() -> OnnxClaimVerifier:
 @pytest.mark.slow
 def test_the_shipped_verifier_reads_plain_cases(shipped: OnnxClaimVerifier) -> None:
     evidence = "The restoration cost four million euros. Most of the money came from a regional heritage fund."
-    same, other = shipped.verify([("A regional heritage fund paid for most of the restoration.", evidence),
-                                  ("The mayor opened a new airport in the town last week.", evidence)])
-    assert same.label == "supported" and other.label == "not_enough_info"
-    assert abs(sum(same.probabilities) - 1.0) < 1e-3
+    changed, other = shipped.verify([("The restoration cost nine million euros.", evidence),
+                                     ("The mayor opened a new airport in the town last week.", evidence)])
+    assert changed.label == "contradicted" and other.label == "not_enough_info"
+    assert abs(sum(changed.probabilities) - 1.0) < 1e-3 and shipped.name == "grounded-verifier-minilm@1"
 
 
 @pytest.mark.slow
