@@ -121,9 +121,15 @@ train-biencoder: install-train
 	$(BIN)/grounded train biencoder --out var/models/biencoder
 	$(BIN)/python -m training.export biencoder --trained var/models/biencoder --out models/minilm-qa-v1
 
-# Not yet served: /check does not use it (docs/models.md).
+# Two stages (docs/models.md, "The claim verifier"): the written claims alone (the first verifier),
+# then continued on written + generated contradictions with evidence windows; then shipped.
 train-verifier: install-train
-	$(BIN)/grounded train verifier --out var/models/verifier
+	$(BIN)/python -m training.generate_claims
+	$(BIN)/python -m training.verifier --out var/models/verifier-written --no-generated --window-share 0 \
+	  --max-length 192 --epochs 2
+	$(BIN)/python -m training.verifier --out var/models/verifier --init var/models/verifier-written \
+	  --epochs 0.6 --learning-rate 3e-5
+	$(BIN)/python -m training.export verifier --trained var/models/verifier --out models/verifier-minilm-v1
 
 train-reader: install-train
 	$(BIN)/grounded train reader --out var/models/reader

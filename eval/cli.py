@@ -36,6 +36,7 @@ from eval.runner import ablation_configs, run_queries
 from eval.scoring import score_beir
 from eval.settings import index_gold
 from eval.suite import chunking_params
+from grounding import verifier_folder
 from index import current_version, ingest, load_embedder
 from ranking import reader_folder
 from service import EngineConfig, QueryEngine, load_engine
@@ -89,7 +90,8 @@ def _run_gold(args: argparse.Namespace) -> EvalResult | None:
               f"{args.index}` first", file=sys.stderr)
         return None
     questions = index_gold(args.gold, args.split or "all")
-    engine = load_engine(args.index, model_path=args.model, config=EngineConfig(reader=reader_folder(args.reader)))
+    config = EngineConfig(reader=reader_folder(args.reader), verifier=verifier_folder(args.verifier))
+    engine = load_engine(args.index, model_path=args.model, config=config)
     try:
         return run_gold(engine, questions, run=_run_with_progress)
     except GoldMismatchError as error:

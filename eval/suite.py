@@ -32,6 +32,7 @@ from eval.settings import (
     read_split,
 )
 from eval.suite_report import write_suite_reports
+from grounding import ClaimVerifier, load_verifier, verifier_folder
 from index import ChunkingParams, Embedder, chunking_with, load_embedder, load_index
 from ranking import PairScorer, load_reader, reader_folder
 from service import QueryEngine
@@ -119,13 +120,14 @@ def setting_questions(setting: Setting, split: str) -> tuple[tuple[GoldQuestion,
 
 
 def run_setting(setting: Setting, questions: Sequence[GoldQuestion], index_folder: Path,
-                embedder: Embedder, *, configurations: str = "all", reader: PairScorer | None = None) -> EvalResult:
+                embedder: Embedder, *, configurations: str = "all", reader: PairScorer | None = None,
+                verifier: ClaimVerifier | None = None) -> EvalResult:
     """The served engine's ablation configurations on one setting's index, scored (``eval.gold_run``).
 
     ``configurations`` is ``all`` (every ablation row) or ``modes`` (served, sparse, dense: a third
     of the queries, for the CI gate).
     """
-    engine = QueryEngine(load_index(index_folder), embedder, reader=reader)
+    engine = QueryEngine(load_index(index_folder), embedder, reader=reader, verifier=verifier)
     try:
         return run_gold(engine, questions, configurations=configurations)
     except GoldMismatchError as error:
@@ -147,11 +149,13 @@ def run_settings(args: argparse.Namespace) -> int:
         params = chunking_params(args)
         reader_path = reader_folder(args.reader)
         reader = load_reader(reader_path) if reader_path is not None else None
+        verifier_path = verifier_folder(args.verifier)
+        verifier = load_verifier(verifier_path) if verifier_path is not None else None
         runs = run_plan(plan, load_embedder(args.model), args.work, split=split,
-                        configurations=args.configurations, params=params, reader=reader)
+                        configurations=args.configurations, params=params, reader=reader, verifier=verifier)
         versus_runs = [] if args.versus_model is None else run_plan(
             plan, load_embedder(args.versus_model), versus_folder(args.work, args.versus_model),
-            split=split, configurations=args.configurations, params=params, reader=reader)
+            split=split, configurations=args.configurations, params=params, reader=reader, verifier=verifier)
     except EvalError as error:
         print(f"grounded: error: {error}", file=sys.stderr)
         return 2
@@ -197,7 +201,7 @@ def chunking_params(args: argparse.Namespace) -> ChunkingParams:
 
 def run_plan(plan: Plan, embedder: Embedder, work: Path, *, split: str,
              configurations: str, params: ChunkingParams | None = None,
-             reader: PairScorer | None = None) -> list[SettingRun]:
+             reader: PairScorer | None = None, verifier: ClaimVerifier | None = None) -> list[SettingRun]:
     """Every setting of the plan with one model: its index built or reused in ``work``, scored.
 
     ``params``: the chunking of every setting's index (None: ingest's defaults); part of the
@@ -212,7 +216,7 @@ def run_plan(plan: Plan, embedder: Embedder, work: Path, *, split: str,
         print(f"grounded eval: {setting.name}: index {'built' if built else 'reused'} in "
               f"{index_folder}; {len(questions)} {split} questions", file=sys.stderr)
         result = run_setting(setting, questions, index_folder, embedder,
-                             configurations=configurations, reader=reader)
+                             configurations=configurations, reader=reader, verifier=verifier)
         seconds = time.perf_counter() - started
         print(f"grounded eval: {setting.name}: done in {seconds:.0f} s (index and "
               f"{len(result.configs)} configurations)", file=sys.stderr)

@@ -106,6 +106,8 @@ def build_parser() -> argparse.ArgumentParser:
                           help="model for --beir and the settings (default: the default model)")
     evaluate.add_argument("--reader", default="off", metavar="shipped|off|DIR",
                           help="the trained reader to rank and answer with (default: %(default)s)")
+    evaluate.add_argument("--verifier", default="shipped", metavar="shipped|off|DIR",
+                          help="the claim verifier behind the answer_grounding figure (default: %(default)s)")
     evaluate.add_argument("--versus-model", default=None, metavar="MODEL",
                           help="settings: run every setting again with this model and report, per "
                                "setting, its paired difference from --model (indexes in "
@@ -141,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_index(check)
     check.add_argument("--out", type=Path, default=Path("check-report"),
                        help="report folder for report.md and report.json (default: %(default)s)")
+    check.add_argument("--verifier", default=os.environ.get("GROUNDED_VERIFIER", "shipped"),
+                       metavar="shipped|off|DIR",
+                       help="the trained claim verifier that decides verdicts, or off for the rules alone "
+                            "(default: $GROUNDED_VERIFIER or shipped)")
 
     models = commands.add_parser("models", help="install a named embedding model (the only step that "
                                                  "downloads one)")
@@ -169,6 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                           "supported / contradicted / not_enough_info")
     verifier.add_argument("--out", type=Path, default=Path("var/models/verifier"))
     verifier.add_argument("--epochs", type=float, default=2.0)
+    verifier.add_argument("--learning-rate", type=float, default=5e-5)
+    verifier.add_argument("--init", type=Path, default=None, metavar="DIR",
+                          help="continue training this trained verifier (default: start from all-MiniLM-L6-v2)")
 
     # Listed here for --help only: main() hands ``grounded bench ...`` to the harness before parsing.
     commands.add_parser("bench", help="measure query latency, ingest speed, precision and scale "
@@ -253,7 +262,9 @@ def _run_train(args: argparse.Namespace) -> int:
     if args.train_command == "verifier":
         from training import verifier as verifier_command
 
-        return verifier_command.main(["--out", str(args.out), "--epochs", str(args.epochs)])
+        return verifier_command.main(["--out", str(args.out), "--epochs", str(args.epochs),
+                                      "--learning-rate", str(args.learning_rate),
+                                      *(["--init", str(args.init)] if args.init else [])])
     if args.train_command == "biencoder":
         from training import biencoder as biencoder_command
 
@@ -277,26 +288,60 @@ def _run_ask(args: argparse.Namespace) -> int:
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    from grounding import Checker, parse_answers, report_json, report_markdown
+    """Check every answer line; a bad line or citation is named and skipped, and exits 2 at the end."""
+    from grounding import (
+        Checker,
+        CheckResult,
+        GroundingError,
+        load_verifier,
+        read_answers,
+        report_json,
+        report_markdown,
+        verifier_folder,
+    )
     from index import load_index
     from ingest import load_embedder
 
     if not args.answers.is_file():
         print(f"grounded: error: {args.answers} is not a file; give a JSONL file of answers", file=sys.stderr)
         return 2
-    answers = parse_answers(args.answers.read_text(encoding="utf-8").splitlines(), source=str(args.answers))
+    read, problems = read_answers(args.answers.read_text(encoding="utf-8").splitlines(), source=str(args.answers))
+    problem_list = list(problems)
     index = load_index(args.index)
     embedder = load_embedder(index.manifest.model_id, precision=index.manifest.precision, threads=None)
-    checker = Checker(index, embedder.encode)
-    results = [checker.check(answer.text, answer.citations, answer.question) for answer in answers]
+    folder = verifier_folder(args.verifier)
+    checker = Checker(index, embedder.encode, verifier=load_verifier(folder) if folder is not None else None)
+    answers, results = [], []
+    for answer in read:
+        try:
+            result: CheckResult = checker.check(answer.text, answer.citations, answer.question)
+        except GroundingError as error:  # a citation of this answer names no document or no range of one
+            problem_list.append(f"{answer.where}: {error}")
+            continue
+        answers.append(answer)
+        results.append(result)
+    problem_list.sort(key=_line_order)
     args.out.mkdir(parents=True, exist_ok=True)
-    report = report_json(answers, results)
+    report = report_json(answers, results, problem_list)
     (args.out / "report.json").write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (args.out / "report.md").write_text(report_markdown(answers, results), encoding="utf-8")
+    (args.out / "report.md").write_text(report_markdown(answers, results, problem_list), encoding="utf-8")
     summary = report["aggregate"]
     print(f"{summary['answers']} answers, {summary['sentences']} sentences, supported share "
           f"{summary['supported_share']:.3f}; report in {args.out}")
+    for problem in problem_list:
+        print(f"grounded: error: {problem}", file=sys.stderr)
+    if problem_list:
+        print(f"grounded: error: {len(problem_list)} answer line(s) of {args.answers} could not be checked (above); "
+              f"the report holds the other {len(answers)}", file=sys.stderr)
+        return 2
     return 0
+
+
+def _line_order(problem: str) -> tuple[int, str]:
+    """``file:12: ...`` sorts by its line number."""
+    head = problem.split(": ", 1)[0]
+    number = head.rsplit(":", 1)[-1]
+    return (int(number) if number.isdigit() else 0, problem)
 
 
 def _run_serve(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ class AnswerToCheck:
     text: str
     citations: tuple[Citation, ...]
     question: str | None
+    where: str = ""
+    """``file:line`` the answer was read from (for messages)."""
 
 
 def _citation(value: object, where: str) -> Citation:
@@ -44,10 +46,28 @@ def parse_answer(record: object, where: str, default_id: str) -> AnswerToCheck:
     if question is not None and not isinstance(question, str):
         raise GroundingError(f"{where}: question must be a string")
     return AnswerToCheck(answer_id=str(record.get("id", default_id)), text=text,
-                         citations=tuple(_citation(item, where) for item in citations), question=question)
+                         citations=tuple(_citation(item, where) for item in citations), question=question,
+                         where=where)
+
+
+def read_answers(lines: Iterable[str], *, source: str = "<answers>"
+                 ) -> tuple[tuple[AnswerToCheck, ...], tuple[str, ...]]:
+    """Every non-blank JSON line of ``lines`` that is a valid answer, and one ``file:line: what to
+    fix`` message for each line that is not (reading goes on past a bad line)."""
+    answers: list[AnswerToCheck] = []
+    problems: list[str] = []
+    for number, line in enumerate(lines, start=1):
+        try:
+            for _, where, record in json_objects((line,), source=source, error=GroundingError, first_line=number):
+                answers.append(parse_answer(record, where, default_id=str(number)))
+        except GroundingError as error:
+            problems.append(str(error))
+    return tuple(answers), tuple(problems)
 
 
 def parse_answers(lines: Iterable[str], *, source: str = "<answers>") -> tuple[AnswerToCheck, ...]:
-    """Every non-blank JSON line of ``lines``; errors name the line."""
-    return tuple(parse_answer(record, where, default_id=str(number))
-                 for number, where, record in json_objects(lines, source=source, error=GroundingError))
+    """Every non-blank JSON line of ``lines``; ``GroundingError`` names the first bad line."""
+    answers, problems = read_answers(lines, source=source)
+    if problems:
+        raise GroundingError(problems[0])
+    return answers

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from functools import lru_cache
 
 import numpy as np
@@ -11,7 +12,8 @@ import numpy.typing as npt
 from grounding.compare import Candidate, best_candidate, decide, similarity
 from grounding.errors import CitationError
 from grounding.facts import extract_facts, words
-from grounding.records import CheckResult, Citation, Evidence, Facts, SentenceCheck, Thresholds
+from grounding.records import CheckResult, Citation, Evidence, Facts, SentenceCheck, Thresholds, VerifierReading
+from grounding.verifier import ClaimVerifier, combine, disagreement, precise_reasons, verdict_of, window_rows
 from index import Index, content_terms
 from text import fold, split_sentences
 
@@ -19,6 +21,9 @@ from text import fold, split_sentences
 Encode = Callable[[Sequence[str]], npt.NDArray[np.float32]]
 _ELSEWHERE_CANDIDATES = 10
 _RETRIEVED_PASSAGES = 5
+# A citation longer than this many sentences is read around its best sentence only: the verifier
+# reads at most ``max_length`` word pieces, and the claim is one sentence.
+_WINDOW_CITED_SENTENCES = 3
 
 
 @lru_cache(maxsize=65536)
@@ -62,12 +67,19 @@ def claim_spans(answer_text: str,
 
 
 class Checker:
-    """Checks answers against ``index``; ready when constructed, read-only afterwards."""
+    """Checks answers against ``index``; ready when constructed, read-only afterwards.
 
-    def __init__(self, index: Index, encode: Encode, thresholds: Thresholds | None = None) -> None:
+    With a ``verifier`` (``grounding.verifier_model.load_verifier``), the verifier decides each
+    cited claim's verdict from the cited sentences and their neighbours (``grounding.verifier``);
+    the rules still choose the evidence sentence and give the reasons. Without one, the rules decide.
+    """
+
+    def __init__(self, index: Index, encode: Encode, thresholds: Thresholds | None = None,
+                 verifier: ClaimVerifier | None = None) -> None:
         self.index = index
         self.encode = encode
         self.thresholds = thresholds or Thresholds()
+        self.verifier = verifier
         # Sentences are grouped by document (``Index`` checks it): each document's rows are one run.
         sentences = index.sentences
         document_rows, first_rows, counts = np.unique(sentences.doc_rows, return_index=True, return_counts=True)
@@ -112,6 +124,10 @@ class Checker:
             if document is None:
                 raise CitationError(f"citation names unknown document {citation.doc_id!r}; "
                                     "cite a doc_id of the index (GET /documents lists them)")
+            if citation.start_char >= citation.end_char:
+                empty = "is the same as" if citation.start_char == citation.end_char else "is after"
+                raise CitationError(f"citation of {citation.doc_id!r}: start_char {citation.start_char} {empty} "
+                                    f"end_char {citation.end_char}, so it cites nothing; give start_char < end_char")
             if not 0 <= citation.start_char < citation.end_char <= len(document.text):
                 raise CitationError(
                     f"citation range {citation.start_char}-{citation.end_char} of {citation.doc_id!r} is "
@@ -153,6 +169,49 @@ class Checker:
             rows.extend(row for row in self.index.sentence_rows(chunk_row) if row not in rows)
         return rows
 
+    def _window(self, row: int, citations: Sequence[Citation]) -> Evidence:
+        """The evidence the verifier reads for a claim whose best cited sentence is ``row``: the
+        sentences of the citation holding it (at most ``_WINDOW_CITED_SENTENCES``, around ``row``)
+        and ``NEIGHBOURS`` more on either side, in the same document."""
+        doc_id = self.index.sentences.doc_id(row)
+        first, stop = row, row + 1
+        for citation in citations:
+            rows = self._range_rows(citation)
+            if citation.doc_id == doc_id and row in rows:
+                first, stop = rows.start, rows.stop
+                break
+        if stop - first > _WINDOW_CITED_SENTENCES:
+            first = max(first, min(row - 1, stop - _WINDOW_CITED_SENTENCES))
+            stop = first + _WINDOW_CITED_SENTENCES
+        document_first, document_stop = self._runs[doc_id]
+        rows = window_rows(first, stop, document_first, document_stop)
+        sentences = self.index.sentences
+        start, end = int(sentences.starts[rows.start]), int(sentences.ends[rows.stop - 1])
+        return Evidence(doc_id=doc_id, start_char=start, end_char=end,
+                        text=self.index.documents[doc_id].text[start:end])
+
+    def _row_of(self, evidence: Evidence, rows: Sequence[int]) -> int:
+        sentences = self.index.sentences
+        return next(row for row in rows if int(sentences.starts[row]) == evidence.start_char
+                    and sentences.doc_id(row) == evidence.doc_id)
+
+    def _verified(self, checks: list[SentenceCheck], windows: list[Evidence | None]) -> list[SentenceCheck]:
+        """The rules' checks with the verifier's verdicts where it had a window to read (one batch)."""
+        if self.verifier is None:
+            return checks
+        asked = [(position, window) for position, window in enumerate(windows) if window is not None]
+        readings = self.verifier.verify([(checks[position].text, window.text) for position, window in asked])
+        verified = list(checks)
+        for (position, window), reading in zip(asked, readings, strict=True):
+            rules = checks[position]
+            label = combine(reading, precise_reasons(rules.text, window.text))
+            verified[position] = replace(
+                rules, verdict=verdict_of(label),
+                verifier=VerifierReading(label=label, probabilities=reading.probabilities, model=reading.model,
+                                         window=window),
+                disagreement=disagreement(label, rules.verdict, reading, rules.reasons))
+        return verified
+
     def check(self, answer_text: str, citations: Sequence[Citation] = (),
               question: str | None = None) -> CheckResult:
         """Verdicts on every sentence of ``answer_text`` (raises ``CitationError`` for a bad citation)."""
@@ -172,11 +231,18 @@ class Checker:
         retrieved = self._retrieved_rows(question) if question and not citations else []
         has_citations = bool(citations) or bool(retrieved)
         checks = []
+        windows: list[Evidence | None] = []
         for (start, end), text, vector in zip(spans, texts, vectors, strict=True):
             claim_terms = content_terms(fold(text))
             facts = extract_facts(text)
             cited = best_candidate(self._candidates(cited_rows or retrieved, vector, claim_terms, text),
                                    facts, self.thresholds)
+            windows.append(self._window(self._row_of(cited.evidence, cited_rows or retrieved), citations)
+                           if self.verifier is not None and cited is not None else None)
+            if windows[-1] is not None and _plain(text) in _plain(windows[-1].text):
+                # A verbatim quote of the cited text is what the text says: nothing for a model to judge
+                # (and an extractive answer, made of such quotes, costs no model call).
+                windows[-1] = None
             in_document = best_candidate(self._candidates(document_rows, vector, claim_terms, text),
                                          facts, self.thresholds)
             elsewhere = best_candidate(self._candidates(
@@ -184,13 +250,14 @@ class Checker:
                 if not retrieved else None
             verdict, chosen, reasons = decide(facts, cited, in_document, elsewhere, self.thresholds,
                                               has_citations=has_citations)
-            checks.append(SentenceCheck(text=text, start=start, end=end, verdict=verdict,
+            checks.append(SentenceCheck(text=text, start=start, end=end, verdict=verdict, rules_verdict=verdict,
                                         score=round(chosen.score, 4) if chosen else 0.0,
                                         evidence=chosen.evidence if chosen else None, reasons=reasons))
-        return CheckResult(sentences=tuple(checks))
+        return CheckResult(sentences=tuple(self._verified(checks, windows)))
 
 
 def check_answer(index: Index, encode: Encode, answer_text: str, citations: Sequence[Citation] = (),
-                 question: str | None = None, *, thresholds: Thresholds | None = None) -> CheckResult:
+                 question: str | None = None, *, thresholds: Thresholds | None = None,
+                 verifier: ClaimVerifier | None = None) -> CheckResult:
     """Check one answer against ``index`` (builds a ``Checker``; keep one to check many answers)."""
-    return Checker(index, encode, thresholds).check(answer_text, citations, question)
+    return Checker(index, encode, thresholds, verifier).check(answer_text, citations, question)

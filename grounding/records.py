@@ -9,6 +9,9 @@ Verdict = Literal["supported", "partially_supported", "unsupported", "no_citatio
 ReasonCode = Literal["number_mismatch", "date_mismatch", "entity_missing", "negation_flip",
                      "citation_range_mismatch", "uncited_source", "low_similarity"]
 VERDICTS: tuple[Verdict, ...] = ("supported", "partially_supported", "unsupported", "no_citation")
+Label = Literal["supported", "contradicted", "not_enough_info"]
+LABELS: tuple[Label, ...] = ("supported", "contradicted", "not_enough_info")
+"""The claim verifier's classes, in the order of its output logits."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,8 +65,23 @@ class Evidence:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class VerifierReading:
+    """What the claim verifier read (``window``: the cited sentences and their neighbours) and said."""
+
+    label: Label
+    probabilities: tuple[float, float, float]
+    model: str
+    window: Evidence
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class SentenceCheck:
-    """The verdict on one answer sentence ``answer[start:end]``."""
+    """The verdict on one answer sentence ``answer[start:end]``.
+
+    ``verdict`` is the verifier's where one ran (``verifier``), else the rules'; ``rules_verdict`` is
+    always the rules' own, and ``reasons`` are always the rules'. ``disagreement`` says both sides
+    where the two disagree.
+    """
 
     text: str
     start: int
@@ -72,6 +90,9 @@ class SentenceCheck:
     score: float
     evidence: Evidence | None
     reasons: tuple[Reason, ...]
+    rules_verdict: Verdict | None = None
+    verifier: VerifierReading | None = None
+    disagreement: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

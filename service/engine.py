@@ -17,7 +17,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from grounding import Checker, CheckResult, Citation
+from grounding import Checker, CheckResult, Citation, ClaimVerifier, load_verifier
 from index import (
     Embedder,
     Index,
@@ -57,10 +57,12 @@ class IndexLoader(Protocol):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class EngineConfig:
-    """Every ranking knob, the trained reader to load (None: the rules alone) and the cache size."""
+    """Every ranking knob, the trained reader and claim verifier to load (None: the rules alone) and
+    the cache size."""
 
     ranking: RankingConfig = field(default_factory=RankingConfig)
     reader: Path | None = None
+    verifier: Path | None = None
     cache_size: int = 256
 
 
@@ -68,11 +70,13 @@ class QueryEngine:
     """Answers queries over one loaded index with one embedder (the one the manifest names)."""
 
     def __init__(self, index: Index, embedder: Embedder, config: EngineConfig | None = None,
-                 pipeline: RankingPipeline | None = None, reader: PairScorer | None = None) -> None:
+                 pipeline: RankingPipeline | None = None, reader: PairScorer | None = None, *,
+                 verifier: ClaimVerifier | None = None) -> None:
         self.index = index
         self.embedder = embedder
         self.config = config or EngineConfig()
         self.reader = reader
+        self.verifier = verifier
         self.pipeline = pipeline or RankingPipeline(default_stages(reader))
         self._cache = ResultCache(self.config.cache_size)
         sentences = index.sentences
@@ -80,7 +84,7 @@ class QueryEngine:
         self._sentence_terms = lru_cache(maxsize=65536)(
             lambda row: frozenset(content_terms(sentences[row].text)))
         # One checker per loaded version: a reload builds a new engine, and with it a new checker.
-        self.checker = Checker(index, embedder.encode)
+        self.checker = Checker(index, embedder.encode, verifier=verifier)
         chunk_counts = index.chunk_counts()
         self._document_infos = tuple(
             DocumentInfo(doc_id=doc_id, title=title, source=source, chunk_count=chunk_counts[doc_id])
@@ -217,7 +221,8 @@ def load_engine(index_dir: Path, *, config: EngineConfig | None = None, threads:
     else:
         check_model(encoder, index.manifest, source=source)
     reader = load_reader(config.reader) if config is not None and config.reader is not None else None
-    engine = QueryEngine(index, encoder, config, reader=reader)
+    verifier = load_verifier(config.verifier) if config is not None and config.verifier is not None else None
+    engine = QueryEngine(index, encoder, config, reader=reader, verifier=verifier)
     freeze_long_lived_objects()
     trim_heap()
     return engine
@@ -238,7 +243,7 @@ def reload_engine(engine: QueryEngine, *, index_loader: IndexLoader = load_index
     try:
         index = index_loader(engine.index.root, expected_model_id=engine.embedder.model_id,
                              expected_dimension=engine.embedder.dimension)
-        fresh = QueryEngine(index, engine.embedder, engine.config, reader=engine.reader)
+        fresh = QueryEngine(index, engine.embedder, engine.config, reader=engine.reader, verifier=engine.verifier)
     finally:
         # Loaded or not, what is served now leaves the collector's scans again.
         freeze_long_lived_objects()

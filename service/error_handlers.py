@@ -30,6 +30,7 @@ from service.errors import (
     ServiceError,
     UnknownDocumentError,
     UnknownPageError,
+    body_example,
     describe_validation_errors,
     error_body,
     excerpt,
@@ -38,7 +39,6 @@ from service.errors import (
 logger = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = "5"
-JSON_EXAMPLE = 'send a JSON object such as {"question": "..."}'
 
 
 def _error_response(status: int, code: str, message: str, headers: Mapping[str, str] | None = None) -> Response:
@@ -75,11 +75,12 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
     assert isinstance(error, RequestValidationError)
     errors = error.errors()
     content_type = request.headers.get("content-type")
+    example = body_example(request.url.path)
     if any(item["loc"][:1] == ("body",) for item in errors) and not _is_json_content_type(content_type):
         return _error_response(
             415,
             ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-            f"Content-Type must be application/json (got {excerpt(content_type)}); " + JSON_EXAMPLE,
+            f"Content-Type must be application/json (got {excerpt(content_type)}); " + example,
         )
     for item in errors:
         if item["type"] == "json_invalid":
@@ -88,9 +89,9 @@ async def on_validation_error(request: Request, error: Exception) -> Response:
             return _error_response(
                 400,
                 ErrorCode.INVALID_JSON,
-                f"the body is not valid JSON ({excerpt(reason)[1:-1]} at character {position}); {JSON_EXAMPLE}",
+                f"the body is not valid JSON ({excerpt(reason)[1:-1]} at character {position}); {example}",
             )
-    return _error_response(422, ErrorCode.INVALID_REQUEST, describe_validation_errors(errors))
+    return _error_response(422, ErrorCode.INVALID_REQUEST, describe_validation_errors(errors, request.url.path))
 
 async def on_http_error(request: Request, error: Exception) -> Response:
     """Starlette's own errors (no route, wrong method, undecodable body) in the one error shape."""
@@ -107,7 +108,7 @@ async def on_http_error(request: Request, error: Exception) -> Response:
         message = f"{method} is not allowed on {path}; use {allowed}"
     elif status == 400:
         # FastAPI raises a bare 400 only when the body cannot be decoded at all.
-        code, message = ErrorCode.INVALID_JSON, f"the body could not be parsed; {JSON_EXAMPLE}"
+        code, message = ErrorCode.INVALID_JSON, f"the body could not be parsed; {body_example(request.url.path)}"
     else:
         code = _status_code_name(status)
         message = excerpt(str(error.detail))[1:-1]

@@ -40,10 +40,30 @@ from enum import StrEnum
 from typing import Any
 
 from index import GroundedError
+from service.schemas import ANSWER_MAX_CHARS, CITATIONS_MAX, QUESTION_MAX_CHARS
 
 EXCERPT_MAX_CHARS = 80
 FIELD_NAME_MAX_CHARS = 40
 MAX_REPORTED_ERRORS = 5
+
+QUERY_BODY_EXAMPLE = '{"question": "..."}'
+CHECK_BODY_EXAMPLE = ('{"answer": {"text": "...", "citations": [{"doc_id": "...", "start_char": 0, '
+                      '"end_char": 120}]}}')
+# The route paths whose body is not a query's (``service.routes.check.CHECK_PATH``; a test keeps them equal).
+_BODY_EXAMPLES = {"/check": CHECK_BODY_EXAMPLE}
+
+
+def body_example(path: str) -> str:
+    """``send a JSON object such as ...`` with the body the route at ``path`` takes."""
+    return f"send a JSON object such as {_BODY_EXAMPLES.get(path.rstrip('/') or '/', QUERY_BODY_EXAMPLE)}"
+
+
+def shorter_body(path: str) -> str:
+    """What to shorten when a body to ``path`` is over the size limit."""
+    if path.rstrip("/") in _BODY_EXAMPLES:
+        return (f"send a shorter answer (answer.text at most {ANSWER_MAX_CHARS} characters, at most "
+                f"{CITATIONS_MAX} citations), or split it into several /check requests")
+    return f"send a shorter question (at most {QUESTION_MAX_CHARS} characters)"
 
 
 class ErrorCode(StrEnum):
@@ -170,23 +190,26 @@ def _dotted(parts: Sequence[str | int]) -> str:
 _RULES_WITHOUT_INPUT = frozenset({"missing", "extra_forbidden", "json_invalid"})
 
 
-def describe_validation_error(error: Mapping[str, Any]) -> str:
-    """One ``field: rule (got excerpt)`` phrase for a pydantic error dict."""
+def describe_validation_error(error: Mapping[str, Any], path: str = "/query") -> str:
+    """One ``field: rule (got excerpt)`` phrase for a pydantic error dict of a request to ``path``."""
     kind = str(error.get("type", ""))
     context: Mapping[str, Any] = error.get("ctx") or {}
     location = tuple(error.get("loc", ()))
     rule = _rule_text(kind, context, str(error.get("msg", "")))
     if location in {("body",), ()} and kind == "missing":
-        rule = 'required; send a JSON object such as {"question": "..."}'
+        rule = f"required; {body_example(path)}"
     phrase = f"{field_path(location)}: {rule}"
-    if kind not in _RULES_WITHOUT_INPUT and "input" in error:
+    if kind in {"too_long", "too_short"} and "actual_length" in context:
+        # A count, not an excerpt of the list: "100 items at most, 150 sent" says what to do.
+        phrase += f" ({context['actual_length']} were sent)"
+    elif kind not in _RULES_WITHOUT_INPUT and "input" in error:
         phrase += f" (got {excerpt(error['input'])})"
     return phrase
 
 
-def describe_validation_errors(errors: Sequence[Mapping[str, Any]]) -> str:
-    """All errors as one message, the first ``MAX_REPORTED_ERRORS`` spelled out."""
-    phrases = [describe_validation_error(error) for error in errors[:MAX_REPORTED_ERRORS]]
+def describe_validation_errors(errors: Sequence[Mapping[str, Any]], path: str = "/query") -> str:
+    """All errors of a request to ``path`` as one message, the first ``MAX_REPORTED_ERRORS`` spelled out."""
+    phrases = [describe_validation_error(error, path) for error in errors[:MAX_REPORTED_ERRORS]]
     if len(errors) > MAX_REPORTED_ERRORS:
         phrases.append(f"and {len(errors) - MAX_REPORTED_ERRORS} more")
     return "; ".join(phrases) or "the request is invalid"

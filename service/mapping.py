@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from grounding import CheckResult, SentenceCheck
+from grounding import CheckResult, SentenceCheck, VerifierReading
 from grounding import Citation as GroundingCitation
 from ranking import Answer
 from service.generative import GeneratedAnswer
@@ -26,6 +26,8 @@ from service.schemas import (
     ReasonBody,
     SentenceVerdict,
     TimingsBody,
+    VerifierBody,
+    VerifierProbabilities,
 )
 
 # Used when an engine abstains without saying why; the wire contract always gives a reason.
@@ -79,7 +81,23 @@ def to_sentence_verdict(check: SentenceCheck) -> SentenceVerdict:
                               end_char=int(evidence.end_char), text=evidence.text,
                               pages=_pages(evidence.pages)) if evidence else None,
         reasons=[ReasonBody(code=reason.code, message=reason.message) for reason in check.reasons],
+        rules_verdict=check.rules_verdict,
+        verifier=to_verifier_body(check.verifier) if check.verifier else None,
+        disagreement=check.disagreement,
     )
+
+
+def to_verifier_body(reading: VerifierReading) -> VerifierBody:
+    """The verifier's reading of one sentence on the wire."""
+    window = reading.window
+    supported, contradicted, not_enough_info = reading.probabilities
+    return VerifierBody(
+        label=reading.label,
+        probabilities=VerifierProbabilities(supported=supported, contradicted=contradicted,
+                                            not_enough_info=not_enough_info),
+        model=reading.model,
+        window=EvidenceBody(doc_id=window.doc_id, start_char=int(window.start_char), end_char=int(window.end_char),
+                            text=window.text))
 
 
 def to_generated_response(result: QueryResult, generated: GeneratedAnswer) -> QueryResponse:

@@ -6,8 +6,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from service.errors import ErrorCode, error_body
-from service.schemas import QUESTION_MAX_CHARS
+from service.errors import ErrorCode, error_body, shorter_body
 
 PROCESS_TIME_HEADER = b"x-process-time-ms"
 
@@ -32,7 +31,7 @@ class BodyLimitMiddleware:
             return
         declared = _declared_length(scope)
         if declared is not None and declared > self.max_body_bytes:
-            await self._refuse(send)
+            await self._refuse(send, scope)
             return
         chunks: list[bytes] = []
         received = 0
@@ -43,18 +42,17 @@ class BodyLimitMiddleware:
             chunk = message.get("body", b"")
             received += len(chunk)
             if received > self.max_body_bytes:
-                await self._refuse(send)
+                await self._refuse(send, scope)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(b"".join(chunks), receive), send)
 
-    async def _refuse(self, send: Send) -> None:
+    async def _refuse(self, send: Send, scope: Scope) -> None:
         body = error_body(
             ErrorCode.PAYLOAD_TOO_LARGE,
-            f"the request body is larger than {self.max_body_bytes} bytes; "
-            f"send a shorter question (at most {QUESTION_MAX_CHARS} characters)",
+            f"the request body is larger than {self.max_body_bytes} bytes; {shorter_body(str(scope.get('path', '')))}",
         )
         await send(
             {

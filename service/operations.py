@@ -102,7 +102,13 @@ def check_citations(citations: Sequence[CheckCitation], served: Served) -> None:
                 f"{where}.doc_id names a document that is not indexed: {excerpt(citation.doc_id)}; "
                 f"{LIST_DOCUMENTS} names the indexed doc_ids"
             )
-        if not citation.start_char < citation.end_char <= len(text):
+        if citation.start_char >= citation.end_char:
+            empty = "is the same as" if citation.start_char == citation.end_char else "is after"
+            raise InvalidCitationError(
+                f"{where}: start_char {citation.start_char} {empty} end_char {citation.end_char}, so the range "
+                f"cites nothing; give start_char < end_char (the cited text is text[start_char:end_char])"
+            )
+        if citation.end_char > len(text):
             raise InvalidCitationError(
                 f"{where}: the range {citation.start_char}-{citation.end_char} is not inside the text of "
                 f"{excerpt(citation.doc_id)} (0-{len(text)}); give 0 <= start_char < end_char <= {len(text)}"

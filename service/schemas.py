@@ -266,16 +266,46 @@ class ReasonBody(BaseModel):
     message: str
 
 
+VerifierLabel = Literal["supported", "contradicted", "not_enough_info"]
+"""The wire's own copy of ``grounding.records.Label``; ``tests/test_service_check.py`` asserts they are equal."""
+
+
+class VerifierProbabilities(BaseModel):
+    """The claim verifier's probability of each class (they sum to 1)."""
+
+    supported: float
+    contradicted: float
+    not_enough_info: float
+
+
+class VerifierBody(BaseModel):
+    """What the trained claim verifier read and said about one sentence."""
+
+    label: VerifierLabel = Field(description=(
+        "The verifier's class after the one rule that overrules it: a number or date of the sentence "
+        "that the window does not state makes 'supported' 'contradicted'."))
+    probabilities: VerifierProbabilities
+    model: str = Field(description="name@version of the verifier (models/ in the repository)")
+    window: EvidenceBody = Field(description="The cited sentences and one neighbour on either side: what it read.")
+
+
 class SentenceVerdict(BaseModel):
     """The verdict on one answer sentence ``answer.text[start:end] == text``."""
 
     text: str
     start: int
     end: int
-    verdict: Verdict
+    verdict: Verdict = Field(description=(
+        "The claim verifier's verdict where it ran (see verifier), else the rules'."))
     score: float
     evidence: EvidenceBody | None
-    reasons: list[ReasonBody]
+    reasons: list[ReasonBody] = Field(description="The rules' findings, for people; empty when they found none.")
+    rules_verdict: Verdict | None = Field(default=None, exclude_if=_is_none, description=(
+        "The rules' own verdict (numbers, dates, names, negation, similarity); equal to verdict without a verifier."))
+    verifier: VerifierBody | None = Field(default=None, exclude_if=_is_none, description=(
+        "The trained verifier's reading; absent when it is off (GROUNDED_VERIFIER=off) or nothing was cited."))
+    disagreement: str | None = Field(default=None, exclude_if=_is_none, description=(
+        "Present only where the verifier and the rules disagree: both sides in one sentence."))
 
 
 class CheckResponse(BaseModel):

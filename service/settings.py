@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     reader: str = Field(default="off", description=(
         "the trained reader that reranks passages and chooses the answer: 'shipped' (models/ in the "
         "repository, see docs/models.md), 'off' (the hand-tuned rules alone) or a model folder"))
+    verifier: str = Field(default="shipped", description=(
+        "the trained claim verifier that decides /check's verdicts (and those of generated answers): "
+        "'shipped' (models/verifier-minilm-v1, see docs/models.md), 'off' (the rules alone) or a model folder"))
     query_runtime: Annotated[Literal["onnx", "torch"], Field(
         description="what encodes questions: onnx (ONNX Runtime where the model allows, else torch) or torch")] = "onnx"
     query_timeout_s: Annotated[float, Field(gt=0, description="deadline of one query, queue wait included")] = 10.0
@@ -63,10 +66,12 @@ class Settings(BaseSettings):
     def engine_config(self) -> EngineConfig:
         """The query engine's settings: the evaluated defaults, with the cache and second stage set here."""
         # Imported here: the engine's modules load FAISS and numpy, settings are read without them.
+        from grounding import verifier_folder
         from ranking import RankingConfig, reader_folder, with_knobs
         from service.engine import EngineConfig
 
         return EngineConfig(cache_size=self.cache_size, reader=reader_folder(self.reader),
+                            verifier=verifier_folder(self.verifier),
                             ranking=with_knobs(RankingConfig(), {"retrieval.rescore": self.second_stage}))
 
     @field_validator("llm_base_url", "llm_model", mode="after")

@@ -188,8 +188,10 @@ def test_checker_rejects_impossible_citations(seed_index: Index) -> None:
     checker = Checker(seed_index, HashingEmbedder().encode)
     with pytest.raises(CitationError, match="unknown document"):
         checker.check(SPAN, [Citation(doc_id="nope", start_char=0, end_char=5)])
-    with pytest.raises(CitationError, match="not inside its text"):
+    with pytest.raises(CitationError, match="start_char 5 is the same as end_char 5"):
         checker.check(SPAN, [Citation(doc_id="000_080912b23e7ff9db", start_char=5, end_char=5)])
+    with pytest.raises(CitationError, match="not inside its text"):
+        checker.check(SPAN, [Citation(doc_id="000_080912b23e7ff9db", start_char=5, end_char=10**9)])
 
 
 def test_grounded_check_writes_markdown_and_json_reports(seed_index: Index, tmp_path: Path) -> None:
@@ -203,7 +205,8 @@ def test_grounded_check_writes_markdown_and_json_reports(seed_index: Index, tmp_
              {"answer": {"text": SPAN.replace("Risa Grais-Targow", "Maria Guaidó"), "citations": [cited]}}]
     answers = tmp_path / "answers.jsonl"
     answers.write_text("\n".join(json.dumps(line) for line in lines) + "\n", encoding="utf-8")
-    assert main(["check", str(answers), "--index", str(seed_index.root), "--out", str(tmp_path / "out")]) == 0
+    assert main(["check", str(answers), "--index", str(seed_index.root), "--out", str(tmp_path / "out"),
+                 "--verifier", "off"]) == 0
     report = json.loads((tmp_path / "out" / "report.json").read_text(encoding="utf-8"))
     assert report["aggregate"]["supported_share"] == 0.5
     assert report["aggregate"]["reasons"] == {"entity_missing": 1}
@@ -218,7 +221,8 @@ def test_grounded_check_names_a_bad_line(seed_index: Index, tmp_path: Path,
 
     answers = tmp_path / "answers.jsonl"
     answers.write_text('{"answer": {"text": "Hi."}}\n{"answer": 3}\n', encoding="utf-8")
-    assert main(["check", str(answers), "--index", str(seed_index.root)]) == 2
+    assert main(["check", str(answers), "--index", str(seed_index.root), "--verifier", "off",
+                 "--out", str(tmp_path / "out")]) == 2
     assert "answers.jsonl:2" in capsys.readouterr().err
 
 

@@ -11,12 +11,12 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from grounding.records import VERDICTS
+from grounding.records import LABELS, VERDICTS
 from index.build import ingest
 from ingest.embedding import HashingEmbedder
 from service.app import create_app
 from service.engine import QueryEngine, load_engine
-from service.schemas import ANSWER_MAX_CHARS, CheckRequest, CheckResponse, Verdict
+from service.schemas import ANSWER_MAX_CHARS, CheckRequest, CheckResponse, Verdict, VerifierLabel
 from service.server import hand_over
 from service.settings import load_settings
 from tests.support.fakes import LIGHTHOUSE, ORCHARD, FakeEngine, write_fake_corpus
@@ -29,6 +29,8 @@ CONTRACT_KEYS: dict[str, set[str]] = {
     "citation": {"doc_id", "start_char", "end_char"},
     "response": {"sentences", "supported_share"},
     "sentence": {"text", "start", "end", "verdict", "score", "evidence", "reasons"},
+    # Left out of a sentence's body when unset: the rules' own verdict, the verifier's reading, both sides.
+    "sentence_optional": {"rules_verdict", "verifier", "disagreement"},
     "evidence": {"doc_id", "start_char", "end_char", "text"},
     # Optional, only when the evidence lies in a document with pages (PDF; issue 25, additive).
     "paged_evidence": {"pages"},
@@ -82,12 +84,14 @@ def test_an_unknown_document_is_404_and_a_range_outside_the_text_422(client: Tes
     assert unknown.status_code == 404
     assert unknown.json()["error"]["code"] == "unknown_document"
     assert "answer.citations[1].doc_id" in unknown.json()["error"]["message"]
-    for start, end in ((5, 5), (9, 3), (0, len(LIGHTHOUSE.text) + 1)):
+    for start, end, said in ((5, 5, "start_char 5 is the same as end_char 5"),
+                             (9, 3, "start_char 9 is after end_char 3"),
+                             (0, len(LIGHTHOUSE.text) + 1, f"0-{len(LIGHTHOUSE.text)}")):
         response = client.post("/check", json={"answer": {"text": BEAM, "citations": [
             {"doc_id": LIGHTHOUSE.doc_id, "start_char": start, "end_char": end}]}})
         assert response.status_code == 422, (start, end)
         assert response.json()["error"]["code"] == "invalid_citation"
-        assert f"0-{len(LIGHTHOUSE.text)}" in response.json()["error"]["message"]
+        assert said in response.json()["error"]["message"]
 
 
 @pytest.mark.parametrize(("body", "field"), [
@@ -110,6 +114,24 @@ def test_invalid_bodies_are_422_naming_the_field(client: TestClient, body: dict[
     assert error["code"] == "invalid_request" and error["message"].startswith(field)
 
 
+def test_check_errors_talk_about_the_check_body(client: TestClient) -> None:
+    not_json = client.post("/check", content=b"{answer", headers={"content-type": "application/json"})
+    wrong_type = client.post("/check", content=b"answer", headers={"content-type": "text/plain"})
+    empty = client.post("/check", content=b"", headers={"content-type": "application/json"})
+    for response, status in ((not_json, 400), (wrong_type, 415), (empty, 422)):
+        message = response.json()["error"]["message"]
+        assert response.status_code == status and '{"answer": {"text"' in message and '"question"' not in message
+    query = client.post("/query", content=b"{q", headers={"content-type": "application/json"})
+    assert '{"question": "..."}' in query.json()["error"]["message"]
+
+
+def test_the_citation_limit_says_how_many_were_sent(client: TestClient) -> None:
+    citations = [cite(BEAM)] * 150
+    response = client.post("/check", json={"answer": {"text": BEAM, "citations": citations}})
+    assert response.status_code == 422
+    assert response.json()["error"]["message"] == "answer.citations: must have at most 100 items (150 were sent)"
+
+
 def test_body_limit_keys_and_metrics_apply(tmp_path: Path) -> None:
     settings = load_settings(index_dir=tmp_path / "index", api_key="check-key-3e8a1f", max_body_bytes=2048)
     with TestClient(create_app(settings, engine_loader=lambda settings: FakeEngine())) as test_client:
@@ -120,6 +142,7 @@ def test_body_limit_keys_and_metrics_apply(tmp_path: Path) -> None:
         too_big = {"answer": {"text": "word " * 1000}}
         response = test_client.post("/check", json=too_big, headers=headers)
         assert response.status_code == 413 and response.json()["error"]["code"] == "payload_too_large"
+        assert "shorter answer" in response.json()["error"]["message"]
         metrics = test_client.get("/metrics", headers=headers).text
     assert 'grounded_checked_sentences_total{verdict="supported"} 1.0' in metrics
     assert 'route="/check",status="200"' in metrics
@@ -142,7 +165,8 @@ def test_schema_field_names_are_the_contract() -> None:
     assert set(request["$defs"]["CheckCitation"]["properties"]) == CONTRACT_KEYS["citation"]
     response = CheckResponse.model_json_schema()
     assert set(response["properties"]) == CONTRACT_KEYS["response"]
-    assert set(response["$defs"]["SentenceVerdict"]["properties"]) == CONTRACT_KEYS["sentence"]
+    assert set(response["$defs"]["SentenceVerdict"]["properties"]) == \
+        CONTRACT_KEYS["sentence"] | CONTRACT_KEYS["sentence_optional"]
     assert set(response["$defs"]["EvidenceBody"]["properties"]) == CONTRACT_KEYS["evidence"] | CONTRACT_KEYS[
         "paged_evidence"]
     assert "pages" not in response["$defs"]["EvidenceBody"].get("required", [])
@@ -151,6 +175,7 @@ def test_schema_field_names_are_the_contract() -> None:
 
 def test_the_wire_verdicts_are_the_checkers() -> None:
     assert typing.get_args(Verdict) == VERDICTS
+    assert typing.get_args(VerifierLabel) == LABELS
 
 
 @pytest.fixture

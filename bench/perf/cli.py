@@ -17,7 +17,8 @@ from bench.common.results import write_json
 SUITES = ("query", "startup", "ingest", "precision", "index", "scale")
 # Run only when named: ray-ingest, ray-serve and shards need the optional Ray extra; scale-e2e
 # builds a 1M-chunk index (hours on 2 cores).
-EXTRA_SUITES = ("ray-ingest", "ray-serve", "shards", "scale-e2e")
+# verifier needs the written claims' corpora and their indexes (make training-indexes).
+EXTRA_SUITES = ("ray-ingest", "ray-serve", "shards", "scale-e2e", "verifier")
 DEFAULT_OUT = Path("bench-results")
 DEFAULT_CORPUS = Path("data/corpus")
 
@@ -104,6 +105,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: 2,4)")
     parser.add_argument("--timing-seconds", type=float, default=20.0,
                         help="time bound of one scale latency loop (default: %(default)s)")
+    parser.add_argument("--split", choices=("tune", "test"), default="test",
+                        help="verifier: the written claims measured (default: test; tune chose the policy)")
+    parser.add_argument("--verifier", type=Path, default=None, metavar="DIR",
+                        help="verifier: the model folder (default: the shipped models/verifier-minilm-v1)")
+    parser.add_argument("--claim-index", action="append", default=[], metavar="CORPUS=DIR",
+                        help="verifier: the index of a claims corpus (repeatable; default: news=var/idx-news, "
+                             "git=var/idx-git, flask=var/idx-flask, those that exist)")
+    parser.add_argument("--latency-runs", type=int, default=40,
+                        help="verifier: timed /check runs per path (default: %(default)s)")
 
 
 def machine_info() -> dict[str, Any]:
@@ -234,6 +244,14 @@ def _run_suite(name: str, args: argparse.Namespace) -> tuple[dict[str, Any], str
             keep=args.keep, corpus=args.generated_corpus,
             index=args.built_index))
         return result, scale_end_to_end_table(result)
+    if name == "verifier":
+        from bench.perf.verifier import run_verifier_bench, verifier_tables
+
+        pairs = [item.split("=", 1) for item in args.claim_index] or [
+            [corpus, f"var/idx-{corpus}"] for corpus in ("news", "git", "flask") if Path(f"var/idx-{corpus}").exists()]
+        result = run_verifier_bench(indexes={corpus: Path(folder) for corpus, folder in pairs}, split=args.split,
+                                    verifier_folder=args.verifier, latency_runs=args.latency_runs)
+        return result, verifier_tables(result)
     from bench.perf.scale import run_scale, scale_tables
     from bench.perf.scale_config import ScaleConfig
 
