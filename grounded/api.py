@@ -105,9 +105,10 @@ class Index:
         check_citations(request.answer.citations, self._served)
         return to_check_response(run_check(request, self._served.engine))
 
-    def document(self, doc_id: str) -> DocumentDetail:
-        """A document's metadata and the full text every offset points into (``GET /documents/{doc_id}``)."""
-        return read_document(doc_id, self._served)
+    def document(self, doc_id: str, page: int | None = None) -> DocumentDetail:
+        """A document's metadata and the full text every offset points into, or with ``page`` one PDF
+        page of it (``GET /documents/{doc_id}?page=N``; ``UnknownPageError`` for a page it lacks)."""
+        return read_document(doc_id, self._served, page)
 
     def documents(self) -> list[DocumentSummary]:
         """Every indexed document, sorted by doc_id (``GET /documents``)."""

@@ -88,6 +88,7 @@ GET_DOCUMENT_DESCRIPTION = (
     "its start_char-end_char (for example 1,000 characters either side). Without a range it returns the "
     f"start of the document. One call returns at most {EXCERPT_MAX_CHARS:,} characters; when `truncated` "
     "is true, call again from `end_char` for the rest. `document_chars` is the whole text's length. "
+    "For a PDF, `page` reads one page (citations and passages of PDFs carry their `pages`). "
     "The document list (doc_id, title, source) is the resource grounded://documents."
 )
 CHECK_DESCRIPTION = (
@@ -119,6 +120,8 @@ Citations = Annotated[list[CheckCitation] | None, Field(max_length=CITATIONS_MAX
     "The ranges the answer cites: doc_id, start_char, end_char as ask returned them."))]
 CheckQuestion = Annotated[str | None, Field(description=(
     "The question the answer answers; without citations it retrieves the evidence."))]
+PageNumber = Annotated[int | None, Field(ge=1, description=(
+    "A PDF page number (1-based, as citations' `pages` give it): read that page instead of a range."))]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,10 +153,11 @@ def build_mcp_server(backend: McpBackend) -> MCPServer:
         backend.metrics.observe_result(result)
         return to_response(result)
 
-    def get_document(doc_id: DocId, start_char: StartChar = 0, end_char: EndChar = None) -> DocumentExcerpt:
+    def get_document(doc_id: DocId, start_char: StartChar = 0, end_char: EndChar = None,
+                     page: PageNumber = None) -> DocumentExcerpt:
         try:
             return read_excerpt(doc_id, backend.served(), start_char=start_char, end_char=end_char,
-                                max_chars=EXCERPT_MAX_CHARS)
+                                page=page, max_chars=EXCERPT_MAX_CHARS)
         except ServiceError as error:
             raise ToolError(str(error)) from error
 

@@ -143,12 +143,20 @@ def read_document(doc_id: str, served: Served, page: int | None = None) -> Docum
 
 
 def read_excerpt(doc_id: str, served: Served, *, start_char: int = 0, end_char: int | None = None,
-                 max_chars: int) -> DocumentExcerpt:
+                 page: int | None = None, max_chars: int) -> DocumentExcerpt:
     """``text[start_char:end_char]`` of a document, at most ``max_chars`` of it (``truncated`` says so).
 
     ``end_char`` past the end (or None) stops at the end, as a slice does; a start at or past the end,
-    or an end not after the start, is ``InvalidRequestError``.
+    or an end not after the start, is ``InvalidRequestError``. With ``page`` (a PDF's page number),
+    the range is that page's (``start_char`` and ``end_char`` may then only narrow it within the page:
+    they count from the start of the document, as citations do); ``UnknownPageError`` for a page the
+    document does not have.
     """
+    if page is not None:
+        span = read_document(doc_id, served, page).page
+        if span is not None:
+            start_char = max(start_char, span.start_char)
+            end_char = span.end_char if end_char is None else min(end_char, span.end_char)
     document = read_document(doc_id, served)
     length = len(document.text)
     end = length if end_char is None else min(end_char, length)

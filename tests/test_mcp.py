@@ -104,7 +104,7 @@ def test_tools_tell_an_assistant_when_to_use_each() -> None:
         assert ask_input["required"] == ["question"]
         assert set(ask_input["properties"]) == {"question", "top_k", "doc_ids", "mode"}
         assert (ask_input["properties"]["top_k"]["minimum"], ask_input["properties"]["top_k"]["maximum"]) == (1, 50)
-        assert set(tools["get_document"].input_schema["properties"]) == {"doc_id", "start_char", "end_char"}
+        assert set(tools["get_document"].input_schema["properties"]) == {"doc_id", "start_char", "end_char", "page"}
         assert set(tools["check"].input_schema["properties"]) == {"answer", "citations", "question"}
         for tool in tools.values():
             assert tool.output_schema is not None

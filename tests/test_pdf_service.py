@@ -81,3 +81,29 @@ def test_check_evidence_names_its_page(client: TestClient) -> None:
         {"doc_id": "gazette", "start_char": start, "end_char": start + len(sentence)}]}}
     [verdict] = client.post("/check", json=body).json()["sentences"]
     assert verdict["evidence"]["pages"] == [4]
+
+
+def test_the_python_api_and_the_mcp_tool_read_one_page(tmp_path: Path) -> None:
+    import grounded
+    from service.mcp_server import McpBackend, build_mcp_server
+    from tests.test_mcp import backend_for, error_text, in_process, structured
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "gazette.pdf").write_bytes(make_pdf(PAGES))
+    ingest([corpus], tmp_path / "index", HashingEmbedder())
+    index = grounded.open_index(tmp_path / "index", embedder=HashingEmbedder())
+    page = index.document("gazette", page=3)
+    assert page.page is not None and "Ferries to the island" in page.text and "lighthouse" not in page.text
+    engine = load_engine(tmp_path / "index")
+    backend: McpBackend = backend_for(engine)  # type: ignore[arg-type]
+
+    async def session(client: object) -> None:
+        excerpt = structured(await client.call_tool("get_document", {"doc_id": "gazette", "page": 3}))  # type: ignore[attr-defined]
+        assert excerpt["text"] == page.text
+        assert (excerpt["start_char"], excerpt["end_char"]) == (page.page.start_char, page.page.end_char)
+        missing = await client.call_tool("get_document", {"doc_id": "gazette", "page": 9})  # type: ignore[attr-defined]
+        assert "page 9 is not a page of 'gazette'" in error_text(missing)
+
+    in_process(build_mcp_server(backend), session)  # type: ignore[arg-type]
+    gc.unfreeze()
