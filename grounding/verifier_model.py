@@ -16,24 +16,18 @@ import numpy as np
 
 from grounding.errors import VerifierModelError
 from grounding.verifier import LABELS, Verification
-from index import SHIPPED_MODELS, ModelCard, ModelLoadError, verify_folder
+from index import SHIPPED_MODELS, ModelCard, OnnxPairModel, model_choice, verify_pair_model
 
 DEFAULT_VERIFIER = SHIPPED_MODELS / "verifier-minilm-v1"
-FILES = ("model.onnx", "tokenizer.json")
 
 
 def verify_verifier_folder(folder: Path) -> ModelCard:
     """The verifier's card after every file's sha256 is checked; ``VerifierModelError`` otherwise."""
-    try:
-        card = verify_folder(folder)
-    except ModelLoadError as error:
-        raise VerifierModelError(str(error)) from error
-    missing = [name for name in FILES if name not in card.sha256]
+    card = verify_pair_model(folder, VerifierModelError, "a claim verifier")
     labels = card.figures.get("labels", list(LABELS))
-    if missing or labels != list(LABELS):
-        lacking = ", ".join(missing) if missing else f"labels {list(LABELS)} (it has {labels})"
-        raise VerifierModelError(f"{folder} is not a claim verifier: its card lists no {lacking}; "
-                                 "give a folder written by `python -m training.export verifier`")
+    if labels != list(LABELS):
+        raise VerifierModelError(f"{folder} is not a claim verifier: its card lists no labels {list(LABELS)} "
+                                 f"(it has {labels}); give a folder written by `python -m training.export verifier`")
     return card
 
 
@@ -41,22 +35,9 @@ class OnnxClaimVerifier:
     """A verified claim verifier on ONNX Runtime: (claim, evidence) pairs -> label and probabilities."""
 
     def __init__(self, folder: Path, *, threads: int = 1) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
         self.card = verify_verifier_folder(folder)
         self.folder = folder
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        # The evidence window is what gets cut when a pair is too long: the claim is read whole.
-        tokenizer.enable_truncation(max_length=self.card.max_length, strategy="only_second")
-        tokenizer.enable_padding()
-        self._tokenizer = tokenizer
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
-                                                     providers=["CPUExecutionProvider"])
+        self._model = OnnxPairModel(folder, max_length=self.card.max_length, threads=threads)
 
     @property
     def name(self) -> str:
@@ -67,11 +48,7 @@ class OnnxClaimVerifier:
         """``(len(pairs), 3)`` softmax probabilities, float64."""
         if not pairs:
             return np.zeros((0, len(LABELS)), dtype=np.float64)
-        encodings = self._tokenizer.encode_batch(list(pairs))
-        feeds = {"input_ids": np.asarray([e.ids for e in encodings], dtype=np.int64),
-                 "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
-                 "token_type_ids": np.asarray([e.type_ids for e in encodings], dtype=np.int64)}
-        logits = np.asarray(self._session.run(None, feeds)[0], dtype=np.float64).reshape(len(pairs), len(LABELS))
+        logits = self._model.logits(pairs).reshape(len(pairs), len(LABELS))
         shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
         return np.asarray(shifted / shifted.sum(axis=1, keepdims=True))
 
@@ -84,11 +61,7 @@ class OnnxClaimVerifier:
 
 def verifier_folder(choice: str) -> Path | None:
     """The folder a verifier setting names: ``shipped`` (the repository's), ``off`` (None) or a path."""
-    if choice.strip().lower() in ("off", "none", "rules", ""):
-        return None
-    if choice.strip().lower() == "shipped":
-        return DEFAULT_VERIFIER
-    return Path(choice)
+    return model_choice(choice, DEFAULT_VERIFIER)
 
 
 def load_verifier(folder: Path | None = None, *, threads: int = 1) -> OnnxClaimVerifier:

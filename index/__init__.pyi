@@ -17,6 +17,7 @@ from .jsonl import json_objects
 from .layout import current_version
 from .load import load_index
 from .model_card import SHIPPED_MODELS, ModelCard, ModelLoadError, verify_folder
+from .pair_model import PAIR_MODEL_FILES, OnnxPairModel, model_choice, verify_pair_model
 from .query_encoder import Embedder, QueryRuntime, check_model, load_embedder, load_query_encoder
 from .ray_build import RayOptions, ray_ingest
 from .ray_shards import RayServeOptions, connect, load_ray_index, shutdown_serving
@@ -26,6 +27,7 @@ from .sharding import MAX_SHARDS
 
 __all__ = [
     "MAX_SHARDS",
+    "PAIR_MODEL_FILES",
     "SHIPPED_MODELS",
     "BuildError",
     "Chunk",
@@ -44,6 +46,7 @@ __all__ = [
     "ModelCard",
     "ModelLoadError",
     "ModelMismatchError",
+    "OnnxPairModel",
     "PublishError",
     "QueryRuntime",
     "RayOptions",
@@ -62,8 +65,10 @@ __all__ = [
     "load_index",
     "load_query_encoder",
     "load_ray_index",
+    "model_choice",
     "ray_ingest",
     "set_faiss_threads",
     "shutdown_serving",
     "verify_folder",
+    "verify_pair_model",
 ]

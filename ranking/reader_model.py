@@ -15,45 +15,24 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from index import SHIPPED_MODELS, ModelCard, ModelLoadError
-from index import verify_folder as verify_card
+from index import SHIPPED_MODELS, ModelCard, OnnxPairModel, model_choice, verify_pair_model
 from ranking.errors import ReaderModelError
 
 DEFAULT_READER = SHIPPED_MODELS / "reader-minilm-l3"
-FILES = ("model.onnx", "tokenizer.json")
 
 
 def verify_folder(folder: Path) -> ModelCard:
     """The reader's card after every file's sha256 is checked; ``ReaderModelError`` otherwise."""
-    try:
-        card = verify_card(folder)
-    except ModelLoadError as error:
-        raise ReaderModelError(str(error)) from error
-    missing = [name for name in FILES if name not in card.sha256]
-    if missing:
-        raise ReaderModelError(f"{folder} is not a reader: its card lists no {', '.join(missing)}")
-    return card
+    return verify_pair_model(folder, ReaderModelError, "a reader")
 
 
 class OnnxPairScorer:
     """A verified reader model on ONNX Runtime: (question, text) pairs -> scores in [0, 1]."""
 
     def __init__(self, folder: Path, *, threads: int = 1) -> None:
-        import onnxruntime
-        from tokenizers import Tokenizer
-
         self.card = verify_folder(folder)
         self.folder = folder
-        tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        tokenizer.enable_truncation(max_length=self.card.max_length, strategy="only_second")
-        tokenizer.enable_padding()
-        self._tokenizer = tokenizer
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = max(1, threads)
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = onnxruntime.InferenceSession(str(folder / "model.onnx"), options,
-                                                     providers=["CPUExecutionProvider"])
+        self._model = OnnxPairModel(folder, max_length=self.card.max_length, threads=threads)
 
     @property
     def name(self) -> str:
@@ -64,22 +43,14 @@ class OnnxPairScorer:
         """Sigmoid of the model's logit for each (question, text) pair."""
         if not texts:
             return np.zeros(0, dtype=np.float32)
-        encodings = self._tokenizer.encode_batch([(question, text) for text in texts])
-        feeds = {"input_ids": np.asarray([e.ids for e in encodings], dtype=np.int64),
-                 "attention_mask": np.asarray([e.attention_mask for e in encodings], dtype=np.int64),
-                 "token_type_ids": np.asarray([e.type_ids for e in encodings], dtype=np.int64)}
-        logits = np.asarray(self._session.run(None, feeds)[0], dtype=np.float64).reshape(-1)
+        logits = self._model.logits([(question, text) for text in texts]).reshape(-1)
         scores: npt.NDArray[np.float32] = (1.0 / (1.0 + np.exp(-logits))).astype(np.float32)
         return scores
 
 
 def reader_folder(choice: str) -> Path | None:
     """The folder a reader setting names: ``shipped`` (the repository's), ``off`` (None) or a path."""
-    if choice.strip().lower() in ("off", "none", "rules", ""):
-        return None
-    if choice.strip().lower() == "shipped":
-        return DEFAULT_READER
-    return Path(choice)
+    return model_choice(choice, DEFAULT_READER)
 
 
 def load_reader(folder: Path | None = None, *, threads: int = 1) -> OnnxPairScorer:

@@ -17,38 +17,20 @@ EXPECTED_PAGES="${DOCS_EXPECTED_PAGES:-73}"
 DEFAULT_DEST="${DOCS_DEST:-var/corpora/flask}"
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/debian-fetch.sh
+source "$repo_root/scripts/lib/debian-fetch.sh"
 dest="${1:-$repo_root/$DEFAULT_DEST}"
 stamp="$dest/.fetched-from"
 want="$PACKAGE=$VERSION sha256:$SHA256"
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+if stamp_is_current "$dest" "$want"; then
   echo "$dest already holds $PACKAGE $VERSION; nothing to do"
   exit 0
 fi
-# Only a folder this script made (it has the stamp) is ever replaced.
-if [ -d "$dest" ] && [ ! -f "$stamp" ] && [ -n "$(ls -A "$dest")" ]; then
-  echo "$dest exists and was not made by this script; remove it or pass another DEST" >&2
-  exit 1
-fi
-
-command -v apt-get >/dev/null 2>&1 || { echo "apt-get not found: this script needs Debian/Ubuntu apt" >&2; exit 1; }
-command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: this script needs Debian/Ubuntu dpkg" >&2; exit 1; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-
-(cd "$work" && apt-get download -q "$PACKAGE=$VERSION") || {
-  echo "apt-get download $PACKAGE=$VERSION failed: run 'apt-get update' (Debian 12 bookworm sources) and retry" >&2
-  exit 1
-}
-deb="$(ls "$work"/*.deb)"
-got="$(sha256sum "$deb" | cut -d' ' -f1)"
-if [ "$got" != "$SHA256" ]; then
-  echo "sha256 mismatch for $deb: expected $SHA256, got $got; refusing to unpack" >&2
-  exit 1
-fi
-
-dpkg -x "$deb" "$work/root"
+fetch_deb "$PACKAGE=$VERSION" "$SHA256" "$work" >/dev/null
 html="$work/root/$HTML_ROOT"
 
 rm -rf "$dest"

@@ -19,22 +19,16 @@ FILES=(
 )
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=lib/debian-fetch.sh
+source "$repo_root/scripts/lib/debian-fetch.sh"
 dest="${1:-$repo_root/var/corpora/pdf}"
 stamp="$dest/.fetched-from"
 want="$(printf '%s\n' "${FILES[@]}" | cut -d' ' -f1,2)"
 
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+if stamp_is_current "$dest" "$want"; then
   echo "$dest already holds the pinned PDF packages; nothing to do"
   exit 0
 fi
-# Only a folder this script made (it has the stamp) is ever replaced.
-if [ -d "$dest" ] && [ ! -f "$stamp" ] && [ -n "$(ls -A "$dest")" ]; then
-  echo "$dest exists and was not made by this script; remove it or pass another DEST" >&2
-  exit 1
-fi
-
-command -v apt-get >/dev/null 2>&1 || { echo "apt-get not found: this script needs Debian/Ubuntu apt" >&2; exit 1; }
-command -v dpkg >/dev/null 2>&1 || { echo "dpkg not found: this script needs Debian/Ubuntu dpkg" >&2; exit 1; }
 
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
@@ -43,18 +37,7 @@ mkdir -p "$work/out"
 for entry in "${FILES[@]}"; do
   read -r pinned sha256 inside name <<<"$entry"
   package="${pinned%%=*}"
-  mkdir -p "$work/$package"
-  (cd "$work/$package" && apt-get download -q "$pinned") || {
-    echo "apt-get download $pinned failed: run 'apt-get update' (Debian 12 bookworm sources) and retry" >&2
-    exit 1
-  }
-  deb="$(ls "$work/$package"/*.deb)"
-  got="$(sha256sum "$deb" | cut -d' ' -f1)"
-  if [ "$got" != "$sha256" ]; then
-    echo "sha256 mismatch for $deb: expected $sha256, got $got; refusing to unpack" >&2
-    exit 1
-  fi
-  dpkg -x "$deb" "$work/$package/root"
+  fetch_deb "$pinned" "$sha256" "$work/$package" >/dev/null
   source_file="$work/$package/root/$inside"
   case "$inside" in
     *.gz) gunzip -c "$source_file" >"$work/out/$name" ;;

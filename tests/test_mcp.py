@@ -14,7 +14,7 @@ import re
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import Any
@@ -27,56 +27,23 @@ from fastapi.testclient import TestClient
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp.server.mcpserver import MCPServer
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextResourceContents
 
 import grounded
-from service.admission import Admission
 from service.app import create_app
 from service.errors import NotReadyError
 from service.mcp_server import EXCERPT_MAX_CHARS, MCP_PATH, McpBackend, build_mcp_server
-from service.observability import Metrics
-from service.reload import Served, serve_engine
+from service.reload import Served
 from service.settings import load_settings
 from tests.support.fakes import LIGHTHOUSE, ORCHARD, FakeDocument, FakeEngine, SlowEngine, running_server
+from tests.support.mcp_client import backend_for, error_text, in_process, structured
 from tests.support.paths import REPO
 
 ANSWERED = "How far does the lighthouse beam reach at night?"
 BEAM = "Its beam now reaches twenty-two nautical miles on a clear night."
 KEY = "mcp-test-key"
 QUERY_KEYS = {"question", "answer", "abstention", "passages", "index_version", "timings_ms", "ranker"}
-
-
-def backend_for(engine: FakeEngine, *, slots: int = 2, queue: int = 8) -> McpBackend:
-    metrics = Metrics()
-    served = serve_engine(engine)
-    return McpBackend(served=lambda: served, metrics=metrics,
-                      admission=Admission(slots=slots, queue=queue, queue_timeout_s=1.0, query_timeout_s=5.0,
-                                          registry=metrics.registry))
-
-
-def in_process(server: MCPServer, session: Callable[[Client], Awaitable[None]]) -> None:
-    """Run ``session`` against ``server`` through the SDK's in-process client."""
-    async def main() -> None:
-        async with Client(server) as client:
-            await session(client)
-
-    anyio.run(main)
-
-
-def structured(result: CallToolResult) -> dict[str, Any]:
-    """A successful call's structured content, which its text content must restate."""
-    assert not result.is_error, result.content
-    assert result.structured_content is not None
-    text = result.content[0]
-    assert text.type == "text" and json.loads(text.text) == result.structured_content
-    return result.structured_content
-
-
-def error_text(result: CallToolResult) -> str:
-    assert result.is_error and result.content[0].type == "text"
-    return result.content[0].text
 
 
 def without_timings(body: dict[str, Any]) -> dict[str, Any]:

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from mcp import Client
 
 from index.build import ingest
 from ingest.embedding import HashingEmbedder
 from service.app import create_app
 from service.engine import load_engine
+from service.mcp_server import build_mcp_server
 from service.server import hand_over
 from service.settings import load_settings
+from tests.support.mcp_client import backend_for, error_text, in_process, structured
 from tests.support.pdf_files import make_pdf
 
 PAGES = [
@@ -85,8 +88,6 @@ def test_check_evidence_names_its_page(client: TestClient) -> None:
 
 def test_the_python_api_and_the_mcp_tool_read_one_page(tmp_path: Path) -> None:
     import grounded
-    from service.mcp_server import McpBackend, build_mcp_server
-    from tests.test_mcp import backend_for, error_text, in_process, structured
 
     corpus = tmp_path / "corpus"
     corpus.mkdir()
@@ -96,14 +97,14 @@ def test_the_python_api_and_the_mcp_tool_read_one_page(tmp_path: Path) -> None:
     page = index.document("gazette", page=3)
     assert page.page is not None and "Ferries to the island" in page.text and "lighthouse" not in page.text
     engine = load_engine(tmp_path / "index")
-    backend: McpBackend = backend_for(engine)  # type: ignore[arg-type]
+    span = page.page
 
-    async def session(client: object) -> None:
-        excerpt = structured(await client.call_tool("get_document", {"doc_id": "gazette", "page": 3}))  # type: ignore[attr-defined]
+    async def session(client: Client) -> None:
+        excerpt = structured(await client.call_tool("get_document", {"doc_id": "gazette", "page": 3}))
         assert excerpt["text"] == page.text
-        assert (excerpt["start_char"], excerpt["end_char"]) == (page.page.start_char, page.page.end_char)
-        missing = await client.call_tool("get_document", {"doc_id": "gazette", "page": 9})  # type: ignore[attr-defined]
+        assert (excerpt["start_char"], excerpt["end_char"]) == (span.start_char, span.end_char)
+        missing = await client.call_tool("get_document", {"doc_id": "gazette", "page": 9})
         assert "page 9 is not a page of 'gazette'" in error_text(missing)
 
-    in_process(build_mcp_server(backend), session)  # type: ignore[arg-type]
+    in_process(build_mcp_server(backend_for(engine)), session)
     gc.unfreeze()
