@@ -21,17 +21,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from index import IngestReport
 from service import (
+    Abstention,
     AnswerBody,
     AnswerCitation,
     CheckCitation,
     CheckResponse,
     DocumentDetail,
     DocumentSummary,
+    EvidenceBody,
+    InvalidCitationError,
+    InvalidRequestError,
     Mode,
     PassageBody,
+    PassageCitation,
     QueryResponse,
+    ReasonBody,
+    SentenceVerdict,
     Served,
+    ServiceError,
+    UnknownDocumentError,
     check_citations,
     check_query,
     check_request,
@@ -46,9 +56,17 @@ from service import (
 )
 
 if TYPE_CHECKING:
-    from index import Embedder, IngestReport, QueryRuntime
+    from index import Embedder, QueryRuntime
     from ingest import ChunkingParams
     from service import QueryEngineProtocol
+
+__all__ = [
+    "Abstention", "AnswerBody", "AnswerCitation", "CheckCitation", "CheckResponse", "DocumentDetail",
+    "DocumentSummary", "EvidenceBody", "Index", "IngestOptions", "IngestReport", "InvalidCitationError",
+    "InvalidRequestError", "PassageBody", "PassageCitation", "QueryResponse", "ReasonBody", "SentenceVerdict",
+    "ServiceError", "UnknownDocumentError", "ingest", "open_index",
+]
+"""The Python API and the response types it returns (the face ``grounded`` re-exports them)."""
 
 PathLike = str | os.PathLike[str]
 SentenceVectors = Literal["auto", "pooled_from_chunk", "encoded"]
