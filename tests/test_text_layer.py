@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tests.support.paths import PRODUCT, REPO
 from text.lexicon import CARDINALS, MONTH_NUMBERS, NAME_LINKS, NAME_PARTICLES
-from text.words import WORD, long_words, split_words
+from text.words import WORD, letter_runs, long_words, split_words
 
 # A whole pattern that is one run of word characters: "\w+", "(?u)\b\w\w+\b", "[^\W\d_]{5,}", "[\w'’-]+".
 _WORD_RUN = re.compile(r"(?:(?:\\[wW]|\[[^\]]+\]|[A-Za-z])(?:[*+?]|\{\d*,?\d*\})?)+")
@@ -107,3 +107,9 @@ def test_sentence_end_checks_keep_their_measured_differences(text: str) -> None:
     expected = {"One thing. Two things!": (True, 2, True), 'He said "no."': (True, 0, True),
                 "A label": (False, 0, False), "Wait…": (True, 0, False)}
     assert (ends_sentence(text), count_stops(text), ends_declaratively(text)) == expected[text]
+
+
+@given(st.text(alphabet="abcXYZé²_9٣ -'’.\tßÅ中1"))
+def test_letter_runs_are_the_words_without_digits_or_underscores(text: str) -> None:
+    """``letter_runs`` (built on ``WORD``) finds exactly the runs of letters (no digit, no underscore)."""
+    assert letter_runs(text) == re.findall(r"[^\W\d_]+", text)

@@ -19,12 +19,20 @@ from .lexicon import (
 )
 from .normalize import fold
 from .sentences import count_stops, ends_declaratively, ends_sentence, iter_sentences, opens_sentence, split_sentences
-from .words import COMPOUND_WORD, LETTERS, WORD, long_words, normalize_initialisms, split_words, stem
+from .words import (
+    COMPOUND_WORD,
+    WORD,
+    WORD_CHARACTER,
+    letter_runs,
+    long_words,
+    normalize_initialisms,
+    split_words,
+    stem,
+)
 
 __all__ = [
     "CARDINALS",
     "COMPOUND_WORD",
-    "LETTERS",
     "MONTH_ABBREVIATIONS",
     "MONTH_NAMES",
     "MONTH_NUMBERS",
@@ -39,12 +47,14 @@ __all__ = [
     "STOPWORDS_EN_PLUS",
     "WEEKDAYS",
     "WORD",
+    "WORD_CHARACTER",
     "alternation",
     "count_stops",
     "ends_declaratively",
     "ends_sentence",
     "fold",
     "iter_sentences",
+    "letter_runs",
     "long_words",
     "normalize_initialisms",
     "opens_sentence",

@@ -1,16 +1,20 @@
-"""Words: the project's word tokenizers, its stemmer and initialism folding (pure).
+"""Words: the project's one word tokenizer, its stemmer and initialism folding (pure).
 
-Three tokenizers, because three kinds of word are needed; every stage takes its words from here:
+A word is a run of ``WORD_CHARACTER`` (``\\w``: letters, digits, underscore), defined once here;
+every stage takes its words from this module, in one of three views of the same words:
 
-- ``WORD`` (``\\w+``): every run of letters, digits and underscores. Search terms
-  (``split_words``: those of two characters or more), duplicate-line and shingle keys
-  (``ingest.dedup``), the hashing test embedder and the claim checker's word sets.
-- ``LETTERS`` (``[^\\W\\d_]+``): runs of letters only, for rules about prose rather than
-  identifiers: the names in a reporting credit (``ingest.furniture``) and the cohesion
-  vocabulary (``long_words``), where "2021" or "h264" would not be a word of the article.
-- ``COMPOUND_WORD`` (``[\\w'’-]+``): a word with its apostrophes and hyphens ("O'Brien",
-  "Coca-Cola", "Venezuela’s"), where splitting one would make two: capitalised words for answer
-  typing (``ranking.answer_types``) and names for the claim checker (``grounding.facts``).
+- ``WORD``: the words themselves. Search terms (``split_words``: those of two characters or more),
+  duplicate-line and shingle keys (``ingest.dedup``), the hashing test embedder and the claim
+  checker's word sets.
+- ``letter_runs``: the words with their digits and underscores taken out (each word split at
+  them), for rules about prose rather than identifiers: the names in a reporting credit
+  (``ingest.furniture``) and the cohesion vocabulary (``long_words``), where "2021" or "h264"
+  would not be a word of the article.
+- ``COMPOUND_WORD``: words joined by apostrophes and hyphens ("O'Brien", "Coca-Cola",
+  "Venezuela’s"), where splitting one would make two: capitalised words for answer typing
+  (``ranking.answer_types``) and names for the claim checker (``grounding.facts``).
+
+No other tokenizer exists in the product; the models' own tokenizers (word pieces) are theirs.
 """
 
 from __future__ import annotations
@@ -18,9 +22,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-WORD = re.compile(r"\w+")
-LETTERS = re.compile(r"[^\W\d_]+")
-COMPOUND_WORD = re.compile(r"[\w'’-]+")
+WORD_CHARACTER = r"\w"
+"""What words are made of: the one definition every view below is built from."""
+WORD = re.compile(rf"{WORD_CHARACTER}+")
+COMPOUND_WORD = re.compile(rf"(?:{WORD_CHARACTER}|['’-])+")
+_NOT_LETTERS = re.compile(r"[\d_]+")
 # "U.S." and "U.N." must meet "US" and "UN": drop the periods of initialisms before tokenising.
 _INITIALISM = re.compile(r"\b(?:[A-Za-z]\.){2,}")
 
@@ -33,9 +39,15 @@ def split_words(text: str) -> list[str]:
     return [word for word in WORD.findall(text) if len(word) > 1]
 
 
+def letter_runs(text: str) -> list[str]:
+    """The words of ``text`` without their digits and underscores, in order: each word split where
+    they stand ("h264x" gives "h" and "x"; "2021" gives nothing)."""
+    return [run for word in WORD.findall(text) for run in _NOT_LETTERS.split(word) if run]
+
+
 def long_words(text: str, least: int) -> list[str]:
     """Runs of at least ``least`` letters of ``text``, in order."""
-    return [word for word in LETTERS.findall(text) if len(word) >= least]
+    return [word for word in letter_runs(text) if len(word) >= least]
 
 
 def normalize_initialisms(text: str) -> str:

@@ -28,7 +28,7 @@ from ingest.furniture.vocabulary import (
     SHARE_BAR,
     TRAILING_PUNCTUATION,
 )
-from text import LETTERS, count_stops, ends_sentence
+from text import count_stops, ends_sentence, letter_runs
 
 _LINE_BREAK = re.compile(r"\r\n|\n|\r")
 SHORT_LINE = 120  # characters; teaser headlines, kickers, bylines and dates are shorter
@@ -110,7 +110,7 @@ def is_reporting_credit(content: str) -> bool:
     match = REPORTING_BY.match(content)
     if match is None:
         return False
-    words = LETTERS.findall(match.group(1))
+    words = letter_runs(match.group(1))
     return all(word[0].isupper() or word in CREDIT_CONNECTORS for word in words)
 
 

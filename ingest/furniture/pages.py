@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 
 from ingest.furniture.lines import TextLine
-from text import LETTERS
+from text import letter_runs
 
 ZONE_LINES = 3
 """Non-blank lines at the top and at the bottom of a page where running headers and footers sit."""
@@ -131,4 +131,4 @@ def _key(content: str) -> str:
 
 def _has_word(line: str) -> bool:
     """A word of two letters or more (not only digits and signs): a page label, not a bare number."""
-    return any(len(word) >= 2 for word in LETTERS.findall(line))
+    return any(len(word) >= 2 for word in letter_runs(line))
