@@ -153,8 +153,16 @@ class Checker:
                 else similarity(claim_terms, terms, float(cosine)), facts=facts, words=sentence_words))
         return candidates
 
-    def _elsewhere_rows(self, claim_vector: npt.NDArray[np.float32], excluded: set[str]) -> list[int]:
-        cosines = self.index.sentence_vectors @ claim_vector
+    def _elsewhere_cosines(self, claim_vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """``(sentences, claims)`` cosines of every indexed sentence to every claim: one scan of the
+        sentence vectors for the whole answer (each scan reads them all from disk)."""
+        cosines = self.index.sentence_vectors @ np.ascontiguousarray(claim_vectors.T)
+        shaped: npt.NDArray[np.float32] = np.asarray(cosines).reshape(len(self.index.sentence_vectors),
+                                                                      len(claim_vectors))
+        return shaped
+
+    def _elsewhere_rows(self, cosines: npt.NDArray[np.float32], excluded: set[str]) -> list[int]:
+        """The best sentences of other documents than ``excluded`` by one claim's ``cosines``."""
         count = min(len(cosines), _ELSEWHERE_CANDIDATES + 50)
         top = np.argpartition(-cosines, count - 1)[:count] if count else np.zeros(0, dtype=np.int64)
         ranked = sorted(top.tolist(), key=lambda row: -float(cosines[row]))
@@ -230,9 +238,10 @@ class Checker:
                          if row not in in_range]
         retrieved = self._retrieved_rows(question) if question and not citations else []
         has_citations = bool(citations) or bool(retrieved)
+        elsewhere_cosines = self._elsewhere_cosines(vectors) if not retrieved else None
         checks = []
         windows: list[Evidence | None] = []
-        for (start, end), text, vector in zip(spans, texts, vectors, strict=True):
+        for position, ((start, end), text, vector) in enumerate(zip(spans, texts, vectors, strict=True)):
             claim_terms = content_terms(fold(text))
             facts = extract_facts(text)
             cited = best_candidate(self._candidates(cited_rows or retrieved, vector, claim_terms, text),
@@ -246,8 +255,8 @@ class Checker:
             in_document = best_candidate(self._candidates(document_rows, vector, claim_terms, text),
                                          facts, self.thresholds)
             elsewhere = best_candidate(self._candidates(
-                self._elsewhere_rows(vector, cited_documents), vector, claim_terms, text), facts, self.thresholds) \
-                if not retrieved else None
+                self._elsewhere_rows(elsewhere_cosines[:, position], cited_documents), vector, claim_terms, text),
+                facts, self.thresholds) if elsewhere_cosines is not None else None
             verdict, chosen, reasons = decide(facts, cited, in_document, elsewhere, self.thresholds,
                                               has_citations=has_citations)
             checks.append(SentenceCheck(text=text, start=start, end=end, verdict=verdict, rules_verdict=verdict,
