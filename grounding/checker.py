@@ -9,11 +9,19 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
-from grounding.compare import Candidate, best_candidate, decide, similarity
+from grounding.compare import Candidate, best_candidate, decide, needs_elsewhere, similarity
 from grounding.errors import CitationError
 from grounding.facts import extract_facts, words
 from grounding.records import CheckResult, Citation, Evidence, Facts, SentenceCheck, Thresholds, VerifierReading
-from grounding.verifier import ClaimVerifier, combine, disagreement, precise_reasons, verdict_of, window_rows
+from grounding.verifier import (
+    ClaimVerifier,
+    Verification,
+    combine,
+    disagreement,
+    precise_reasons,
+    verdict_of,
+    window_rows,
+)
 from index import Index, content_terms
 from text import fold, split_sentences
 
@@ -203,26 +211,27 @@ class Checker:
         return next(row for row in rows if int(sentences.starts[row]) == evidence.start_char
                     and sentences.doc_id(row) == evidence.doc_id)
 
-    def _verified(self, checks: list[SentenceCheck], windows: list[Evidence | None]) -> list[SentenceCheck]:
-        """The rules' checks with the verifier's verdicts where it had a window to read (one batch)."""
-        if self.verifier is None:
-            return checks
+    def _readings(self, texts: Sequence[str], windows: Sequence[Evidence | None]) -> list[Verification | None]:
+        """The verifier's reading of each claim that has a window to read (one batch); None elsewhere."""
         asked = [(position, window) for position, window in enumerate(windows) if window is not None]
-        readings = self.verifier.verify([(checks[position].text, window.text) for position, window in asked])
-        verified = list(checks)
-        for (position, window), reading in zip(asked, readings, strict=True):
-            rules = checks[position]
-            label = combine(reading, precise_reasons(rules.text, window.text))
-            verified[position] = replace(
-                rules, verdict=verdict_of(label),
-                verifier=VerifierReading(label=label, probabilities=reading.probabilities, model=reading.model,
-                                         window=window),
-                disagreement=disagreement(label, rules.verdict, reading, rules.reasons))
-        return verified
+        if self.verifier is None or not asked:
+            return [None] * len(windows)
+        readings: list[Verification | None] = [None] * len(windows)
+        answers = self.verifier.verify([(texts[position], window.text) for position, window in asked])
+        for (position, _), reading in zip(asked, answers, strict=True):
+            readings[position] = reading
+        return readings
 
     def check(self, answer_text: str, citations: Sequence[Citation] = (),
               question: str | None = None) -> CheckResult:
-        """Verdicts on every sentence of ``answer_text`` (raises ``CitationError`` for a bad citation)."""
+        """Verdicts on every sentence of ``answer_text`` (raises ``CitationError`` for a bad citation).
+
+        The rules find each claim's best cited sentence (and the best of the rest of the cited
+        documents); the verifier, when there is one, reads the window around the cited sentence and
+        decides the verdict. Only the claims that their citations do not support (by the rules, or by
+        the verifier when it read them) are searched for in every other document, in one scan of the
+        sentence vectors for all of them.
+        """
         self._validate(citations)
         spans = claim_spans(answer_text, [self._quote(citation) for citation in citations])
         if not spans:
@@ -238,31 +247,50 @@ class Checker:
                          if row not in in_range]
         retrieved = self._retrieved_rows(question) if question and not citations else []
         has_citations = bool(citations) or bool(retrieved)
-        elsewhere_cosines = self._elsewhere_cosines(vectors) if not retrieved else None
-        checks = []
+        found: list[tuple[Facts, Candidate | None, Candidate | None]] = []
         windows: list[Evidence | None] = []
-        for position, ((start, end), text, vector) in enumerate(zip(spans, texts, vectors, strict=True)):
+        for text, vector in zip(texts, vectors, strict=True):
             claim_terms = content_terms(fold(text))
             facts = extract_facts(text)
             cited = best_candidate(self._candidates(cited_rows or retrieved, vector, claim_terms, text),
                                    facts, self.thresholds)
-            windows.append(self._window(self._row_of(cited.evidence, cited_rows or retrieved), citations)
-                           if self.verifier is not None and cited is not None else None)
-            if windows[-1] is not None and _plain(text) in _plain(windows[-1].text):
-                # A verbatim quote of the cited text is what the text says: nothing for a model to judge
-                # (and an extractive answer, made of such quotes, costs no model call).
-                windows[-1] = None
+            window = self._window(self._row_of(cited.evidence, cited_rows or retrieved), citations) \
+                if self.verifier is not None and cited is not None else None
+            # A verbatim quote of the cited text is what the text says: nothing for a model to judge
+            # (and an extractive answer, made of such quotes, costs no model call).
+            windows.append(None if window is not None and _plain(text) in _plain(window.text) else window)
             in_document = best_candidate(self._candidates(document_rows, vector, claim_terms, text),
                                          facts, self.thresholds)
+            found.append((facts, cited, in_document))
+        readings = self._readings(texts, windows)
+        labels = [combine(reading, precise_reasons(text, window.text))
+                  if reading is not None and window is not None else None
+                  for text, reading, window in zip(texts, readings, windows, strict=True)]
+        searched = [position for position, ((_, cited, in_document), label) in enumerate(zip(found, labels,
+                                                                                                 strict=True))
+                    if not retrieved and label != "supported"
+                    and needs_elsewhere(cited, in_document, self.thresholds, has_citations=has_citations)]
+        elsewhere_cosines = self._elsewhere_cosines(vectors[searched]) if searched else None
+        checks = []
+        for position, ((start, end), text, vector) in enumerate(zip(spans, texts, vectors, strict=True)):
+            facts, cited, in_document = found[position]
             elsewhere = best_candidate(self._candidates(
-                self._elsewhere_rows(elsewhere_cosines[:, position], cited_documents), vector, claim_terms, text),
-                facts, self.thresholds) if elsewhere_cosines is not None else None
+                self._elsewhere_rows(elsewhere_cosines[:, searched.index(position)], cited_documents), vector,
+                content_terms(fold(text)), text), facts, self.thresholds) \
+                if elsewhere_cosines is not None and position in searched else None
             verdict, chosen, reasons = decide(facts, cited, in_document, elsewhere, self.thresholds,
                                               has_citations=has_citations)
-            checks.append(SentenceCheck(text=text, start=start, end=end, verdict=verdict, rules_verdict=verdict,
-                                        score=round(chosen.score, 4) if chosen else 0.0,
-                                        evidence=chosen.evidence if chosen else None, reasons=reasons))
-        return CheckResult(sentences=tuple(self._verified(checks, windows)))
+            check = SentenceCheck(text=text, start=start, end=end, verdict=verdict, rules_verdict=verdict,
+                                  score=round(chosen.score, 4) if chosen else 0.0,
+                                  evidence=chosen.evidence if chosen else None, reasons=reasons)
+            reading, label, window = readings[position], labels[position], windows[position]
+            if reading is not None and label is not None and window is not None:
+                check = replace(check, verdict=verdict_of(label),
+                                verifier=VerifierReading(label=label, probabilities=reading.probabilities,
+                                                         model=reading.model, window=window),
+                                disagreement=disagreement(label, verdict, reading, reasons))
+            checks.append(check)
+        return CheckResult(sentences=tuple(checks))
 
 
 def check_answer(index: Index, encode: Encode, answer_text: str, citations: Sequence[Citation] = (),

@@ -156,6 +156,19 @@ def best_candidate(candidates: Sequence[Candidate], claim: Facts, thresholds: Th
     return ranked[0]
 
 
+def needs_elsewhere(cited: Candidate | None, cited_document: Candidate | None, thresholds: Thresholds, *,
+                    has_citations: bool) -> bool:
+    """Whether ``decide`` can depend on the best sentence elsewhere (pure): not when the cited range,
+    or another sentence of a cited document, already holds the claim, so the search of every other
+    document (a scan of all sentence vectors) is skipped for such claims."""
+    if not has_citations:
+        return True
+    if cited is not None and cited.score >= thresholds.supported:
+        return False
+    return not (cited_document is not None and cited_document.score >= thresholds.supported
+                and (cited is None or cited_document.score > cited.score))
+
+
 def decide(claim: Facts, cited: Candidate | None, cited_document: Candidate | None,
            elsewhere: Candidate | None, thresholds: Thresholds, *,
            has_citations: bool) -> tuple[Verdict, Candidate | None, tuple[Reason, ...]]:

@@ -8,9 +8,11 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from grounding.checker import Checker, claim_spans
-from grounding.compare import Candidate, decide, fact_reasons, similarity
+from grounding.compare import Candidate, decide, fact_reasons, needs_elsewhere, similarity
 from grounding.errors import CitationError
 from grounding.facts import count_negations, extract_dates, extract_facts, extract_names, extract_numbers, words
 from grounding.records import Citation, Evidence, Thresholds
@@ -103,6 +105,26 @@ def test_decide_walks_cited_range_then_document_then_elsewhere() -> None:
     assert verdict == "unsupported" and [r.code for r in reasons] == ["low_similarity"]
     verdict, _, _ = decide(claim, None, None, _candidate("Talks resumed.", 0.9), thresholds, has_citations=False)
     assert verdict == "no_citation"
+
+
+_SCORES = st.one_of(st.none(), st.floats(min_value=0.0, max_value=1.0))
+
+
+@given(cited=_SCORES, in_document=_SCORES, elsewhere=st.floats(min_value=0.0, max_value=1.0),
+       has_citations=st.booleans())
+def test_the_search_elsewhere_is_skipped_only_where_it_cannot_change_the_verdict(
+        cited: float | None, in_document: float | None, elsewhere: float, has_citations: bool) -> None:
+    thresholds = Thresholds()
+    claim = extract_facts("Talks resumed in Oslo.")
+    found = (None if cited is None else _candidate("Talks resumed.", cited),
+             None if in_document is None else _candidate("Talks resumed in Oslo.", in_document))
+    if not needs_elsewhere(*found, thresholds, has_citations=has_citations):
+        assert decide(claim, *found, _candidate("Talks resumed in Oslo.", elsewhere, "b"), thresholds,
+                      has_citations=has_citations) == decide(claim, *found, None, thresholds,
+                                                             has_citations=has_citations)
+    # Without citations, or with nothing cited close enough, the best sentence elsewhere is needed.
+    assert needs_elsewhere(*found, thresholds, has_citations=False)
+    assert needs_elsewhere(_candidate("Other.", 0.0), None, thresholds, has_citations=True)
 
 
 def test_quoted_citations_are_claims_where_the_splitter_would_merge_or_cut_them() -> None:

@@ -125,6 +125,33 @@ def test_a_long_citation_is_read_around_its_best_sentence(fake_index: Index) -> 
     assert CAFE in window and "reopened on Saturday" not in window and "maritime museum" not in window
 
 
+def test_only_claims_the_citations_do_not_support_are_searched_for_elsewhere(
+        fake_index: Index, monkeypatch: pytest.MonkeyPatch) -> None:
+    scanned: list[int] = []
+    scan = Checker._elsewhere_cosines
+
+    def counting(self: Checker, vectors: object) -> object:
+        scanned.append(len(vectors))  # type: ignore[arg-type]
+        return scan(self, vectors)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Checker, "_elsewhere_cosines", counting)
+    claim = "The lens was cleaned by a glazier from Brest and its beam reaches twenty-two nautical miles."
+    checker = Checker(fake_index, HashingEmbedder(384).encode, verifier=WordVerifier(contradicting=["café"]))
+    # The verifier reads the cited window as supporting the claim: no scan of every sentence vector.
+    (check,) = checker.check(claim, [cite(fake_index, LENS)]).sentences
+    assert check.verdict == "supported" and scanned == []
+    # Claims it does not support: one that the rules find elsewhere in the cited document needs no
+    # scan; the two found nowhere near the citation are searched for in one scan.
+    answer = f"The café serves crêpes. {claim} The keeper sailed to Oslo. A pilot retired to Lisbon."
+    result = checker.check(answer, [cite(fake_index, LENS)])
+    assert [check.verdict for check in result.sentences] == ["unsupported", "supported", "unsupported", "unsupported"]
+    assert scanned == [2]
+    # The rules alone scan for what they do not find in the cited range or its document.
+    scanned.clear()
+    Checker(fake_index, HashingEmbedder(384).encode).check(claim, [cite(fake_index, LENS)])
+    assert scanned == [1]
+
+
 def test_without_a_verifier_the_rules_decide_and_no_verifier_field_is_set(fake_index: Index) -> None:
     (check,) = Checker(fake_index, HashingEmbedder(384).encode).check(
         "The restoration cost nine million euros.", [cite(fake_index, COST)]).sentences

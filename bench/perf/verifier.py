@@ -35,7 +35,7 @@ from grounding.records import Citation, Label, SentenceCheck
 from grounding.verifier import PRECISE_REASONS, model_label, precise_reasons
 from grounding.verifier_model import load_verifier
 from index.load import load_index
-from ingest.embedding import load_embedder
+from index.query_encoder import load_query_encoder
 
 POLICIES: dict[str, frozenset[str]] = {
     "verifier alone": frozenset(),
@@ -131,7 +131,8 @@ def run_verifier_bench(*, indexes: Mapping[str, Path], split: str, verifier_fold
     latency: dict[str, Any] = {}
     for corpus, folder in indexes.items():
         index = load_index(folder)
-        embedder = load_embedder(index.manifest.model_id, precision=index.manifest.precision, threads=1)
+        # What POST /check encodes claims with: the service's query encoder (ONNX Runtime, one thread).
+        embedder = load_query_encoder(index.manifest, threads=1)
         checker = Checker(index, embedder.encode, verifier=verifier)
         chosen = [claim for claim in claims if claim.corpus == corpus]
         for claim in chosen:
