@@ -121,15 +121,14 @@ train-biencoder: install-train
 	$(BIN)/grounded train biencoder --out var/models/biencoder
 	$(BIN)/python -m training.export biencoder --trained var/models/biencoder --out models/minilm-qa-v1
 
-# Two stages (docs/models.md, "The claim verifier"): the written claims alone (the first verifier),
-# then continued on written + generated contradictions with evidence windows; then shipped.
+# One run from all-MiniLM-L6-v2 (docs/models.md, "The claim verifier"): written claims, generated
+# contradictions and their unedited sentences (contrastive twins), half the rows reading the evidence
+# window, class-weighted; then exported int8 with its card.
 train-verifier: install-train
 	$(BIN)/python -m training.generate_claims
-	$(BIN)/python -m training.verifier --out var/models/verifier-written --no-generated --window-share 0 \
-	  --max-length 192 --epochs 2
-	$(BIN)/python -m training.verifier --out var/models/verifier --init var/models/verifier-written \
-	  --epochs 0.6 --learning-rate 3e-5
-	$(BIN)/python -m training.export verifier --trained var/models/verifier --out models/verifier-minilm-v1
+	$(BIN)/python -m training.verifier --out var/models/verifier --epochs 3 --max-length 160
+	$(BIN)/python -m training.export verifier --trained var/models/verifier --out models/verifier-minilm-v2 \
+	  --version 2 --command "make train-verifier: python -m training.generate_claims; python -m training.verifier --out var/models/verifier --epochs 3 --max-length 160"
 
 train-reader: install-train
 	$(BIN)/grounded train reader --out var/models/reader

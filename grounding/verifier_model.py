@@ -1,6 +1,6 @@
 """Loading the shipped claim verifier: an int8 ONNX cross-encoder, its tokenizer and card, hash-checked.
 
-The folder (``models/verifier-minilm-v1``, written by ``python -m training.export verifier``) holds
+The folder (``models/verifier-minilm-v2``, written by ``python -m training.export verifier``) holds
 ``model.onnx``, ``tokenizer.json`` and ``card.json``; loading verifies every file's sha256 against
 the card, as the index manifest is verified, and needs neither torch nor a network: ONNX Runtime on
 one thread (the service's query slots already use the cores). Outputs are the softmax of the three
@@ -18,7 +18,7 @@ from grounding.errors import VerifierModelError
 from grounding.verifier import LABELS, Verification
 from index import SHIPPED_MODELS, ModelCard, OnnxPairModel, model_choice, verify_pair_model
 
-DEFAULT_VERIFIER = SHIPPED_MODELS / "verifier-minilm-v1"
+DEFAULT_VERIFIER = SHIPPED_MODELS / "verifier-minilm-v2"
 
 
 def verify_verifier_folder(folder: Path) -> ModelCard:

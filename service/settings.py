@@ -36,7 +36,7 @@ class Settings(BaseSettings):
         "repository, see docs/models.md), 'off' (the hand-tuned rules alone) or a model folder"))
     verifier: str = Field(default="shipped", description=(
         "the trained claim verifier that decides /check's verdicts (and those of generated answers): "
-        "'shipped' (models/verifier-minilm-v1, see docs/models.md), 'off' (the rules alone) or a model folder"))
+        "'shipped' (models/verifier-minilm-v2, see docs/models.md), 'off' (the rules alone) or a model folder"))
     query_runtime: Annotated[Literal["onnx", "torch"], Field(
         description="what encodes questions: onnx (ONNX Runtime where the model allows, else torch) or torch")] = "onnx"
     query_timeout_s: Annotated[float, Field(gt=0, description="deadline of one query, queue wait included")] = 10.0

@@ -108,7 +108,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--split", choices=("tune", "test"), default="test",
                         help="verifier: the written claims measured (default: test; tune chose the policy)")
     parser.add_argument("--verifier", type=Path, default=None, metavar="DIR",
-                        help="verifier: the model folder (default: the shipped models/verifier-minilm-v1)")
+                        help="verifier: the model folder (default: the shipped models/verifier-minilm-v2)")
     parser.add_argument("--claim-index", action="append", default=[], metavar="CORPUS=DIR",
                         help="verifier: the index of a claims corpus (repeatable; default: news=var/idx-news, "
                              "git=var/idx-git, flask=var/idx-flask, those that exist)")
