@@ -247,7 +247,7 @@ class Checker:
                          if row not in in_range]
         retrieved = self._retrieved_rows(question) if question and not citations else []
         has_citations = bool(citations) or bool(retrieved)
-        found: list[tuple[Facts, Candidate | None, Candidate | None]] = []
+        found: list[tuple[list[str], Facts, Candidate | None, Candidate | None]] = []
         windows: list[Evidence | None] = []
         for text, vector in zip(texts, vectors, strict=True):
             claim_terms = content_terms(fold(text))
@@ -261,23 +261,25 @@ class Checker:
             windows.append(None if window is not None and _plain(text) in _plain(window.text) else window)
             in_document = best_candidate(self._candidates(document_rows, vector, claim_terms, text),
                                          facts, self.thresholds)
-            found.append((facts, cited, in_document))
+            found.append((claim_terms, facts, cited, in_document))
         readings = self._readings(texts, windows)
         labels = [combine(reading, precise_reasons(text, window.text))
                   if reading is not None and window is not None else None
                   for text, reading, window in zip(texts, readings, windows, strict=True)]
-        searched = [position for position, ((_, cited, in_document), label) in enumerate(zip(found, labels,
-                                                                                                 strict=True))
+        searched = [position for position, ((_, _, cited, in_document), label) in enumerate(zip(found, labels,
+                                                                                                    strict=True))
                     if not retrieved and label != "supported"
                     and needs_elsewhere(cited, in_document, self.thresholds, has_citations=has_citations)]
+        # One scan for every claim searched; column[position] is that claim's column of the cosines.
         elsewhere_cosines = self._elsewhere_cosines(vectors[searched]) if searched else None
+        column = {position: number for number, position in enumerate(searched)}
         checks = []
         for position, ((start, end), text, vector) in enumerate(zip(spans, texts, vectors, strict=True)):
-            facts, cited, in_document = found[position]
+            claim_terms, facts, cited, in_document = found[position]
             elsewhere = best_candidate(self._candidates(
-                self._elsewhere_rows(elsewhere_cosines[:, searched.index(position)], cited_documents), vector,
-                content_terms(fold(text)), text), facts, self.thresholds) \
-                if elsewhere_cosines is not None and position in searched else None
+                self._elsewhere_rows(elsewhere_cosines[:, column[position]], cited_documents), vector,
+                claim_terms, text), facts, self.thresholds) \
+                if elsewhere_cosines is not None and position in column else None
             verdict, chosen, reasons = decide(facts, cited, in_document, elsewhere, self.thresholds,
                                               has_citations=has_citations)
             check = SentenceCheck(text=text, start=start, end=end, verdict=verdict, rules_verdict=verdict,
