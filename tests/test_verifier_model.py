@@ -65,6 +65,12 @@ def test_the_shipped_verifier_reads_plain_cases(shipped: OnnxClaimVerifier) -> N
                                      ("The mayor opened a new airport in the town last week.", evidence)])
     assert changed.label == "contradicted" and other.label == "not_enough_info"
     assert abs(sum(changed.probabilities) - 1.0) < 1e-3 and shipped.name == "grounded-verifier-minilm@2"
+    # v1 read both of these as contradicted (any difference from the evidence); docs/models.md.
+    paraphrase, verbatim, swapped = shipped.verify([
+        ("A regional heritage fund paid for most of the restoration.", evidence),
+        ("Most of the money came from a regional heritage fund.", evidence),
+        ("A national lottery paid for most of the restoration.", evidence)])
+    assert paraphrase.label == "supported" and verbatim.label == "supported" and swapped.label == "contradicted"
 
 
 @pytest.mark.slow
